@@ -1,0 +1,14 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: {
+    // isolatedModules: ts-jest only transpiles; `npm test` runs `tsc --noEmit` for the types.
+    "^.+\\.[tj]s$": ["ts-jest", { isolatedModules: true, tsconfig: { allowJs: true, module: "commonjs", moduleResolution: "node10", isolatedModules: true, esModuleInterop: true } }],
+  },
+  // jsdom 29 pulls in a few ESM-only packages that jest's CommonJS loader can't require.
+  transformIgnorePatterns: ["/node_modules/(?!(@asamuzakjp|@csstools|parse5|entities|whatwg-url|tr46|webidl-conversions|data-urls|html-encoding-sniffer|@exodus|cssstyle|decimal\\.js)/)"],
+  testTimeout: 60000,
+  maxWorkers: 2,
+};
