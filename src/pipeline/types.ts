@@ -212,6 +212,8 @@ export interface PipelineOptions {
   fullMaxBytes: number;
   /** Per-page extraction time budget. */
   extractTimeoutMs?: number;
+  /** Total bytes one run may fetch; the crawl stops (with a warning) past it. */
+  jobMaxBytes?: number;
   previous?: PreviousRun;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
