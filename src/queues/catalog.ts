@@ -1,0 +1,125 @@
+/*
+ * site:     an origin (plus optional path prefix) whose llms.txt we keep; named by its site key
+ *           ("docs.example.com", "127.0.0.1:8080", "example.com/docs")
+ * page:     one fetched URL of a site, with its extracted markdown
+ * job:      one request to (re)generate a site's files, held by BullMQ
+ * attempt:  one try at a job; failed attempts back off (60 s doubling, capped at 1 h) and retry
+ * in flight: a job that is waiting, delayed or active; at most one per site (de-duplication)
+ * version:  one stored result of a site; the latest is served, earlier ones kept up to a cap
+ * schedule: a BullMQ job scheduler that adds a generate job every interval
+ *
+ * The job catalog below is the single source of truth: enqueue(), the worker's handler map and
+ * Bull Board are all built from it, so a queue, its payload and its options can't drift apart.
+ */
+import { z } from "zod";
+import type { JobsOptions } from "bullmq";
+import type { Config } from "../config/env";
+import type { Phase, ProviderName, Timings, TokenUsage } from "../pipeline/types";
+
+/** Every queue ltx uses. Issue 6 adds "maintenance" here (its jobs then go into jobCatalog). */
+export const QUEUE_NAMES = ["generate"] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** Why a generate job exists: shown in Bull Board and the API, used by schedules (issue 6). */
+export const TRIGGERS = ["api", "schedule", "refresh", "retry"] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+
+/** The payload of a generate job, as stored in Redis. Parsed on add and again on process. */
+export const GenerateJobData = z.object({
+  /** The normalised start URL (normalizeUrl). */
+  url: z.url({ protocol: /^https?$/ }).max(4096),
+  /** Where the result is stored and served (resolveSite(url).key). */
+  siteKey: z.string().min(1).max(4096),
+  maxPages: z.number().int().positive().optional(),
+  maxDepth: z.number().int().min(0).optional(),
+  include: z.array(z.string().max(1000)).max(100).optional(),
+  exclude: z.array(z.string().max(1000)).max(100).optional(),
+  provider: z.enum(["extractive", "openai"]).optional(),
+  model: z.string().min(1).max(200).optional(),
+  /** Set when a registered website (issue 6) owns this job. */
+  websiteId: z.string().min(1).max(200).optional(),
+  trigger: z.enum(TRIGGERS),
+});
+export type GenerateJobData = z.infer<typeof GenerateJobData>;
+
+/** job.progress of a generate job. "store" is the worker's own last step after the pipeline. */
+export interface GenerateProgress {
+  phase: Phase | "store";
+  /** Pages finished (extracted or skipped) so far: what a progress bar shows against pagesTotal. */
+  pagesDone: number;
+  pagesTotal: number;
+  pagesDiscovered: number;
+  pagesFetched: number;
+  pagesExtracted: number;
+}
+
+/** job.returnvalue of a generate job: a summary, never the files (those live in the store). */
+export interface GenerateJobResult {
+  siteKey: string;
+  url: string;
+  /** The stored version the files now are (unchanged runs report the version they kept). */
+  version: number;
+  unchanged: boolean;
+  pagesIncluded: number;
+  pagesSkipped: number;
+  provider: ProviderName;
+  model: string | null;
+  fallback: boolean;
+  usage: TokenUsage;
+  warnings: string[];
+  timings: Timings;
+  generatedAt: string;
+}
+
+/** The slice of Config that shapes default job options. */
+export type JobsConfig = Config["jobs"];
+
+/** The custom back-off type name; the worker's settings.backoffStrategy implements it (backoff.ts). */
+export const CAPPED_BACKOFF = "capped";
+
+const SECONDS_PER_DAY = 24 * 3600;
+
+/** Retention of finished jobs: BullMQ evaluates it whenever another job finishes. */
+export function retention(jobs: JobsConfig): { age: number; count: number } {
+  // KeepJobs.age is in seconds, not milliseconds.
+  return { age: Math.round(jobs.retentionDays * SECONDS_PER_DAY), count: jobs.retentionCount };
+}
+
+export interface CatalogEntry {
+  queue: QueueName;
+  schema: z.ZodType;
+  defaults: (jobs: JobsConfig) => JobsOptions;
+}
+
+export const jobCatalog = {
+  generate: {
+    queue: "generate",
+    schema: GenerateJobData,
+    // 60 s doubling, capped at 1 h by the worker's backoffStrategy (BullMQ's "exponential" has no
+    // cap). Errors that can't get better fail at once (UnrecoverableError in the processor)
+    // instead of spending these attempts. Failed jobs stay inspectable until retention.
+    defaults: (jobs) => ({
+      attempts: jobs.maxAttempts,
+      backoff: { type: CAPPED_BACKOFF },
+      removeOnComplete: retention(jobs),
+      removeOnFail: retention(jobs),
+    }),
+  },
+} satisfies Record<string, CatalogEntry>;
+
+export type JobName = keyof typeof jobCatalog;
+export const JOB_NAMES = Object.keys(jobCatalog) as JobName[];
+
+/** The parsed payload of each job name. */
+export type JobData<K extends JobName> = z.infer<(typeof jobCatalog)[K]["schema"]>;
+
+/** The return value of each job name; a new job name without an entry here won't compile. */
+export interface JobResults {
+  generate: GenerateJobResult;
+}
+export type JobResult<K extends JobName> = JobResults[K];
+
+/** The queue a job name lives on. */
+export function queueOf<K extends JobName>(name: K): (typeof jobCatalog)[K]["queue"] {
+  return jobCatalog[name].queue;
+}

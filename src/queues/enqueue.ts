@@ -1,0 +1,97 @@
+/**
+ * Adds generate jobs. The only way a job enters a queue: the API, `POST …/refresh`, schedules
+ * (their job template is built by generateJobData) and retries all come through here, so every
+ * job is parsed, normalised and de-duplicated the same way.
+ *
+ * De-duplication is BullMQ's own: `deduplication: { id }` makes addJob's Lua script SET the key
+ * `<prefix>:generate:de:<id>` NX to the new job's id, atomically with the add; while the key
+ * exists (the job is waiting, delayed or active, retries included) a later add returns the id
+ * of the job already in flight instead of creating one. The key is deleted when that job
+ * completes or finally fails, so the next submission makes a new job. A read-then-add here
+ * would race; the script can't.
+ */
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import type { Job, JobsOptions } from "bullmq";
+import { InputError, LtxError } from "../lib/errors";
+import { resolveSite } from "../pipeline/site";
+import { GenerateJobData, TRIGGERS, type GenerateJobResult } from "./catalog";
+import type { Queues } from "./queues";
+
+/** What a caller may ask for: a GenerateJobData before normalisation (no siteKey yet). */
+export const GenerateRequest = z.object({
+  url: z.string().min(1).max(4096),
+  maxPages: z.number().int().positive().optional(),
+  maxDepth: z.number().int().min(0).optional(),
+  include: z.array(z.string().max(1000)).max(100).optional(),
+  exclude: z.array(z.string().max(1000)).max(100).optional(),
+  provider: z.enum(["extractive", "openai"]).optional(),
+  model: z.string().min(1).max(200).optional(),
+  websiteId: z.string().min(1).max(200).optional(),
+  trigger: z.enum(TRIGGERS).default("api"),
+});
+export type GenerateRequest = z.input<typeof GenerateRequest>;
+
+export type GenerateJob = Job<GenerateJobData, GenerateJobResult, "generate">;
+
+export interface EnqueueOptions {
+  /** maxPages above this is an InputError (MAX_PAGES_LIMIT). */
+  maxPagesLimit?: number;
+  /** Extra BullMQ options for this add (delay, priority). jobId and deduplication are ours. */
+  jobOptions?: Omit<JobsOptions, "jobId" | "deduplication">;
+}
+
+export interface EnqueueResult {
+  /** The job in flight for this site: the new one, or the one that was already there. */
+  job: GenerateJob;
+  /** true when no job was added because one was already in flight for the site. */
+  deduplicated: boolean;
+}
+
+/** The de-duplication id of a site: one job in flight per site key (= per stored file set). */
+export function dedupIdOf(siteKey: string): string {
+  return `site:${siteKey}`;
+}
+
+/** Parses and normalises a request into the job payload: InputError/InvalidUrlError on bad input. */
+export function generateJobData(input: unknown, opts: Pick<EnqueueOptions, "maxPagesLimit"> = {}): GenerateJobData {
+  const parsed = GenerateRequest.safeParse(input);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+    throw new InputError(`invalid generate request: ${detail}`);
+  }
+  const req = parsed.data;
+  if (opts.maxPagesLimit !== undefined && req.maxPages !== undefined && req.maxPages > opts.maxPagesLimit) {
+    throw new InputError(`maxPages ${req.maxPages} is above the limit of ${opts.maxPagesLimit}`);
+  }
+  const site = resolveSite(req.url); // throws InvalidUrlError
+  const data: GenerateJobData = { ...req, url: site.startUrl, siteKey: site.key };
+  // Parse the result too: catches a normaliser that yields something the worker would reject.
+  const checked = GenerateJobData.safeParse(data);
+  if (!checked.success) throw new InputError(`invalid generate request: ${checked.error.issues[0]?.message ?? "rejected"}`);
+  return checked.data;
+}
+
+/** How often to re-add when the in-flight job finished between our add and our read. */
+const ADD_TRIES = 3;
+
+export async function enqueueGenerate(queues: Pick<Queues, "generate">, input: unknown, opts: EnqueueOptions = {}): Promise<EnqueueResult> {
+  const data = generateJobData(input, opts);
+  const queue = queues.generate;
+  for (let i = 0; i < ADD_TRIES; i++) {
+    // Our own id, so we can tell: addJob returns the in-flight job's id instead when it
+    // de-duplicated, and the Job object it hands back then carries *our* data, not that job's.
+    const jobId = randomUUID();
+    const added = await queue.add("generate", data, { ...opts.jobOptions, jobId, deduplication: { id: dedupIdOf(data.siteKey) } });
+    if (added.id === jobId) return { job: added, deduplicated: false };
+    const existing = added.id === undefined ? undefined : await queue.getJob(added.id);
+    if (existing) return { job: existing, deduplicated: true };
+    // The in-flight job ended (and was removed) between the add and the read: add again.
+  }
+  throw new LtxError("UNAVAILABLE", `could not enqueue ${data.url}: the in-flight job kept disappearing`);
+}
+
+/** The id of the job in flight for a site, or null (for the API's "is it running?" answers). */
+export async function inFlightJobId(queues: Pick<Queues, "generate">, siteKey: string): Promise<string | null> {
+  return queues.generate.getDeduplicationJobId(dedupIdOf(siteKey));
+}
