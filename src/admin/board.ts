@@ -1,0 +1,59 @@
+/**
+ * Bull Board over every queue we own, as an Express router the API mounts at BOARD_BASE_PATH
+ * (behind auth once issue 7 lands). Retry, clean, promote and friends are on: an operator uses the
+ * board to retry a job that failed all its attempts (the old "dead" state).
+ */
+import { createBullBoard } from "@bull-board/api";
+import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
+import { ExpressAdapter } from "@bull-board/express";
+import type { Queue } from "bullmq";
+import type { Router } from "express";
+import helmet from "helmet";
+import { VERSION } from "../lib/version";
+
+export const BOARD_BASE_PATH = "/admin/queues";
+
+export interface BoardOptions {
+  /** Every queue to show: the board lists exactly these. */
+  queues: readonly Queue[];
+  basePath?: string;
+  /** Descriptions keyed by queue name, e.g. from the job catalog. */
+  descriptions?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The board's page loads its own bundles and styles: scripts from 'self' suffice, but its markup
+ * uses inline `style` attributes, so styles need 'unsafe-inline'. Its web fonts live on another
+ * host; we leave them blocked (the board falls back to system fonts) rather than make the admin
+ * page call out. This policy replaces the app-wide one for the board's paths only.
+ */
+export const boardSecurityHeaders = helmet({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", "data:"],
+      fontSrc: ["'self'", "data:"],
+      connectSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'self'"],
+      frameAncestors: ["'none'"],
+      formAction: ["'self'"],
+    },
+  },
+});
+
+export function createBoardRouter(opts: BoardOptions): Router {
+  const basePath = opts.basePath ?? BOARD_BASE_PATH;
+  const serverAdapter = new ExpressAdapter().setBasePath(basePath);
+  createBullBoard({
+    queues: opts.queues.map(
+      (q) => new BullMQAdapter(q, { readOnlyMode: false, allowRetries: true, description: opts.descriptions?.[q.name] ?? "" }),
+    ),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: `ltx ${VERSION}`, hideDocsLink: true } },
+  });
+  return serverAdapter.getRouter() as Router;
+}
