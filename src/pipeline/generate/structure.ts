@@ -1,0 +1,125 @@
+/*
+ * The site's shape, read from its URLs: which section each page belongs to (the first path segment
+ * under the prefix) and which pages are secondary (changelogs, news, legal, deep reference), the
+ * ones llms.txt puts under "## Optional". Pages arrive in crawl order (start page first, breadth
+ * first), which is close to navigation order, so "first seen" stands for "more prominent".
+ */
+import type { Page, Site } from "../types";
+
+export interface PagePlace {
+  page: Page;
+  /** Crawl order. */
+  index: number;
+  /** Path segments under the prefix, after any segments every page shares ("en/latest"). */
+  segments: string[];
+  /** Section key: the first segment, or "" for pages at the root. */
+  key: string;
+  secondary: boolean;
+}
+
+export interface SectionGroup {
+  key: string;
+  name: string;
+  places: PagePlace[];
+  secondary: boolean;
+}
+
+const SECONDARY_SEGMENT =
+  /^(change-?logs?|changes|release-?notes|releases?|news|blog|blogs|posts?|archives?|legal|privacy(-policy)?|terms(-of-(service|use))?|tos|licen[cs]e|licen[cs]ing|cookies?(-policy)?|imprint|impressum|contributors|code-of-conduct|tags?|categor(y|ies)|authors?|page|sitemap|search|404|login|log-?in|sign-?in|sign-?up|register|whats-?new|deprecated|history)$/i;
+const SECONDARY_TITLE =
+  /^(change ?log|changes in|release notes|release history|what'?s new|news|blog|privacy|terms (of|and)|license|licence|cookie|imprint|impressum|legal|code of conduct|contributors|tag:|category:|archives?)\b/i;
+const REFERENCE_SEGMENT = /^(api|apis|reference|ref|api-reference|apidocs|javadoc|typedoc|modules|classes|interfaces|functions|namespaces)$/i;
+const INDEX_FILE = /^(index|default|readme)(\.[a-z0-9]+)?$/i;
+const ACRONYMS = new Set(["api", "apis", "cli", "faq", "faqs", "sdk", "sdks", "ui", "ux", "http", "https", "json", "css", "html", "js", "ts", "sql", "url", "rest", "id", "io", "os", "gpu", "cpu", "aws", "gcp", "ai", "llm", "ml"]);
+
+/** Places every page; the start page is always a root page. */
+export function placePages(site: Site, pages: Page[]): PagePlace[] {
+  const paths = pages.map((p) => relativeSegments(site, p.url));
+  const shared = sharedLeadingSegments(paths);
+  const dirs = new Set(paths.filter((s) => s.length >= 2 + shared).map((s) => s[shared]));
+  return pages.map((page, index) => {
+    const all = paths[index] ?? [];
+    const segments = all.slice(Math.min(shared, all.length));
+    const first = segments[0] ?? "";
+    // "/guide/" or "/guide" next to "/guide/install": the section's own index page.
+    const isDir = segments.length >= 2 || (segments.length === 1 && (page.url.endsWith("/") || dirs.has(first)));
+    const key = index === 0 || !isDir ? "" : first.toLowerCase();
+    return { page, index, segments, key, secondary: index !== 0 && isSecondary(segments, page.title) };
+  });
+}
+
+/** Groups places into sections by key, in order of first appearance; root pages first. */
+export function groupSections(places: PagePlace[], rootName: string): SectionGroup[] {
+  const groups = new Map<string, SectionGroup>();
+  groups.set("", { key: "", name: rootName, places: [], secondary: false });
+  for (const place of places) {
+    let group = groups.get(place.key);
+    if (!group) {
+      group = { key: place.key, name: sectionName(place.key), places: [], secondary: SECONDARY_SEGMENT.test(stripExt(place.key)) };
+      groups.set(place.key, group);
+    }
+    group.places.push(place);
+  }
+  for (const g of groups.values()) g.places.sort(byProminence);
+  return [...groups.values()].filter((g) => g.places.length > 0);
+}
+
+/** The section's own index first, then shallower pages, then crawl order. */
+function byProminence(a: PagePlace, b: PagePlace): number {
+  return a.segments.length - b.segments.length || a.index - b.index;
+}
+
+function isSecondary(segments: string[], title: string): boolean {
+  if (segments.some((s) => SECONDARY_SEGMENT.test(stripExt(s)))) return true;
+  if (SECONDARY_TITLE.test(title.trim())) return true;
+  // Deep reference: four levels down, or a leaf two levels under an API/reference section.
+  if (segments.length > 3) return true;
+  return segments.length >= 3 && REFERENCE_SEGMENT.test(segments[0] ?? "");
+}
+
+/** Decoded path segments under the site prefix, without a trailing "index.html". */
+export function relativeSegments(site: Site, url: string): string[] {
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    return [];
+  }
+  const rest = path.startsWith(site.prefix) ? path.slice(site.prefix.length) : path.replace(/^\/+/, "");
+  const segments = rest.split("/").filter(Boolean).map(safeDecode);
+  if (segments.length > 0 && INDEX_FILE.test(segments[segments.length - 1] ?? "")) segments.pop();
+  return segments;
+}
+
+// "/en/latest/…" on every page says nothing about structure: group by what comes after it.
+function sharedLeadingSegments(paths: string[][]): number {
+  if (paths.length < 2) return 0;
+  let n = 0;
+  for (;;) {
+    const seg = paths[0]?.[n];
+    if (seg === undefined || !paths.every((p) => p[n] === seg)) return n;
+    n++;
+  }
+}
+
+/** "getting-started" → "Getting started", "api" → "API", "cli_reference.html" → "CLI reference". */
+export function sectionName(key: string): string {
+  const words = stripExt(key)
+    .split(/[-_.\s+]+/)
+    .filter(Boolean)
+    .map((w) => (ACRONYMS.has(w.toLowerCase()) ? w.toUpperCase() : w.toLowerCase()));
+  const text = words.join(" ");
+  return text ? text.charAt(0).toUpperCase() + text.slice(1) : "Pages";
+}
+
+function stripExt(s: string): string {
+  return s.replace(/\.(html?|php|aspx?|md|txt|xhtml)$/i, "");
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

@@ -1,0 +1,89 @@
+/*
+ * Small text helpers shared by the providers: the site's name, page titles without the site-name
+ * suffix, one-sentence notes. Pages give us "Install | Acme Docs"; an index reads better as
+ * "Install" under "# Acme Docs".
+ */
+import type { Page, Site } from "../types";
+
+// " | ", " - ", " — ", " · ", " :: " … between title parts. The spaces around are required, so
+// "Server-side rendering" stays one part.
+const SEPARATOR = /\s+(?:[|\-–—·•»:]|::)\s+/;
+const HOME_LIKE = /^(home|home ?page|index|welcome|start|start page|main page|front page|startseite|accueil|inicio|untitled)$/i;
+
+/** Site name from the start page title, preferring the part other pages' titles share. */
+export function siteNameFrom(start: Page | undefined, pages: Page[], site: Site): string {
+  const raw = (start?.title ?? "").replace(/^\s*welcome to\s+(the\s+)?/i, "").trim();
+  const parts = raw
+    .split(SEPARATOR)
+    .map((p) => p.replace(/^\s*welcome to\s+(the\s+)?/i, "").trim())
+    .filter((p) => p && !HOME_LIKE.test(p));
+  if (parts.length === 0) return site.key;
+  if (parts.length === 1) return parts[0] ?? site.key;
+  // "Getting started — Acme": the part repeated in other pages' titles is the site's name.
+  const others = pages.filter((p) => p !== start).map((p) => p.title.split(SEPARATOR).map(norm));
+  let best = parts[0] ?? site.key;
+  let bestCount = 1;
+  for (const part of parts) {
+    const count = others.filter((t) => t.includes(norm(part))).length;
+    if (count > bestCount) [best, bestCount] = [part, count];
+  }
+  return best;
+}
+
+/** "Install | Acme" → "Install" when the site is "Acme"; the title unchanged otherwise. */
+export function cleanTitle(title: string, siteName: string): string {
+  const t = title.replace(/\s+/g, " ").trim();
+  if (!siteName) return t;
+  const parts = t.split(SEPARATOR);
+  if (parts.length < 2) return t;
+  const keep = parts.filter((p) => norm(p) !== norm(siteName));
+  if (keep.length === 0 || keep.length === parts.length) return t;
+  // Keep the original separators between the remaining parts by cutting the site part off an end.
+  if (norm(parts[parts.length - 1] ?? "") === norm(siteName)) return t.slice(0, t.lastIndexOf(parts[parts.length - 1] ?? "")).replace(/\s+(?:[|\-–—·•»:]|::)\s*$/, "").trim();
+  if (norm(parts[0] ?? "") === norm(siteName)) return t.slice((parts[0] ?? "").length).replace(/^\s*(?:[|\-–—·•»:]|::)\s+/, "").trim();
+  return keep.join(" - ");
+}
+
+export function isHomeLike(title: string): boolean {
+  return HOME_LIKE.test(title.trim());
+}
+
+/** The first sentence, at most maxChars, cut at a word boundary with an ellipsis. */
+export function firstSentence(text: string, maxChars = 160): string {
+  const t = text.replace(/\s+/g, " ").trim();
+  if (!t) return "";
+  const m = /^(.+?[.!?])(?=\s+[A-Z0-9"'(\[]|$)/.exec(t);
+  const sentence = m?.[1] && m[1].length >= 20 ? m[1] : t;
+  return clipWords(sentence, maxChars);
+}
+
+/** Up to maxChars, cut at a word boundary with an ellipsis. */
+export function clipWords(text: string, maxChars: number): string {
+  const t = text.replace(/\s+/g, " ").trim();
+  if (t.length <= maxChars) return t;
+  const cut = t.slice(0, maxChars - 1);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > maxChars * 0.6 ? cut.slice(0, space) : cut).replace(/[\s,;:.\-–—]+$/, "")}…`;
+}
+
+/** Readable words of a page's markdown: no code blocks, link targets, markup or headings. */
+export function plainText(markdown: string): string {
+  return markdown
+    .replace(/```[\s\S]*?```/g, " ")
+    .replace(/!\[[^\]]*\]\([^)]*\)/g, " ")
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/^#{1,6}\s.*$/gm, " ")
+    .replace(/[*_`>|#]+/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/** The first n words of a page's readable text. */
+export function firstWords(markdown: string, n: number): string {
+  const words = plainText(markdown).split(" ").filter(Boolean);
+  return words.slice(0, n).join(" ") + (words.length > n ? " …" : "");
+}
+
+export function norm(s: string): string {
+  return s.replace(/\s+/g, " ").trim().toLowerCase();
+}
