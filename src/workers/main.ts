@@ -1,0 +1,104 @@
+/**
+ * The worker process's composition root (`ltx worker`, and the worker half of `ltx start`):
+ * config → redis → checks → queues → store → extractor → worker, registering each part's close
+ * with the shutdown registry as it goes. The registry closes in reverse: the Worker first (stop
+ * taking jobs, let active ones finish, hand back the rest), then the extractor threads the jobs
+ * were using, then the queues, and the Redis client last because every step before needs it.
+ */
+import type { Config } from "../config/env";
+import { pipelineSettings } from "../config/pipelineSettings";
+import { coerceError } from "../lib/coerceError";
+import { ConfigError } from "../lib/errors";
+import type { Logger } from "../lib/logger";
+import { createShutdown, installSignalHandlers, type Shutdown } from "../lib/shutdown";
+import { runPipeline } from "../pipeline";
+import { createExtractor } from "../pipeline/extract";
+import { createProvider } from "../pipeline/generate";
+import { pendingCancel } from "../queues/cancel";
+import { closeRedis, createRedis, keyPrefix } from "../queues/connection";
+import { createQueues } from "../queues/queues";
+import { createAddressPolicy } from "../security/addressPolicy";
+import { checkRedis } from "../store/redisChecks";
+import { createResultStore } from "../store/results";
+import { createHandlers } from "./handlers";
+import { startWorker, type WorkerHandle, type WorkerSettings } from "./worker";
+
+export interface WorkerProcessOptions {
+  /** Share a registry with other parts of the process (`ltx start`); else one is made. */
+  shutdown?: Shutdown;
+  /** Install SIGTERM/SIGINT handlers that run the registry and process.exit (default false). */
+  installSignals?: boolean;
+  /** Redis URL when config.redis.url is unset (`ltx start` runs its own redis-server). */
+  redisUrl?: string;
+  /** Test knobs: short locks and stall checks. */
+  worker?: Pick<WorkerSettings, "lockDurationMs" | "stalledIntervalMs" | "maxStalledCount" | "drainDelaySeconds">;
+}
+
+export interface WorkerProcess {
+  worker: WorkerHandle;
+  shutdown: Shutdown;
+}
+
+export async function runWorkerProcess(config: Readonly<Config>, logger: Logger, opts: WorkerProcessOptions = {}): Promise<WorkerProcess> {
+  const url = opts.redisUrl ?? config.redis.url;
+  if (!url) throw new ConfigError("invalid configuration: REDIS_URL is required for `ltx worker` (or use `ltx start`, which runs a local redis-server)");
+  const prefix = keyPrefix(config.redis.prefix);
+  const shutdown = opts.shutdown ?? createShutdown(logger);
+  if (opts.installSignals === true) {
+    // The deadline sits a little after the grace period: jobs get SHUTDOWN_GRACE_MS, the
+    // hand-back and the closes get the rest.
+    installSignalHandlers(shutdown, { deadlineMs: config.worker.shutdownGraceMs + 15_000, logger });
+  }
+
+  try {
+    return await build(config, logger, url, prefix, shutdown, opts);
+  } catch (e) {
+    // A half-built process (Redis misconfigured, unreachable…) closes what it opened.
+    await shutdown.run(`start-up failed: ${coerceError(e).message}`);
+    throw e;
+  }
+}
+
+async function build(config: Readonly<Config>, logger: Logger, url: string, prefix: string, shutdown: Shutdown, opts: WorkerProcessOptions): Promise<WorkerProcess> {
+  const redis = createRedis(url, { forWorker: true, name: "ltx-worker" });
+  redis.on("error", (e: unknown) => logger.warn({ err: coerceError(e) }, "redis connection error"));
+  shutdown.add("redis", () => closeRedis(redis));
+  await checkRedis(redis, logger); // REDIS_MISCONFIGURED: the caller exits 1
+
+  const queues = createQueues({ connection: redis, prefix, jobs: config.jobs, logger });
+  shutdown.add("queues", () => queues.close());
+  const store = createResultStore(redis, { prefix, maxVersions: config.schedules.maxVersionsPerSite });
+
+  const extractor = createExtractor({ threads: config.worker.extractThreads, timeoutMs: config.crawl.extractTimeoutMs });
+  shutdown.add("extractor", () => extractor.close());
+
+  const addressPolicy = createAddressPolicy({ allowPrivate: config.crawl.allowPrivateNetworks, allowHosts: config.crawl.allowHosts });
+  const handlers = createHandlers({
+    generate: {
+      store,
+      extractor,
+      settings: (overrides) => pipelineSettings(config, overrides, addressPolicy),
+      createProvider,
+      runPipeline,
+      logger,
+      jobTimeoutMs: config.worker.jobTimeoutMs,
+      rateLimit: (ms) => queues.generate.rateLimit(ms),
+      pendingCancel: (jobId) => pendingCancel(redis, prefix, jobId),
+    },
+  });
+  const worker = await startWorker({
+    connection: redis,
+    prefix,
+    handlers,
+    logger,
+    settings: {
+      concurrency: config.worker.concurrency,
+      retryBaseDelayMs: config.jobs.retryBaseDelayMs,
+      retryMaxDelayMs: config.jobs.retryMaxDelayMs,
+      shutdownGraceMs: config.worker.shutdownGraceMs,
+      ...opts.worker,
+    },
+  });
+  shutdown.add("worker", () => worker.close());
+  return { worker, shutdown };
+}

@@ -1,0 +1,159 @@
+/**
+ * startWorker: one BullMQ Worker per queue of the catalog, dispatching by job name to the
+ * handler map, plus the pieces a worker process needs around it: cross-process cancel, the
+ * event-loop block monitor and a graceful close that hands unfinished jobs back.
+ */
+import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
+import { UnrecoverableError, Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import { coerceError } from "../lib/coerceError";
+import type { Logger } from "../lib/logger";
+import { backoffStrategy } from "../queues/backoff";
+import { jobCatalog, QUEUE_NAMES, type JobName, type QueueName } from "../queues/catalog";
+import { cancelChannel } from "../queues/cancel";
+import type { Handlers } from "./handlers";
+import { SHUTDOWN_REASON } from "./processor";
+
+export interface WorkerSettings {
+  /** Jobs at once in this process (WORKER_CONCURRENCY). */
+  concurrency: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  /** On close, how long active jobs may run before they are aborted and handed back. */
+  shutdownGraceMs: number;
+  /**
+   * How long a job's lock lasts without renewal; BullMQ renews it every lockDuration/2 from a
+   * timer on this process's event loop. A job whose lock lapses is "stalled" and given to
+   * another worker, so the event loop must never block for anywhere near lockDuration/2.
+   * Extraction (jsdom + Readability, the only CPU-heavy step) runs in the extractor's worker
+   * threads for exactly this reason; the monitor below measures the longest block so tests and
+   * operators can check the margin. 30 s (BullMQ's default) leaves a 15 s renewal interval.
+   */
+  lockDurationMs?: number;
+  /** How often this worker looks for stalled jobs of dead workers (default 30 s). */
+  stalledIntervalMs?: number;
+  /** Stalls (a worker died holding it) a job survives before it fails (default 2). */
+  maxStalledCount?: number;
+  /** Long-poll time when idle, seconds (BullMQ's drainDelay, default 5). */
+  drainDelaySeconds?: number;
+}
+
+export interface StartWorkerDeps {
+  /** A client made with createRedis(url, { forWorker: true }); the caller closes it. */
+  connection: Redis;
+  prefix: string;
+  handlers: Handlers;
+  settings: WorkerSettings;
+  logger: Logger;
+}
+
+export interface WorkerHandle {
+  workers: Worker[];
+  /** Jobs running in this process right now. */
+  activeCount(): number;
+  /** The longest event-loop block (timer delay) seen since start or the last reset, in ms. */
+  maxEventLoopBlockMs(): number;
+  resetEventLoopStats(): void;
+  /** Stop taking jobs, wait up to shutdownGraceMs, hand back the rest. Idempotent. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_LOCK_MS = 30_000;
+const DEFAULT_STALLED_INTERVAL_MS = 30_000;
+// A manual rate limit (queue.rateLimit after an LLM 429) only holds back workers that have a
+// limiter configured; one this large never limits by itself.
+const NO_LIMIT = { max: 1_000_000_000, duration: 1000 };
+
+export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> {
+  const { settings, logger } = deps;
+  const active = new Set<string>();
+  const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+
+  const dispatch = async (job: Job, token?: string, signal?: AbortSignal): Promise<unknown> => {
+    const name = job.name as JobName;
+    const handler = deps.handlers[name] as ((j: Job, t: string | undefined, s: AbortSignal | undefined) => Promise<unknown>) | undefined;
+    if (!handler) throw new UnrecoverableError(`INVALID_INPUT: no handler for job name ${JSON.stringify(job.name)}`);
+    const key = `${job.queueName}:${job.id ?? ""}`;
+    active.add(key);
+    try {
+      return await handler(job, token, signal);
+    } finally {
+      active.delete(key);
+    }
+  };
+  // Declared with three parameters: BullMQ passes the AbortSignal only to processors of length 3.
+  const processor = (job: Job, token?: string, signal?: AbortSignal): Promise<unknown> => dispatch(job, token, signal);
+
+  const queuesWithJobs = new Set<QueueName>(Object.values(jobCatalog).map((e) => e.queue));
+  const workers = QUEUE_NAMES.filter((q) => queuesWithJobs.has(q)).map((queue) => {
+    const worker = new Worker(queue, processor, {
+      connection: deps.connection,
+      prefix: deps.prefix,
+      concurrency: settings.concurrency,
+      lockDuration: settings.lockDurationMs ?? DEFAULT_LOCK_MS,
+      stalledInterval: settings.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
+      maxStalledCount: settings.maxStalledCount ?? 2,
+      drainDelay: settings.drainDelaySeconds ?? 5,
+      limiter: NO_LIMIT,
+      settings: { backoffStrategy: backoffStrategy(settings.retryBaseDelayMs, settings.retryMaxDelayMs) },
+    });
+    worker.on("error", (e: unknown) => logger.error({ err: coerceError(e), queue }, "worker error"));
+    worker.on("stalled", (jobId: string) => logger.warn({ jobId, queue }, "job stalled: its worker stopped renewing the lock; it goes back to the queue"));
+    worker.on("lockRenewalFailed", (jobIds: string[]) => logger.warn({ jobIds, queue }, "lock renewal failed"));
+    return worker;
+  });
+
+  const subscriber = await subscribeToCancels(deps, workers);
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  logger.info({ queues: workers.map((w) => w.name), concurrency: settings.concurrency }, "worker started");
+
+  let closing: Promise<void> | undefined;
+  return {
+    workers,
+    activeCount: () => active.size,
+    maxEventLoopBlockMs: () => histogram.max / 1e6,
+    resetEventLoopStats: () => histogram.reset(),
+    close() {
+      closing ??= (async () => {
+        logger.info({ active: active.size, graceMs: settings.shutdownGraceMs }, "worker closing: no new jobs");
+        const grace = setTimeout(() => {
+          if (active.size === 0) return;
+          logger.warn({ active: active.size }, "grace period over: aborting active jobs and handing them back");
+          for (const w of workers) w.cancelAllJobs(SHUTDOWN_REASON);
+        }, settings.shutdownGraceMs);
+        grace.unref();
+        for (const w of workers) {
+          try {
+            await w.close();
+          } catch (e) {
+            logger.error({ err: coerceError(e), queue: w.name }, "worker close failed");
+          }
+        }
+        clearTimeout(grace);
+        subscriber.disconnect();
+        histogram.disable();
+        logger.info({ maxEventLoopBlockMs: Math.round(histogram.max / 1e6) }, "worker closed");
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Every worker process hears every cancel; the one holding the job aborts it. */
+async function subscribeToCancels(deps: StartWorkerDeps, workers: Worker[]): Promise<Redis> {
+  const subscriber = deps.connection.duplicate();
+  subscriber.on("error", (e: unknown) => deps.logger.warn({ err: coerceError(e) }, "cancel subscriber error"));
+  subscriber.on("message", (_channel: string, message: string) => {
+    try {
+      const { jobId, reason } = JSON.parse(message) as { jobId?: unknown; reason?: unknown };
+      if (typeof jobId !== "string") return;
+      const why = typeof reason === "string" && reason !== SHUTDOWN_REASON ? reason : "cancelled by request";
+      for (const w of workers) if (w.cancelJob(jobId, why)) deps.logger.info({ jobId }, "cancel request: aborting job");
+    } catch (e) {
+      deps.logger.warn({ err: coerceError(e) }, "bad cancel message");
+    }
+  });
+  await subscriber.subscribe(cancelChannel(deps.prefix));
+  return subscriber;
+}
