@@ -1,0 +1,79 @@
+/*
+ * requireAuth: with ENABLE_AUTH=1 a request needs a session cookie (from POST /auth/login) or an
+ * API token (`Authorization: Bearer ltx_…`). Without either it gets 401 JSON before any route
+ * runs. Who the caller is lands in res.locals.auth for routes that care (GET /auth/me).
+ */
+import type { Request, RequestHandler, Response } from "express";
+import { LtxError } from "../../lib/errors";
+import type { AuthServices } from "../../security/authServices";
+
+export const SESSION_COOKIE = "ltx_session";
+
+export type AuthInfo = { via: "none" } | { via: "session"; createdAt: string; expiresAt: string } | { via: "token"; tokenId: string; tokenName: string };
+
+export class UnauthorizedError extends LtxError {
+  constructor(message = "authentication required: log in (POST /auth/login) or send Authorization: Bearer <token>") {
+    super("UNAUTHORIZED", message, { retryable: false });
+  }
+}
+
+/** The value of one cookie from the Cookie header (no cookie-parser needed for one name). */
+export function readCookie(req: Request, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+export function bearerToken(req: Request): string | undefined {
+  const h = req.headers.authorization;
+  const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
+  return m?.[1];
+}
+
+/** Who is calling, or undefined when the credentials are missing, wrong, expired or revoked. */
+export async function authenticate(auth: AuthServices, req: Request): Promise<AuthInfo | undefined> {
+  const token = bearerToken(req);
+  if (token !== undefined) {
+    // A bad token is refused even when a good cookie is also sent: the client meant the token.
+    const info = await auth.tokens.verify(token);
+    return info ? { via: "token", tokenId: info.id, tokenName: info.name } : undefined;
+  }
+  const session = await auth.sessions.verify(readCookie(req, SESSION_COOKIE));
+  return session ? { via: "session", createdAt: session.createdAt, expiresAt: session.expiresAt } : undefined;
+}
+
+export function authInfo(res: Response): AuthInfo | undefined {
+  return res.locals.auth as AuthInfo | undefined;
+}
+
+export function requireAuth(auth: AuthServices): RequestHandler {
+  return async (req, res, next) => {
+    if (!auth.enabled) {
+      res.locals.auth = { via: "none" } satisfies AuthInfo;
+      return next();
+    }
+    const who = await authenticate(auth, req);
+    if (!who) {
+      res.setHeader("WWW-Authenticate", 'Bearer realm="ltx"');
+      throw new UnauthorizedError();
+    }
+    res.locals.auth = who;
+    next();
+  };
+}
+
+/** /sites/* files: public unless PUBLIC_FILES=0, then like every other protected route. */
+export function requireAuthForFiles(auth: AuthServices): RequestHandler {
+  const guard = requireAuth(auth);
+  return (req, res, next) => (auth.publicFiles ? next() : guard(req, res, next));
+}

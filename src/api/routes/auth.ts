@@ -1,0 +1,73 @@
+/*
+ * /auth/login, /auth/logout, /auth/me. Login checks the password against AUTH_PASSWORD_HASH
+ * (scrypt, constant-time), counts failures per client (loginLimiter) and, on success, starts a
+ * Redis session carried by an HttpOnly, SameSite=Lax cookie (Secure under TLS). SameSite=Lax
+ * keeps the cookie off cross-site POSTs, which is what stands in for a CSRF token here.
+ */
+import { type CookieOptions, type Request, type Response, Router } from "express";
+import { z } from "zod";
+import { LtxError, NotFoundError } from "../../lib/errors";
+import type { AuthServices } from "../../security/authServices";
+import { verifyPassword } from "../../security/password";
+import { authenticate, readCookie, SESSION_COOKIE, UnauthorizedError } from "../middleware/auth";
+
+const LoginBody = z.strictObject({ password: z.string().min(1, "is required").max(1024) });
+
+export class TooManyRequestsError extends LtxError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super("TOO_MANY_REQUESTS", message, { retryable: false });
+  }
+}
+
+/** The client a failure is counted against. Behind a proxy, set Express' `trust proxy`. */
+export function clientOf(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? "unknown";
+}
+
+export function authRouter(auth: AuthServices): Router {
+  const router = Router();
+  const cookieOptions = (): CookieOptions => ({ httpOnly: true, sameSite: "lax", secure: auth.secureCookies, path: "/" });
+
+  router.post("/auth/login", async (req: Request, res: Response) => {
+    if (!auth.enabled || !auth.passwordHash) throw new NotFoundError("authentication is off (ENABLE_AUTH=0): there is nothing to log in to");
+    const client = clientOf(req);
+    const locked = await auth.loginLimiter.lockedFor(client);
+    if (locked > 0) {
+      res.setHeader("Retry-After", String(locked));
+      throw new TooManyRequestsError(`too many failed logins from this client: try again in ${locked} s`, locked);
+    }
+    const { password } = LoginBody.parse(req.body);
+    if (!(await verifyPassword(password, auth.passwordHash))) {
+      const lockedNow = await auth.loginLimiter.recordFailure(client);
+      if (lockedNow > 0) res.setHeader("Retry-After", String(lockedNow));
+      throw new UnauthorizedError("wrong password");
+    }
+    await auth.loginLimiter.reset(client);
+    // A login replaces whatever session the browser had (no session fixation).
+    await auth.sessions.destroy(readCookie(req, SESSION_COOKIE));
+    const { cookie, session } = await auth.sessions.create({ client });
+    res.cookie(SESSION_COOKIE, cookie, { ...cookieOptions(), maxAge: auth.sessionDurationSeconds * 1000 });
+    res.status(200).json({ authenticated: true, authEnabled: true, via: "session", expiresAt: session.expiresAt });
+  });
+
+  router.post("/auth/logout", async (req: Request, res: Response) => {
+    await auth.sessions.destroy(readCookie(req, SESSION_COOKIE));
+    res.clearCookie(SESSION_COOKIE, cookieOptions());
+    res.status(204).end();
+  });
+
+  router.get("/auth/me", async (req: Request, res: Response) => {
+    if (!auth.enabled) {
+      res.json({ authenticated: true, authEnabled: false, via: "none" });
+      return;
+    }
+    const who = await authenticate(auth, req);
+    if (!who) throw new UnauthorizedError("not logged in");
+    res.json({ authenticated: true, authEnabled: true, ...who });
+  });
+
+  return router;
+}

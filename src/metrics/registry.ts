@@ -1,0 +1,132 @@
+/*
+ * Prometheus metrics, one Registry per process (never prom-client's global one, so tests can
+ * build several apps in one process without "metric already registered"). Queue gauges are read
+ * from Redis when /metrics is scraped; counters are bumped by the worker through the hooks below.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { TokenUsage } from "../pipeline/types";
+
+/** The part of a BullMQ Queue the collectors read. */
+export interface MetricsQueue {
+  name: string;
+  getJobCounts(...types: string[]): Promise<Record<string, number>>;
+  getJobs(types: string[], start?: number, end?: number, asc?: boolean): Promise<{ timestamp: number }[]>;
+}
+
+/** What a finished job reports (a subset of the worker's GenerateJobResult). */
+export interface JobOutcome {
+  queue: string;
+  /** success; failure = failed for good; retry = failed an attempt and will run again. */
+  outcome: "success" | "failure" | "retry";
+  durationMs: number;
+  result?: { pagesIncluded: number; pagesSkipped: number; provider: string; usage: TokenUsage };
+}
+
+export interface Metrics {
+  registry: Registry;
+  onJobFinished(o: JobOutcome): void;
+  /** An LLM request failed (the job may still succeed through a retry or the extractive fallback). */
+  onLlmError(provider: string, code: string): void;
+  onSchedulerRun(outcome: "enqueued" | "skipped" | "failed"): void;
+  /** The Prometheus text for GET /metrics. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface MetricsOptions {
+  queues?: readonly MetricsQueue[];
+  /** process_* and nodejs_* metrics (CPU, memory, event loop lag): on in roots, off in tests. */
+  processMetrics?: boolean;
+  /** Static labels on every series, e.g. { role: "worker" }. */
+  labels?: Record<string, string>;
+  now?: () => number;
+}
+
+const STATES = ["waiting", "active", "delayed", "prioritized", "completed", "failed", "paused", "waiting-children"] as const;
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (opts.labels) registry.setDefaultLabels(opts.labels);
+  if (opts.processMetrics) collectDefaultMetrics({ register: registry, prefix: "ltx_" });
+  const queues = opts.queues ?? [];
+  const now = opts.now ?? Date.now;
+
+  // One Redis read per queue per scrape feeds both gauges; a scrape never throws on Redis errors
+  // (the series just keeps its last value), so /metrics stays up when Redis is not.
+  let countsCache: Promise<Map<string, Record<string, number>>> | undefined;
+  const counts = (): Promise<Map<string, Record<string, number>>> => {
+    countsCache ??= Promise.all(queues.map(async (q) => [q.name, await q.getJobCounts(...STATES)] as const))
+      .then((rows) => new Map(rows))
+      .finally(() => setImmediate(() => (countsCache = undefined)));
+    return countsCache;
+  };
+
+  new Gauge({
+    name: "ltx_jobs",
+    help: "Jobs per queue and BullMQ state",
+    labelNames: ["queue", "state"],
+    registers: [registry],
+    async collect() {
+      for (const [queue, c] of await counts()) for (const state of STATES) this.set({ queue, state }, c[state] ?? 0);
+    },
+  });
+  new Gauge({
+    name: "ltx_queue_depth",
+    help: "Jobs waiting to run (waiting + prioritized + delayed)",
+    labelNames: ["queue"],
+    registers: [registry],
+    async collect() {
+      for (const [queue, c] of await counts()) this.set({ queue }, (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0));
+    },
+  });
+  new Gauge({
+    name: "ltx_queue_oldest_waiting_seconds",
+    help: "Age of the oldest job waiting to run (0 when none wait)",
+    labelNames: ["queue"],
+    registers: [registry],
+    async collect() {
+      for (const q of queues) {
+        const [oldest] = await q.getJobs(["waiting", "prioritized"], 0, 0, true);
+        this.set({ queue: q.name }, oldest ? Math.max(0, (now() - oldest.timestamp) / 1000) : 0);
+      }
+    },
+  });
+
+  const duration = new Histogram({
+    name: "ltx_job_duration_seconds",
+    help: "Wall-clock time of one job attempt",
+    labelNames: ["queue", "outcome"],
+    // Small sites finish in seconds; big ones with an LLM take many minutes.
+    buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+    registers: [registry],
+  });
+  const pages = new Counter({ name: "ltx_pages_total", help: "Pages looked at by finished jobs", labelNames: ["result"], registers: [registry] });
+  const llmRequests = new Counter({ name: "ltx_llm_requests_total", help: "LLM requests made", labelNames: ["provider"], registers: [registry] });
+  const llmErrors = new Counter({ name: "ltx_llm_errors_total", help: "LLM requests that failed", labelNames: ["provider", "code"], registers: [registry] });
+  const llmTokens = new Counter({ name: "ltx_llm_tokens_total", help: "LLM tokens used", labelNames: ["provider", "kind"], registers: [registry] });
+  const schedulerRuns = new Counter({ name: "ltx_scheduler_runs_total", help: "Scheduled generations", labelNames: ["outcome"], registers: [registry] });
+
+  return {
+    registry,
+    onJobFinished(o) {
+      duration.observe({ queue: o.queue, outcome: o.outcome }, o.durationMs / 1000);
+      const r = o.result;
+      if (!r) return;
+      pages.inc({ result: "fetched" }, r.pagesIncluded);
+      pages.inc({ result: "skipped" }, r.pagesSkipped);
+      if (r.usage.requests > 0) {
+        llmRequests.inc({ provider: r.provider }, r.usage.requests);
+        llmTokens.inc({ provider: r.provider, kind: "prompt" }, r.usage.promptTokens);
+        llmTokens.inc({ provider: r.provider, kind: "completion" }, r.usage.completionTokens);
+      }
+    },
+    onLlmError(provider, code) {
+      llmErrors.inc({ provider, code });
+    },
+    onSchedulerRun(outcome) {
+      schedulerRuns.inc({ outcome });
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
