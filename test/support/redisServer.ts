@@ -1,7 +1,7 @@
 /**
  * A real redis-server per test file: a free loopback port, its own temp dir, `noeviction` (what
- * ltx requires), no RDB snapshots (`--save ""`) unless asked. The log stays in the temp dir;
- * stop() deletes the dir only when the test file passed, else prints where the log is.
+ * ltx requires), no RDB snapshots (`--save ""`) unless asked. The log is in the temp dir; stop()
+ * deletes the dir unless told to keep it or LTX_KEEP_LOGS=1 is set, and then prints where it is.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -106,7 +106,7 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
         await exited;
         clearTimeout(timer);
       }
-      if (keepDir) process.stderr.write(`redis-server log kept: ${logFile}\n`);
+      if (keepDir || process.env.LTX_KEEP_LOGS === "1") process.stderr.write(`redis-server log kept: ${logFile}\n`);
       else fs.rmSync(dir, { recursive: true, force: true });
     },
     async kill9() {
