@@ -48,7 +48,7 @@ export function buildExtractiveDoc(site: Site, pages: Page[], opts: ExtractiveOp
 
   const groups = foldSingletons(groupSections(placePages(site, pages), rootSectionName(site, siteName, pages)));
   // A root section holding only the home page reads better as an overview than as "Docs".
-  if (groups.length > 1 && groups[0]?.key === "" && groups[0].places.length === 1 && !groups.some((g) => norm(g.name) === "overview")) {
+  if (groups.length > 1 && groups[0]?.key === "" && groups[0].places.every((p) => p.index === 0 || p.secondary) && !groups.some((g) => norm(g.name) === "overview")) {
     groups[0].name = "Overview";
   }
   const primary = groups.filter((g) => !g.secondary).slice(0, o.maxSections);
