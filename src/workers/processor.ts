@@ -88,19 +88,24 @@ async function runJob(deps: GenerateDeps, job: GenerateJob, data: GenerateJobDat
   const usePrevious = deps.usePrevious ?? ((d: GenerateJobData) => d.trigger === "schedule");
   const previous = usePrevious(data) ? await deps.store.getPreviousRun(data.siteKey) : undefined;
   const progress = progressWriter(job, deps.progressIntervalMs ?? 250, log);
-  const result = await deps.runPipeline(data.url, {
-    limits: settings.limits,
-    fetch: settings.fetch,
-    extractor: deps.extractor,
-    provider: deps.createProvider(settings.providerOptions),
-    llmAttempts: settings.llmAttempts,
-    fullMaxBytes: settings.fullMaxBytes,
-    extractTimeoutMs: settings.extractTimeoutMs,
-    ...(previous ? { previous } : {}),
-    signal,
-    onProgress: progress.report,
-    logger: log,
-  });
+  let result: PipelineResult;
+  try {
+    result = await deps.runPipeline(data.url, {
+      limits: settings.limits,
+      fetch: settings.fetch,
+      extractor: deps.extractor,
+      provider: deps.createProvider(settings.providerOptions),
+      llmAttempts: settings.llmAttempts,
+      fullMaxBytes: settings.fullMaxBytes,
+      extractTimeoutMs: settings.extractTimeoutMs,
+      ...(previous ? { previous } : {}),
+      signal,
+      onProgress: progress.report,
+      logger: log,
+    });
+  } finally {
+    progress.stop(); // no late progress write for a job that has already failed
+  }
   await progress.flush();
   await progress.write({ phase: "store", pagesDone: progress.last.pagesTotal, pagesTotal: progress.last.pagesTotal, pagesDiscovered: progress.last.pagesDiscovered, pagesFetched: progress.last.pagesFetched, pagesExtracted: progress.last.pagesExtracted });
 
@@ -160,7 +165,7 @@ async function mapError(err: Error, ctx: MapContext): Promise<Error> {
     }
     if (reason === TIMEOUT_REASON) {
       log.warn({ timeoutMs: ctx.deps.jobTimeoutMs }, "job attempt timed out");
-      return new LtxError("TIMEOUT", `the job ran longer than ${ctx.deps.jobTimeoutMs} ms`, { cause: err });
+      return new LtxError("TIMEOUT", `TIMEOUT: the attempt ran longer than ${ctx.deps.jobTimeoutMs} ms`, { cause: err });
     }
     log.info({ reason: String(reason) }, "job cancelled");
     return new UnrecoverableError(`ABORTED: ${typeof reason === "string" ? reason : "cancelled"}`);
@@ -187,6 +192,7 @@ interface ProgressWriter {
   report(p: Progress): void;
   write(p: GenerateProgress): Promise<void>;
   flush(): Promise<void>;
+  stop(): void;
   readonly last: GenerateProgress;
 }
 
@@ -229,6 +235,10 @@ function progressWriter(job: GenerateJob, intervalMs: number, log: Logger): Prog
       }, intervalMs);
     },
     write,
+    stop() {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    },
     async flush() {
       if (timer) clearTimeout(timer);
       timer = undefined;
