@@ -233,3 +233,18 @@ export async function startSiteServer(source: string | SiteServerOptions): Promi
     },
   };
 }
+
+/** Fetch settings for talking to test servers: short timeouts, small back-offs, the real User-Agent. */
+export function testFetchSettings(over: Partial<import("../../src/pipeline/types").FetchSettings> = {}): import("../../src/pipeline/types").FetchSettings {
+  return {
+    userAgent: "ltx/0.0.0-test (+https://llmstxt.org; llms.txt generator)",
+    connectTimeoutMs: 2000,
+    timeoutMs: 5000,
+    maxBytes: 1024 * 1024,
+    maxRedirects: 5,
+    perHostConcurrency: 4,
+    retries: 2,
+    acceptInvalidCerts: false,
+    ...over,
+  };
+}
