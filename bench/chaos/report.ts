@@ -1,0 +1,68 @@
+/**
+ * The chaos run's table: one line per check with its figure and verdict, then the details of any
+ * breach. Returns the number of breaches (the run's exit code is 1 when it is not 0).
+ */
+import type { DuplicatesAudit, FilesAudit, JobsAudit, ScheduleAudit } from "./audit";
+import type { LogProblem } from "../support/processes";
+
+export interface Report {
+  plan: { jobs: number; websites: number; workers: number; everyMs: number; seed: number };
+  jobs: JobsAudit;
+  duplicates: DuplicatesAudit;
+  files: FilesAudit;
+  runs: ScheduleAudit[];
+  schedules: ScheduleAudit[];
+  faults: { kill9: number; sigterm: number; redisRestarts: number };
+  crashes: string[];
+  logProblems: LogProblem[];
+  sites: { total: number; errors: number; slow: number };
+  llm: Record<string, number>;
+  clientRetries: number;
+  redisUsedMemory: string;
+  elapsedMs: number;
+  runDir: string;
+}
+
+export function printReport(r: Report): number {
+  const rows: Array<[string, string, boolean | null]> = [];
+  const row = (what: string, value: string | number, ok: boolean | null = null): void => void rows.push([what, String(value), ok]);
+  const expected = r.runs.reduce((n, x) => n + x.expected, 0);
+  const ran = r.runs.reduce((n, x) => n + x.ran, 0);
+
+  row("faults injected", `${r.faults.kill9} kill -9, ${r.faults.sigterm} SIGTERM, ${r.faults.redisRestarts} redis restart`, r.faults.sigterm >= 1 && r.faults.redisRestarts >= 1 && r.faults.kill9 >= 1);
+  row("site requests (500s, slow)", `${r.sites.total} (${r.sites.errors}, ${r.sites.slow})`);
+  row("LLM requests", Object.entries(r.llm).map(([k, v]) => `${k} ${v}`).join(", "));
+  row("client retries (5xx/network)", r.clientRetries);
+  row("jobs submitted", r.jobs.submitted);
+  row("jobs succeeded", r.jobs.succeeded);
+  row("jobs failed (with reason)", r.jobs.failed);
+  for (const [reason, n] of [...r.jobs.failedByReason].sort((a, b) => b[1] - a[1])) row(`  ${n}×`, reason);
+  row("jobs lost", r.jobs.lost.length, r.jobs.lost.length === 0 && r.jobs.submitted === r.plan.jobs);
+  row("jobs processed twice", r.duplicates.processedTwice);
+  row("  … with different results", r.duplicates.processedTwiceDifferent.length, r.duplicates.processedTwiceDifferent.length === 0);
+  row(`scheduled runs (${r.plan.websites} sites, every ${r.plan.everyMs / 1000}s)`, `${ran} run / ${expected} expected`);
+  row("  sites off by more than ±1", r.schedules.length, r.schedules.length === 0);
+  row("stored llms.txt checked", r.files.checked, r.files.checked > 0);
+  row("  invalid", r.files.invalid.length, r.files.invalid.length === 0);
+  row("crashes / bad exits", r.crashes.length, r.crashes.length === 0);
+  row("unhandled rejections / fatal log lines", r.logProblems.length, r.logProblems.length === 0);
+  row("redis used memory at the end", r.redisUsedMemory);
+  row("elapsed", `${(r.elapsedMs / 1000).toFixed(1)} s`);
+
+  const width = Math.max(...rows.map(([w]) => w.length));
+  const out = [`\nchaos run (seed ${r.plan.seed}, ${r.plan.workers} workers)`, `${"check".padEnd(width)}  value`, `${"-".repeat(width)}  ${"-".repeat(30)}`];
+  for (const [what, value, ok] of rows) out.push(`${what.padEnd(width)}  ${value}${ok === null ? "" : ok ? "  ok" : "  BREACH"}`);
+  const breaches = rows.filter(([, , ok]) => ok === false).length;
+
+  const details: string[] = [];
+  for (const o of r.jobs.lost.slice(0, 20)) details.push(`lost: ${o.url} job ${o.id} status ${o.status}`);
+  for (const d of r.duplicates.processedTwiceDifferent.slice(0, 20)) details.push(`processed twice, different results: ${d}`);
+  for (const s of r.schedules.slice(0, 20)) details.push(`schedule: ${s.url} ran ${s.ran}, expected ${s.expected}`);
+  for (const f of r.files.invalid.slice(0, 20)) details.push(`invalid llms.txt: ${f}`);
+  for (const c of r.crashes.slice(0, 20)) details.push(`crash: ${c}`);
+  for (const p of r.logProblems.slice(0, 20)) details.push(`log ${p.file}: ${p.line}`);
+  if (details.length > 0) out.push("", ...details);
+  out.push("", breaches === 0 ? "chaos: PASS (0 breaches)" : `chaos: FAIL (${breaches} breaches; logs in ${r.runDir})`);
+  process.stdout.write(`${out.join("\n")}\n`);
+  return breaches;
+}

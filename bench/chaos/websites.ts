@@ -1,0 +1,59 @@
+/**
+ * The chaos run's websites: register them on a short schedule, stop them all at the end of the
+ * chaos window, then count the runs each one had against the ticks that fell inside its window.
+ */
+import { resolveSite } from "../../src/pipeline/site";
+import type { ScheduleAudit } from "./audit";
+import { type ApiClient, field, mapLimit } from "../support/client";
+
+export interface Registered {
+  id: string;
+  url: string;
+  siteKey: string;
+  registeredAt: number;
+}
+
+export async function registerWebsites(client: ApiClient, urls: string[], everyMs: number): Promise<Registered[]> {
+  return mapLimit(urls, 8, async (url) => {
+    const before = Date.now();
+    const answer = await client.requestRetrying("POST", "/api/websites", { url, every: `${everyMs / 1000}s` }, { tries: 10 });
+    const website = field(answer.body, "website") ?? answer.body;
+    const id = field(website, "id");
+    if (answer.status >= 300 || typeof id !== "string") throw new Error(`POST /api/websites ${url}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+    return { id, url, siteKey: resolveSite(url).key, registeredAt: before };
+  });
+}
+
+/** Deletes every website (its scheduler goes with it); returns when the last one was gone. */
+export async function stopWebsites(client: ApiClient, websites: Registered[]): Promise<Map<string, number>> {
+  const stoppedAt = new Map<string, number>();
+  await mapLimit(websites, 8, async (w) => {
+    const answer = await client.requestRetrying("DELETE", `/api/websites/${encodeURIComponent(w.id)}`, undefined, { tries: 20 });
+    if (answer.status >= 300 && answer.status !== 404) throw new Error(`DELETE /api/websites/${w.id}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+    stoppedAt.set(w.id, Date.now());
+  });
+  return stoppedAt;
+}
+
+/**
+ * Runs per website = its jobs that ended (success or failure), read from GET /api/jobs?url=.
+ * Expected = the ticks between registration and deletion, the first tick at registration.
+ */
+export async function countScheduledRuns(client: ApiClient, websites: Registered[], stoppedAt: Map<string, number>, everyMs: number): Promise<ScheduleAudit[]> {
+  return mapLimit(websites, 4, async (w) => {
+    let ran = 0;
+    let cursor: string | null = null;
+    for (let page = 0; page < 1000; page++) {
+      const q = `/api/jobs?limit=100&url=${encodeURIComponent(w.url)}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+      const answer = await client.requestRetrying("GET", q, undefined, { tries: 10 });
+      const jobs = field(answer.body, "jobs");
+      if (!Array.isArray(jobs)) throw new Error(`GET ${q}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+      ran += jobs.filter((j) => ["success", "failure"].includes(String(field(j, "status")))).length;
+      const next = field(answer.body, "nextCursor");
+      cursor = typeof next === "string" ? next : null;
+      if (!cursor) break;
+    }
+    const windowMs = (stoppedAt.get(w.id) ?? Date.now()) - w.registeredAt;
+    return { websiteId: w.id, url: w.url, expected: Math.floor(windowMs / everyMs) + 1, ran };
+  });
+}
