@@ -1,0 +1,74 @@
+/*
+ * robots.txt (RFC 9309) through robots-parser. What each answer means for the crawl:
+ * - 2xx: the rules apply to our User-Agent's product token ("ltx"), else to "*".
+ * - 4xx (404, 401, 403…): "unavailable" → everything is allowed (RFC 9309 §2.3.1.3).
+ * - 5xx after fetchPage's retries, or no answer: "unreachable" → everything is disallowed
+ *   (§2.3.1.4). `unreachable` is set so the crawl can fail with a retryable error that says so,
+ *   rather than crawl a site whose owner may have rules we could not read.
+ * The file is read up to 500 KiB (the RFC's minimum) and redirects are followed (fetchPage's limit).
+ */
+import robotsParser from "robots-parser";
+import { fetchPage, type FetchOptions } from "./fetch";
+import type { FetchSettings } from "./types";
+
+const ROBOTS_MAX_BYTES = 500 * 1024;
+/** Crawl-delay is capped: a site asking for an hour between pages would never finish a job. */
+export const MAX_CRAWL_DELAY_MS = 10_000;
+
+export interface RobotsRules {
+  /** The robots.txt URL that was read. */
+  url: string;
+  /** HTTP status of robots.txt, or null when it could not be fetched at all. */
+  status: number | null;
+  /** True when robots.txt answered 5xx: per RFC 9309 nothing may be crawled. */
+  unreachable: boolean;
+  /** Why robots.txt was unreachable (the status or network error), for messages. */
+  reason?: string;
+  allowed(url: string): boolean;
+  /** Crawl-delay for our agent in ms (capped at MAX_CRAWL_DELAY_MS), 0 when none. */
+  crawlDelayMs: number;
+  /** Crawl-delay was larger than the cap. */
+  crawlDelayCapped: boolean;
+  sitemaps: string[];
+}
+
+/** Rules from a robots.txt body (exported for tests and for callers that already have the text). */
+export function parseRobots(robotsUrl: string, body: string, userAgent: string, status = 200): RobotsRules {
+  const robot = robotsParser(robotsUrl, body);
+  const delaySeconds = robot.getCrawlDelay(userAgent) ?? 0;
+  const delayMs = Number.isFinite(delaySeconds) && delaySeconds > 0 ? Math.round(delaySeconds * 1000) : 0;
+  return {
+    url: robotsUrl,
+    status,
+    unreachable: false,
+    // undefined = a URL on another origin: these rules say nothing about it, so don't fetch it.
+    allowed: (url) => robot.isAllowed(url, userAgent) === true,
+    crawlDelayMs: Math.min(delayMs, MAX_CRAWL_DELAY_MS),
+    crawlDelayCapped: delayMs > MAX_CRAWL_DELAY_MS,
+    sitemaps: robot.getSitemaps(),
+  };
+}
+
+function allowAll(url: string, status: number): RobotsRules {
+  return { url, status, unreachable: false, allowed: () => true, crawlDelayMs: 0, crawlDelayCapped: false, sitemaps: [] };
+}
+
+function disallowAll(url: string, status: number | null, reason: string): RobotsRules {
+  return { url, status, unreachable: true, reason, allowed: () => false, crawlDelayMs: 0, crawlDelayCapped: false, sitemaps: [] };
+}
+
+/**
+ * Fetches and parses origin/robots.txt. Network failures (refused connection, DNS, timeout) are
+ * thrown as FetchError and a refused address as BlockedAddressError.
+ */
+export async function loadRobots(origin: string, settings: FetchSettings, opts: Pick<FetchOptions, "signal" | "agents"> = {}): Promise<RobotsRules> {
+  const url = new URL("/robots.txt", origin).toString();
+  // Network failures and policy refusals propagate: if robots.txt can't be reached, neither can the site.
+  const page = await fetchPage(url, settings, { ...opts, accept: "text/plain,*/*;q=0.5", maxBytes: Math.min(settings.maxBytes, ROBOTS_MAX_BYTES) });
+  // After a redirect (http → https) the rules still speak for the origin we asked about (RFC 9309 §2.3.1.2).
+  if (page.status >= 200 && page.status < 300) return parseRobots(url, page.body, settings.userAgent, page.status);
+  if (page.status >= 400 && page.status < 500) return allowAll(url, page.status);
+  if (page.status >= 500) return disallowAll(url, page.status, `robots.txt answered HTTP ${page.status}`);
+  // 1xx/3xx left over (a redirect without Location): treat as unavailable, like a 4xx.
+  return allowAll(url, page.status);
+}

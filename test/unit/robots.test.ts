@@ -1,0 +1,123 @@
+import { BlockedAddressError, FetchError } from "../../src/lib/errors";
+import { loadRobots, MAX_CRAWL_DELAY_MS, parseRobots } from "../../src/pipeline/robots";
+import { handlers, startSiteServer, testFetchSettings } from "../support/siteServer";
+
+const UA = testFetchSettings().userAgent;
+
+describe("parseRobots", () => {
+  const txt = [
+    "User-agent: *",
+    "Disallow: /private/",
+    "Allow: /private/press/",
+    "Crawl-delay: 2.5",
+    "",
+    "User-agent: ltx",
+    "Disallow: /no-ltx/",
+    "Crawl-delay: 1",
+    "",
+    "Sitemap: https://example.com/sitemap.xml",
+  ].join("\n");
+  const rules = parseRobots("https://example.com/robots.txt", txt, UA);
+
+  it("applies the group of our product token, not *", () => {
+    expect(rules.allowed("https://example.com/no-ltx/a.html")).toBe(false);
+    expect(rules.allowed("https://example.com/private/a.html")).toBe(true); // only * disallows it
+    expect(rules.crawlDelayMs).toBe(1000);
+  });
+
+  it("falls back to * for other agents", () => {
+    const other = parseRobots("https://example.com/robots.txt", txt, "SomethingElse/1.0");
+    expect(other.allowed("https://example.com/private/a.html")).toBe(false);
+    expect(other.allowed("https://example.com/private/press/a.html")).toBe(true);
+    expect(other.crawlDelayMs).toBe(2500);
+  });
+
+  it("lists sitemaps and says nothing about other origins", () => {
+    expect(rules.sitemaps).toEqual(["https://example.com/sitemap.xml"]);
+    expect(rules.allowed("https://other.example/")).toBe(false);
+  });
+
+  it("caps a huge Crawl-delay", () => {
+    const slow = parseRobots("https://example.com/robots.txt", "User-agent: *\nCrawl-delay: 3600\n", UA);
+    expect(slow.crawlDelayMs).toBe(MAX_CRAWL_DELAY_MS);
+    expect(slow.crawlDelayCapped).toBe(true);
+  });
+});
+
+describe("loadRobots", () => {
+  it("reads the fixture's rules, delay and sitemap", async () => {
+    const server = await startSiteServer("robots");
+    try {
+      const rules = await loadRobots(server.origin, testFetchSettings());
+      expect(rules.status).toBe(200);
+      expect(rules.allowed(`${server.origin}/guide.html`)).toBe(true);
+      expect(rules.allowed(`${server.origin}/private/admin.html`)).toBe(false);
+      expect(rules.allowed(`${server.origin}/drafts/unreleased.html`)).toBe(false);
+      expect(rules.crawlDelayMs).toBe(1000);
+      expect(rules.sitemaps).toEqual([`${server.origin}/sitemap.xml`]);
+      expect(server.requests).toEqual(["/robots.txt"]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("allows everything when robots.txt is missing (404) or forbidden (403)", async () => {
+    const server = await startSiteServer({ routes: { "/robots.txt": handlers.status(403) } });
+    const missing = await startSiteServer("crawl-only");
+    try {
+      for (const s of [server, missing]) {
+        const rules = await loadRobots(s.origin, testFetchSettings());
+        expect(rules.unreachable).toBe(false);
+        expect(rules.allowed(`${s.origin}/anything`)).toBe(true);
+      }
+    } finally {
+      await server.close();
+      await missing.close();
+    }
+  });
+
+  it("disallows everything when robots.txt answers 5xx after retries (RFC 9309)", async () => {
+    const server = await startSiteServer({ routes: { "/robots.txt": handlers.status(503) } });
+    try {
+      const rules = await loadRobots(server.origin, testFetchSettings({ retries: 1 }));
+      expect(rules.unreachable).toBe(true);
+      expect(rules.allowed(`${server.origin}/`)).toBe(false);
+      expect(server.requests).toEqual(["/robots.txt", "/robots.txt"]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("follows a redirect and keeps the rules for the origin asked about", async () => {
+    const server = await startSiteServer({
+      routes: {
+        "/robots.txt": handlers.redirect("/real-robots.txt"),
+        "/real-robots.txt": (_req, res) => {
+          res.writeHead(200, { "content-type": "text/plain" });
+          res.end("User-agent: *\nDisallow: /secret/\n");
+        },
+      },
+    });
+    try {
+      const rules = await loadRobots(server.origin, testFetchSettings());
+      expect(rules.allowed(`${server.origin}/secret/x`)).toBe(false);
+      expect(rules.allowed(`${server.origin}/open`)).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("propagates an unreachable host and a refused address", async () => {
+    await expect(loadRobots("http://127.0.0.1:9", testFetchSettings({ retries: 0 }))).rejects.toThrow(FetchError);
+    const server = await startSiteServer("robots");
+    try {
+      const policy = (): void => {
+        throw new BlockedAddressError("no");
+      };
+      await expect(loadRobots(server.origin, testFetchSettings({ addressPolicy: policy }))).rejects.toThrow(BlockedAddressError);
+      expect(server.requests).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
