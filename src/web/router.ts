@@ -19,7 +19,7 @@ export interface WebRouterOptions {
 
 export function webRouter(opts: WebRouterOptions = {}): Router {
   const root = opts.root ?? WEB_ROOT;
-  const router = Router();
+  const router = express.Router();
   // no-cache, not no-store: the browser revalidates with the ETag, so a deploy shows at once
   // and an unchanged page costs a 304.
   const sendIndex: express.RequestHandler = (_req, res) => {

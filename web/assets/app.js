@@ -264,11 +264,19 @@
 
   // ---- lists ---------------------------------------------------------------------------------
 
+  /** 86400000 → "1d", 5400000 → "90m": the largest unit that divides the interval. */
+  function duration(ms) {
+    for (const [unit, size] of [["d", 86400000], ["h", 3600000], ["m", 60000], ["s", 1000]]) {
+      if (ms >= size && ms % size === 0) return ms / size + unit;
+    }
+    return ms + "ms";
+  }
+
   function scheduleText(w) {
     const s = w.schedule || w;
     if (s.cron || s.pattern) return (s.cron || s.pattern) + (s.tz ? " (" + s.tz + ")" : "");
-    if (s.every !== undefined) return "every " + (typeof s.every === "number" ? s.every / 1000 + "s" : s.every);
-    if (s.everyMs !== undefined) return "every " + s.everyMs / 1000 + "s";
+    if (s.every !== undefined) return "every " + (typeof s.every === "number" ? duration(s.every) : s.every);
+    if (s.everyMs !== undefined) return "every " + duration(s.everyMs);
     return "—";
   }
 
