@@ -1,0 +1,62 @@
+/*
+ * How a website looks in the API and `ltx sites list`: its record, the next run from its BullMQ
+ * job scheduler, a derived status and links to its files and sub-resources.
+ */
+import { siteFileLinks } from "../api/jobView";
+import { websiteStatus, type LastJob, type Website, type WebsiteOptions, type WebsiteStatus } from "../store/websites";
+import { formatDuration } from "./schedule";
+
+export interface ScheduleView {
+  /** "6h" when the schedule is an interval. */
+  every?: string;
+  everyMs?: number;
+  cron?: string;
+  tz?: string;
+  /** The stretched interval while the website backs off after repeated failures. */
+  backoffEveryMs?: number;
+}
+
+export interface WebsiteView {
+  id: string;
+  url: string;
+  siteKey: string;
+  status: WebsiteStatus;
+  enabled: boolean;
+  schedule: ScheduleView;
+  nextRunAt: string | null;
+  lastJob: LastJob | null;
+  lastSuccessAt: string | null;
+  lastChangedAt: string | null;
+  lastCheckedAt: string | null;
+  consecutiveFailures: number;
+  pausedReason: string | null;
+  options: WebsiteOptions;
+  createdAt: string;
+  updatedAt: string;
+  links: { self: string; versions: string; refresh: string; llmsTxt: string; llmsFullTxt: string; lastJob: string | null };
+}
+
+export function websiteView(w: Website, nextRunMs: number | undefined): WebsiteView {
+  const schedule: ScheduleView = "every" in w.schedule ? { every: formatDuration(w.schedule.every), everyMs: w.schedule.every } : { cron: w.schedule.pattern, ...(w.schedule.tz ? { tz: w.schedule.tz } : {}) };
+  if (w.backoffEveryMs !== undefined) schedule.backoffEveryMs = w.backoffEveryMs;
+  const self = `/api/websites/${w.id}`;
+  return {
+    id: w.id,
+    url: w.url,
+    siteKey: w.siteKey,
+    status: websiteStatus(w),
+    enabled: w.enabled,
+    schedule,
+    nextRunAt: nextRunMs === undefined ? null : new Date(nextRunMs).toISOString(),
+    lastJob: w.lastJob ?? null,
+    lastSuccessAt: w.lastSuccessAt ?? null,
+    lastChangedAt: w.lastChangedAt ?? null,
+    lastCheckedAt: w.lastCheckedAt ?? null,
+    consecutiveFailures: w.consecutiveFailures,
+    pausedReason: w.pausedReason ?? null,
+    options: w.options,
+    createdAt: w.createdAt,
+    updatedAt: w.updatedAt,
+    links: { self, versions: `${self}/versions`, refresh: `${self}/refresh`, ...siteFileLinks(w.siteKey), lastJob: w.lastJob ? `/api/jobs/${encodeURIComponent(w.lastJob.id)}` : null },
+  };
+}

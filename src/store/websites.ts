@@ -1,0 +1,369 @@
+/*
+ * Registered websites in Redis. One small hash per website (listpack-encoded, a few hundred bytes),
+ * a hash from normalised URL to id (so a URL is registered once, checked inside a Lua script so two
+ * API processes can't both add it), and a sorted set by creation sequence for stable paging.
+ *
+ *   <prefix>:website:<id>      hash  the record (fields below)
+ *   <prefix>:websites:urls     hash  normalised url → id
+ *   <prefix>:websites:index    zset  id scored by its creation sequence number
+ *   <prefix>:websites:seq      string  the last sequence number handed out
+ *
+ * The store never normalises URLs or touches BullMQ: callers pass a normalised url and site key,
+ * and scheduler/sync.ts keeps the job schedulers in line with these records.
+ */
+import { randomBytes } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { ProviderName } from "../pipeline/types";
+import type { Schedule } from "../scheduler/schedule";
+
+export interface WebsiteOptions {
+  maxPages?: number;
+  provider?: ProviderName;
+  model?: string;
+  include?: string[];
+  exclude?: string[];
+}
+
+export type RunOutcome = "success" | "unchanged" | "failure";
+
+export interface LastJob {
+  id: string;
+  status: "running" | RunOutcome;
+  startedAt?: string;
+  finishedAt?: string;
+  error?: string;
+}
+
+export type WebsiteStatus = "active" | "failing" | "backoff" | "paused" | "disabled";
+export const WEBSITE_STATUSES: readonly WebsiteStatus[] = ["active", "failing", "backoff", "paused", "disabled"];
+
+export interface Website {
+  id: string;
+  url: string;
+  siteKey: string;
+  schedule: Schedule;
+  enabled: boolean;
+  options: WebsiteOptions;
+  createdAt: string;
+  updatedAt: string;
+  /** When the first scheduled run is due (epoch ms); imports spread these out. */
+  firstRunAt: number;
+  lastJob?: LastJob;
+  lastSuccessAt?: string;
+  lastChangedAt?: string;
+  lastCheckedAt?: string;
+  consecutiveFailures: number;
+  /** Set when repeated failures paused the schedule; `enabled` stays as the user left it. */
+  pausedReason?: string;
+  /** The stretched interval while backing off after repeated failures. */
+  backoffEveryMs?: number;
+  seq: number;
+}
+
+export interface NewWebsite {
+  url: string;
+  siteKey: string;
+  schedule: Schedule;
+  enabled: boolean;
+  options: WebsiteOptions;
+  firstRunAt: number;
+}
+
+export interface WebsitePatch {
+  schedule?: Schedule;
+  enabled?: boolean;
+  options?: WebsiteOptions;
+  /** null clears. */
+  pausedReason?: string | null;
+  backoffEveryMs?: number | null;
+  consecutiveFailures?: number;
+  firstRunAt?: number;
+}
+
+export interface ListQuery {
+  cursor?: number;
+  limit: number;
+  status?: WebsiteStatus;
+}
+
+export interface WebsitePage {
+  items: Website[];
+  /** Pass back as `cursor` for the next page; undefined at the end. */
+  nextCursor?: number;
+}
+
+export interface RunRecord {
+  jobId: string;
+  /** Makes recordRun idempotent: the same token twice counts once (a re-run after a crash). */
+  token: string;
+  outcome: RunOutcome;
+  /** A new version was stored (success with changes). */
+  changed: boolean;
+  at: number;
+  error?: string;
+}
+
+export interface WebsiteStore {
+  /** Adds the website unless its URL is registered; returns the existing one then. */
+  create(input: NewWebsite): Promise<{ website: Website; created: boolean }>;
+  /** Many creates in one round trip; same semantics per item, in order. */
+  createMany(inputs: NewWebsite[]): Promise<{ id: string; created: boolean }[]>;
+  get(id: string): Promise<Website | undefined>;
+  getMany(ids: string[]): Promise<(Website | undefined)[]>;
+  idByUrl(url: string): Promise<string | undefined>;
+  /** For each id: is it a registered website? */
+  exists(ids: string[]): Promise<boolean[]>;
+  update(id: string, patch: WebsitePatch): Promise<Website | undefined>;
+  remove(id: string): Promise<Website | undefined>;
+  list(query: ListQuery): Promise<WebsitePage>;
+  /** Every id, in creation order, a batch at a time (for the consistency check). */
+  scanIds(batchSize?: number): AsyncGenerator<string[]>;
+  count(): Promise<number>;
+  /** Marks a run as started: lastJob = {id, status: running}. */
+  recordStart(id: string, jobId: string, at: number): Promise<void>;
+  /** Counts a finished run once; returns the website after it, or undefined when already counted / gone. */
+  recordRun(id: string, run: RunRecord): Promise<Website | undefined>;
+}
+
+export function websiteStatus(w: Pick<Website, "enabled" | "pausedReason" | "backoffEveryMs" | "consecutiveFailures">): WebsiteStatus {
+  if (!w.enabled) return "disabled";
+  if (w.pausedReason) return "paused";
+  if (w.backoffEveryMs !== undefined) return "backoff";
+  if (w.consecutiveFailures > 0) return "failing";
+  return "active";
+}
+
+// Creates atomically: the URL check and the three writes can't interleave with another process.
+const CREATE_LUA = `
+local existing = redis.call('HGET', KEYS[1], ARGV[1])
+if existing and redis.call('EXISTS', ARGV[3] .. existing) == 1 then return {0, existing} end
+local seq = redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], seq, ARGV[2])
+local fields = cjson.decode(ARGV[4])
+redis.call('HSET', ARGV[3] .. ARGV[2], 'seq', seq, unpack(fields))
+return {1, ARGV[2]}
+`;
+
+// Counts a finished run once per token; a failure increments, anything else resets the streak.
+const RECORD_RUN_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HGET', KEYS[1], 'runToken') == ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'runToken', ARGV[1], 'job', ARGV[3])
+if ARGV[2] == 'failure' then
+  redis.call('HINCRBY', KEYS[1], 'fails', 1)
+else
+  redis.call('HSET', KEYS[1], 'fails', 0, 'checkedAt', ARGV[4], 'okAt', ARGV[4])
+  if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'changedAt', ARGV[4]) end
+end
+return 1
+`;
+
+export function createWebsiteStore(redis: Redis, opts: { prefix: string }): WebsiteStore {
+  const p = opts.prefix;
+  const keys = {
+    website: (id: string) => `${p}:website:${id}`,
+    urls: `${p}:websites:urls`,
+    index: `${p}:websites:index`,
+    seq: `${p}:websites:seq`,
+  };
+
+  async function get(id: string): Promise<Website | undefined> {
+    if (!/^[a-z0-9]{1,40}$/.test(id)) return undefined; // never build keys from arbitrary input
+    const h = await redis.hgetall(keys.website(id));
+    return fromHash(h);
+  }
+
+  async function getMany(ids: string[]): Promise<(Website | undefined)[]> {
+    if (ids.length === 0) return [];
+    const pipe = redis.pipeline();
+    for (const id of ids) pipe.hgetall(keys.website(id));
+    const res = (await pipe.exec()) ?? [];
+    return res.map(([err, h]) => (err ? undefined : fromHash(h as Record<string, string>)));
+  }
+
+  function createArgs(input: NewWebsite, id: string, now: number): string[] {
+    return [input.url, id, `${p}:website:`, JSON.stringify(toFields({ ...input, id, createdAt: now }))];
+  }
+
+  return {
+    async create(input) {
+      const id = newId();
+      const now = Date.now();
+      const [created, actualId] = (await redis.eval(CREATE_LUA, 3, keys.urls, keys.index, keys.seq, ...createArgs(input, id, now))) as [number, string];
+      const website = await get(actualId);
+      if (!website) throw new Error(`website ${actualId} vanished right after create`);
+      return { website, created: created === 1 };
+    },
+
+    async createMany(inputs) {
+      if (inputs.length === 0) return [];
+      const now = Date.now();
+      // One script load, then EVALSHA per item in a pipeline: thousands per round trip.
+      const sha = (await redis.script("LOAD", CREATE_LUA)) as string;
+      const pipe = redis.pipeline();
+      for (const input of inputs) pipe.evalsha(sha, 3, keys.urls, keys.index, keys.seq, ...createArgs(input, newId(), now));
+      const res = (await pipe.exec()) ?? [];
+      return res.map(([err, r]) => {
+        if (err) throw err;
+        const [created, id] = r as [number, string];
+        return { id, created: created === 1 };
+      });
+    },
+
+    get,
+    getMany,
+
+    async idByUrl(url) {
+      const id = await redis.hget(keys.urls, url);
+      return id ?? undefined;
+    },
+
+    async exists(ids) {
+      if (ids.length === 0) return [];
+      const scores = await redis.zmscore(keys.index, ...ids);
+      return scores.map((s) => s !== null);
+    },
+
+    async update(id, patch) {
+      const before = await get(id);
+      if (!before) return undefined;
+      const set: string[] = [];
+      const del: string[] = [];
+      if (patch.schedule) {
+        del.push("every", "cron", "tz");
+        if ("every" in patch.schedule) set.push("every", String(patch.schedule.every));
+        else {
+          set.push("cron", patch.schedule.pattern);
+          if (patch.schedule.tz) set.push("tz", patch.schedule.tz);
+        }
+      }
+      if (patch.enabled !== undefined) set.push("on", patch.enabled ? "1" : "0");
+      if (patch.options) {
+        if (Object.keys(patch.options).length > 0) set.push("opts", JSON.stringify(patch.options));
+        else del.push("opts");
+      }
+      if (patch.pausedReason !== undefined) (patch.pausedReason === null ? del.push("paused") : set.push("paused", patch.pausedReason));
+      if (patch.backoffEveryMs !== undefined) (patch.backoffEveryMs === null ? del.push("backoff") : set.push("backoff", String(patch.backoffEveryMs)));
+      if (patch.consecutiveFailures !== undefined) set.push("fails", String(patch.consecutiveFailures));
+      if (patch.firstRunAt !== undefined) set.push("first", String(patch.firstRunAt));
+      set.push("updated", String(Date.now()));
+      const finalDel = del.filter((f) => !set.some((s, i) => i % 2 === 0 && s === f));
+      const multi = redis.multi();
+      if (finalDel.length > 0) multi.hdel(keys.website(id), ...finalDel);
+      multi.hset(keys.website(id), ...set);
+      await multi.exec();
+      return get(id);
+    },
+
+    async remove(id) {
+      const w = await get(id);
+      if (!w) return undefined;
+      await redis.multi().del(keys.website(id)).zrem(keys.index, id).hdel(keys.urls, w.url).exec();
+      return w;
+    },
+
+    async list(query) {
+      const items: Website[] = [];
+      let cursor = query.cursor ?? 0;
+      // With a status filter we may have to read past many non-matching records; bound the work per
+      // request and hand back a cursor instead of scanning 10,000 records at once.
+      const maxScanned = query.status ? Math.max(query.limit * 20, 2000) : query.limit;
+      let scanned = 0;
+      while (items.length < query.limit && scanned < maxScanned) {
+        const batch = Math.min(Math.max(query.limit - items.length, query.status ? 200 : 0), maxScanned - scanned);
+        const rows = await redis.zrangebyscore(keys.index, `(${cursor}`, "+inf", "WITHSCORES", "LIMIT", 0, batch);
+        if (rows.length === 0) return { items };
+        const ids: string[] = [];
+        for (let i = 0; i < rows.length; i += 2) ids.push(rows[i] as string);
+        const sites = await getMany(ids);
+        for (let i = 0; i < ids.length; i++) {
+          cursor = Number(rows[i * 2 + 1]);
+          scanned++;
+          const w = sites[i];
+          if (w && (!query.status || websiteStatus(w) === query.status)) items.push(w);
+          if (items.length >= query.limit) break;
+        }
+      }
+      const more = (await redis.zcount(keys.index, `(${cursor}`, "+inf")) > 0;
+      return more ? { items, nextCursor: cursor } : { items };
+    },
+
+    async *scanIds(batchSize = 500) {
+      let cursor = 0;
+      for (;;) {
+        const rows = await redis.zrangebyscore(keys.index, `(${cursor}`, "+inf", "WITHSCORES", "LIMIT", 0, batchSize);
+        if (rows.length === 0) return;
+        const ids: string[] = [];
+        for (let i = 0; i < rows.length; i += 2) ids.push(rows[i] as string);
+        cursor = Number(rows[rows.length - 1]);
+        yield ids;
+      }
+    },
+
+    count() {
+      return redis.zcard(keys.index);
+    },
+
+    async recordStart(id, jobId, at) {
+      const lastJob: LastJob = { id: jobId, status: "running", startedAt: new Date(at).toISOString() };
+      // HSET only when the record exists: a run of a website deleted meanwhile must not recreate it.
+      await redis.eval("if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'job', ARGV[1]) end", 1, keys.website(id), JSON.stringify(lastJob));
+    },
+
+    async recordRun(id, run) {
+      const lastJob: LastJob = { id: run.jobId, status: run.outcome, finishedAt: new Date(run.at).toISOString(), ...(run.error ? { error: run.error.slice(0, 300) } : {}) };
+      const counted = (await redis.eval(RECORD_RUN_LUA, 1, keys.website(id), run.token, run.outcome, JSON.stringify(lastJob), String(run.at), run.changed ? "1" : "0")) as number;
+      return counted === 1 ? get(id) : undefined;
+    },
+  };
+}
+
+function newId(): string {
+  // 10 base-36 characters (~51 bits): short in keys and URLs, and safe in BullMQ scheduler ids (no colons).
+  const n = randomBytes(8).readBigUInt64BE() % 36n ** 10n;
+  return n.toString(36).padStart(10, "0");
+}
+
+function toFields(w: NewWebsite & { id: string; createdAt: number }): string[] {
+  const f = ["id", w.id, "url", w.url, "key", w.siteKey, "on", w.enabled ? "1" : "0", "created", String(w.createdAt), "updated", String(w.createdAt), "first", String(w.firstRunAt), "fails", "0"];
+  if ("every" in w.schedule) f.push("every", String(w.schedule.every));
+  else {
+    f.push("cron", w.schedule.pattern);
+    if (w.schedule.tz) f.push("tz", w.schedule.tz);
+  }
+  if (Object.keys(w.options).length > 0) f.push("opts", JSON.stringify(w.options));
+  return f;
+}
+
+function iso(ms: string | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(Number(ms)).toISOString();
+}
+
+function fromHash(h: Record<string, string> | null | undefined): Website | undefined {
+  if (!h || h.id === undefined || h.url === undefined) return undefined;
+  const schedule: Schedule = h.cron !== undefined ? (h.tz ? { pattern: h.cron, tz: h.tz } : { pattern: h.cron }) : { every: Number(h.every) };
+  const w: Website = {
+    id: h.id,
+    url: h.url,
+    siteKey: h.key ?? "",
+    schedule,
+    enabled: h.on === "1",
+    options: h.opts ? (JSON.parse(h.opts) as WebsiteOptions) : {},
+    createdAt: iso(h.created) ?? new Date(0).toISOString(),
+    updatedAt: iso(h.updated) ?? iso(h.created) ?? new Date(0).toISOString(),
+    firstRunAt: Number(h.first ?? h.created ?? 0),
+    consecutiveFailures: Number(h.fails ?? 0),
+    seq: Number(h.seq ?? 0),
+  };
+  if (h.job) w.lastJob = JSON.parse(h.job) as LastJob;
+  const ok = iso(h.okAt);
+  if (ok) w.lastSuccessAt = ok;
+  const changed = iso(h.changedAt);
+  if (changed) w.lastChangedAt = changed;
+  const checked = iso(h.checkedAt);
+  if (checked) w.lastCheckedAt = checked;
+  if (h.paused) w.pausedReason = h.paused;
+  if (h.backoff) w.backoffEveryMs = Number(h.backoff);
+  return w;
+}
