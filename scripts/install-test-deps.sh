@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests need (Debian): a real redis-server for the queue and
-# store tests. Needs root for apt-get; skips what is already there. Never installs node/npm.
+# store tests, chromium for the browser test. Needs root for apt-get; skips what is already there. Never installs node/npm.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# Debian's chromium for the browser test (test/e2e/browser.test.ts drives it with playwright-core,
+# which never downloads a browser of its own); about 30 s to install.
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-test-deps: missing ${need[*]}; run as root or: sudo apt-get install -y ${need[*]}" >&2
