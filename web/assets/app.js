@@ -280,6 +280,12 @@
     return "—";
   }
 
+  function scheduleCell(w) {
+    const text = scheduleText(w);
+    const stretched = w.schedule && w.schedule.backoffEveryMs;
+    return stretched ? text + " (backing off: every " + duration(stretched) + ")" : text;
+  }
+
   async function loadWebsites() {
     const tbody = $("websites").querySelector("tbody");
     try {
@@ -300,8 +306,13 @@
             }
           });
           return el("tr", {}, [
-            el("td", {}, [el("span", { text: w.url }), w.paused || w.pausedReason ? el("span", { className: "muted", text: " (paused" + (w.pausedReason ? ": " + w.pausedReason : "") + ")" }) : null]),
-            el("td", { text: enabled ? scheduleText(w) : "disabled" }),
+            el("td", {}, [
+              el("span", { text: w.url }),
+              w.status && w.status !== "active" ? document.createTextNode(" ") : null,
+              w.status && w.status !== "active" ? badge(w.status) : null,
+              w.pausedReason ? el("div", { className: "muted", text: w.pausedReason }) : null,
+            ]),
+            el("td", { text: enabled ? scheduleCell(w) : "disabled" }),
             el("td", { text: enabled ? when(w.nextRunAt) : "—" }),
             el("td", {}, [last ? badge(last.status) : el("span", { text: "—" }), last && last.finishedAt ? el("span", { className: "muted", text: " " + when(last.finishedAt) }) : null]),
             el("td", { text: when(w.lastSuccessAt) }),
