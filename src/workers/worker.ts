@@ -51,6 +51,8 @@ export interface WorkerHandle {
   workers: Worker[];
   /** Jobs running in this process right now. */
   activeCount(): number;
+  /** Their ids ("<queue>:<jobId>"). */
+  activeJobIds(): string[];
   /** The longest event-loop block (timer delay) seen since start or the last reset, in ms. */
   maxEventLoopBlockMs(): number;
   resetEventLoopStats(): void;
@@ -112,6 +114,7 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   return {
     workers,
     activeCount: () => active.size,
+    activeJobIds: () => [...active],
     maxEventLoopBlockMs: () => histogram.max / 1e6,
     resetEventLoopStats: () => histogram.reset(),
     close() {
