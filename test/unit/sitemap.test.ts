@@ -1,5 +1,5 @@
 import zlib from "node:zlib";
-import { parseRobots } from "../../src/pipeline/robots";
+import { loadRobots, parseRobots } from "../../src/pipeline/robots";
 import { resolveSite } from "../../src/pipeline/site";
 import { parseSitemap, readSitemaps, sitemapSources } from "../../src/pipeline/sitemap";
 import { handlers, startSiteServer, testFetchSettings } from "../support/siteServer";
@@ -89,7 +89,6 @@ describe("readSitemaps", () => {
     });
     origin = server.origin;
     try {
-      const { loadRobots } = await import("../../src/pipeline/robots");
       const robots = await loadRobots(server.origin, testFetchSettings());
       const res = await readSitemaps(resolveSite(server.url), robots, testFetchSettings(), { limits: { maxDepth: 1 } });
       expect(res.urls).toEqual([`${server.origin}/a.html`]);

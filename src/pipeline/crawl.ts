@@ -1,0 +1,248 @@
+/*
+ * crawlSite: robots.txt → start page → sitemaps (else a breadth-first walk of links) → pages.
+ *
+ * Order matters: robots.txt first, because nothing (not even the start page) may be requested
+ * before we know it is allowed; the start page next, because its redirect decides where the site
+ * really is (http → https, / → /en/) and its failure is the job's failure; sitemaps after that.
+ *
+ * Page rules (the PageRecord's skipReason says which one applied):
+ * - a page is recorded under its final URL; the redirect's source gets a row "redirects to …" and is
+ *   never linked; a redirect leaving the site or into a robots-disallowed path is not followed;
+ * - `<link rel=canonical>` on the site: the page is recorded under the canonical URL, or skipped if
+ *   that URL is already a kept page; identical bodies (same sha256) are kept once — this is also what
+ *   merges `/` and `/index.html` (see site.ts);
+ * - only 2xx HTML, markdown and plain text are kept; a page whose readable text is shorter than
+ *   THIN_TEXT_CHARS is kept but flagged `thin` (usually a JavaScript shell).
+ */
+import { coerceError } from "../lib/coerceError";
+import { AbortedError, FetchError, LtxError, isLtxError, throwIfAborted } from "../lib/errors";
+import { createAgents, fetchPage, type FetchOptions } from "./fetch";
+import { HostLimiter } from "./hostLimiter";
+import { processFetched } from "./crawlPage";
+import type { CrawlOptions, CrawlResult, CrawlState, PageWork } from "./crawlState";
+import { pageKind } from "./pageKind";
+import { loadRobots, type RobotsRules } from "./robots";
+import { readSitemaps } from "./sitemap";
+import { inScope, matchesPatterns, moveSite, tryNormalizeUrl } from "./site";
+import type { FetchedPage, FetchSettings, PageRecord, Progress, Site } from "./types";
+
+export { THIN_TEXT_CHARS } from "./crawlPage";
+
+export type { CrawlOptions, CrawlResult } from "./crawlState";
+
+export async function crawlSite(site: Site, opts: CrawlOptions): Promise<CrawlResult> {
+  const agents = createAgents(opts.fetch.perHostConcurrency);
+  try {
+    return await runCrawl(site, opts, agents);
+  } finally {
+    agents.destroy();
+  }
+}
+
+async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeof createAgents>): Promise<CrawlResult> {
+  const { signal } = opts;
+  throwIfAborted(signal);
+  const progress = (s: CrawlState, phase: Progress["phase"], message?: string): void =>
+    opts.onProgress?.({ phase, pagesDiscovered: s.seen.size, pagesFetched: s.counts.fetched, pagesExtracted: s.counts.extracted, pagesTotal: Math.min(s.seen.size, opts.limits.maxPages), message });
+  const fetchOpts: FetchOptions = { signal, agents };
+  const robots = await robotsFor(site, site.startUrl, opts.fetch, fetchOpts);
+  const s: CrawlState = {
+    site, robots, opts, seen: new Set([site.startUrl]), done: new Set(), queue: [], records: [], pages: [], keptByUrl: new Map(), keptByHash: new Map(), prevRecords: previousRecords(opts),
+    followLinks: true, warnings: [], counts: { fetched: 0, extracted: 0, reused: 0, bytes: 0, seq: 0 }, stopFetching: false,
+  };
+  const limiter = new HostLimiter(opts.fetch.perHostConcurrency, robots.crawlDelayMs);
+  if (robots.crawlDelayCapped) s.warnings.push(`robots.txt asks for a Crawl-delay above ${robots.crawlDelayMs / 1000} s; using ${robots.crawlDelayMs / 1000} s`);
+  progress(s, "discover", "robots.txt read");
+
+  const start = await fetchStart(s, limiter, fetchOpts);
+  throwIfAborted(signal);
+  const sitemap = await readSitemaps(s.site, s.robots, opts.fetch, {
+    signal, agents,
+    accept: (u) => inScope(s.site, u) && matchesPatterns(u, opts.limits.include, opts.limits.exclude),
+    schedule: (fn) => limiter.run(new URL(s.site.origin).host, fn, signal),
+  });
+  s.warnings.push(...sitemap.warnings);
+  const seeds = sitemapSeeds(sitemap.urls);
+  s.followLinks = seeds.length === 0;
+  progress(s, "discover", s.followLinks ? "no sitemap: following links" : `sitemap: ${seeds.length} URLs`);
+
+  // Under the URL we asked for, so that a redirect shows up as its own row.
+  const startLinks = await processFetched(s, { url: site.startUrl, depth: 0, seq: s.counts.seq++ }, start, true);
+  if (s.followLinks) enqueueLinks(s, startLinks, 1);
+  else for (const url of seeds) enqueue(s, url, 1);
+  progress(s, "fetch");
+
+  await drain(s, limiter, fetchOpts, (phase) => progress(s, phase));
+  if (s.queue.length > 0 && s.pages.length >= opts.limits.maxPages) {
+    s.warnings.push(`stopped at ${opts.limits.maxPages} pages (maxPages); ${s.queue.length} more URLs were found and not fetched`);
+  }
+  return result(s);
+}
+
+function previousRecords(opts: CrawlOptions): Map<string, PageRecord> {
+  const map = new Map<string, PageRecord>();
+  for (const r of opts.previous?.pages ?? []) if (r.hash !== undefined && !map.has(r.url)) map.set(r.url, r);
+  return map;
+}
+
+/** robots.txt for the origin of `url`; throws unless `url` may be fetched. */
+async function robotsFor(site: Site, url: string, settings: FetchSettings, fetchOpts: FetchOptions): Promise<RobotsRules> {
+  const robots = await loadRobots(site.origin, settings, fetchOpts);
+  if (robots.unreachable) {
+    throw new FetchError(robots.url, `${robots.reason ?? "robots.txt is unreachable"}; per RFC 9309 the site may not be crawled until it answers`, { status: robots.status ?? undefined });
+  }
+  if (!robots.allowed(url)) throw new LtxError("ROBOTS_DISALLOWED", `robots.txt of ${site.origin} disallows ${url}`, { retryable: false });
+  return robots;
+}
+
+/**
+ * Fetches the start page. Its failures are the crawl's: 4xx and unusable content are permanent
+ * (START_PAGE_FAILED), 5xx and network failures are retryable. A redirect elsewhere moves the site.
+ */
+async function fetchStart(s: CrawlState, limiter: HostLimiter, fetchOpts: FetchOptions): Promise<FetchedPage> {
+  const url = s.site.startUrl;
+  const origin = s.site.origin;
+  let page: FetchedPage;
+  try {
+    page = await limiter.run(new URL(url).host, () =>
+      fetchPage(url, s.opts.fetch, {
+        ...fetchOpts,
+        // Same-origin hops must be allowed by robots.txt; another origin gets its robots.txt checked after.
+        checkRedirect: (to) => {
+          if (new URL(to).origin === origin && !s.robots.allowed(to)) throw new LtxError("ROBOTS_DISALLOWED", `${url} redirects to ${to}, which robots.txt disallows`, { retryable: false });
+        },
+      }), fetchOpts.signal);
+  } catch (e) {
+    const err = coerceError(e);
+    if (err instanceof FetchError && !err.retryable) throw new FetchError(url, `start page ${url}: ${err.message}`, { cause: err, code: "START_PAGE_FAILED", retryable: false });
+    throw err;
+  }
+  s.counts.fetched++;
+  if (page.status >= 400 && page.status < 500) throw new FetchError(url, `start page ${url} answered HTTP ${page.status}`, { status: page.status, code: "START_PAGE_FAILED", retryable: false });
+  if (page.status >= 500) throw new FetchError(url, `start page ${url} answered HTTP ${page.status} after ${s.opts.fetch.retries} retries`, { status: page.status });
+  const finalUrl = tryNormalizeUrl(page.finalUrl) ?? page.finalUrl;
+  if (finalUrl !== url && !inScope(s.site, finalUrl)) {
+    s.warnings.push(`the start URL ${url} redirects to ${finalUrl}; crawling there`);
+    s.site = moveSite(s.site, finalUrl);
+    s.seen.add(s.site.startUrl);
+    if (s.site.origin !== origin) s.robots = await robotsFor(s.site, s.site.startUrl, s.opts.fetch, fetchOpts);
+  }
+  return page;
+}
+
+/** Sitemap URLs normalised, shallowest paths first: with maxPages, a site's top pages come before its long tail. */
+function sitemapSeeds(urls: string[]): string[] {
+  const normalised = [...new Set(urls.map((u) => tryNormalizeUrl(u)).filter((u): u is string => u !== undefined))];
+  const depth = (u: string): number => new URL(u).pathname.split("/").filter(Boolean).length;
+  return normalised.map((u, i) => ({ u, i, d: depth(u) })).sort((a, b) => a.d - b.d || a.i - b.i).map((x) => x.u);
+}
+
+export function enqueue(s: CrawlState, url: string, depth: number): void {
+  if (s.seen.has(url)) return;
+  s.seen.add(url);
+  const seq = s.counts.seq++;
+  if (!s.robots.allowed(url)) {
+    s.records.push({ seq, record: { url, status: null, depth, skipReason: "robots.txt disallows" } });
+    return;
+  }
+  s.queue.push({ url, depth, seq });
+}
+
+/** Queues the in-scope, allowed-by-pattern links of a page found at depth - 1. */
+export function enqueueLinks(s: CrawlState, links: string[], depth: number): void {
+  if (depth > s.opts.limits.maxDepth) return;
+  for (const link of links) {
+    const url = tryNormalizeUrl(link);
+    if (url === undefined || !inScope(s.site, url)) continue;
+    if (!matchesPatterns(url, s.opts.limits.include, s.opts.limits.exclude)) continue;
+    enqueue(s, url, depth);
+  }
+}
+
+/** Runs queued pages with bounded concurrency until the queue is empty or a limit is reached. */
+function drain(s: CrawlState, limiter: HostLimiter, fetchOpts: FetchOptions, progress: (p: Progress["phase"]) => void): Promise<void> {
+  // More pages in flight than fetch slots, so that extraction of some overlaps fetching of others;
+  // the HostLimiter still caps concurrent requests at perHostConcurrency.
+  const maxInFlight = s.opts.fetch.perHostConcurrency * 2 + 2;
+  const { maxPages } = s.opts.limits;
+  return new Promise<void>((resolve, reject) => {
+    let inFlight = 0;
+    let failed = false;
+    const pump = (): void => {
+      if (failed) return;
+      if (fetchOpts.signal?.aborted) {
+        failed = true;
+        return reject(new AbortedError());
+      }
+      while (inFlight < maxInFlight && s.queue.length > 0 && s.pages.length + inFlight < maxPages && !s.stopFetching) {
+        const work = s.queue.shift();
+        if (!work) break;
+        inFlight++;
+        fetchAndProcess(s, work, limiter, fetchOpts, progress).then(
+          () => {
+            inFlight--;
+            pump();
+          },
+          (e: unknown) => {
+            inFlight--;
+            if (!failed) {
+              failed = true;
+              reject(coerceError(e));
+            }
+          },
+        );
+      }
+      if (inFlight === 0) resolve();
+    };
+    pump();
+  });
+}
+
+async function fetchAndProcess(s: CrawlState, work: PageWork, limiter: HostLimiter, fetchOpts: FetchOptions, progress: (p: Progress["phase"]) => void): Promise<void> {
+  if (s.done.has(work.url)) return;
+  const prev = s.opts.previous;
+  const prevRecord = prev?.content?.has(work.url) ? s.prevRecords.get(work.url) : undefined;
+  let page: FetchedPage;
+  try {
+    page = await limiter.run(new URL(work.url).host, () =>
+      fetchPage(work.url, s.opts.fetch, {
+        ...fetchOpts,
+        // A 304 has no body to find links in: only ask when links aren't needed (sitemap mode).
+        conditional: !s.followLinks && prevRecord ? { etag: prevRecord.etag, lastModified: prevRecord.lastModified } : undefined,
+        wantBody: (ct) => pageKind(ct, work.url) !== undefined,
+        checkRedirect: (to) => checkRedirect(s, work.url, to),
+      }), fetchOpts.signal);
+  } catch (e) {
+    const err = coerceError(e);
+    if (isLtxError(err) && err.code === "ABORTED") throw err;
+    s.done.add(work.url);
+    s.records.push({ seq: work.seq, record: { url: work.url, status: err instanceof FetchError ? (err.status ?? null) : null, depth: work.depth, skipReason: err.message } });
+    return;
+  }
+  progress("fetch");
+  const links = await processFetched(s, work, page, false);
+  progress("extract");
+  if (s.followLinks) enqueueLinks(s, links, work.depth + 1);
+}
+
+/** Refuses a redirect hop before it is requested: off the site, or into a disallowed path. */
+function checkRedirect(s: CrawlState, from: string, to: string): void {
+  const url = tryNormalizeUrl(to) ?? to;
+  if (!inScope(s.site, url)) throw new FetchError(from, `redirects off the site to ${url}`, { retryable: false });
+  if (!s.robots.allowed(url)) throw new FetchError(from, `redirects to ${url}, which robots.txt disallows`, { retryable: false });
+}
+
+function result(s: CrawlState): CrawlResult {
+  const bySeq = <T extends { seq: number }>(a: T, b: T): number => a.seq - b.seq;
+  const pages = [...s.pages].sort(bySeq).map((p) => p.page);
+  const records = [...s.records].sort(bySeq).map((r) => r.record);
+  const thin = pages.filter((p) => p.thin);
+  if (thin.length > 0) {
+    const some = thin.slice(0, 5).map((p) => p.url).join(", ");
+    s.warnings.push(`${thin.length} of ${pages.length} pages have almost no readable text (a JavaScript-rendered shell?): ${some}${thin.length > 5 ? ", …" : ""}`);
+  }
+  const prevKept = new Set((s.opts.previous?.pages ?? []).filter((r) => r.skipReason === undefined).map((r) => r.url));
+  const sameSet = s.opts.previous !== undefined && prevKept.size === pages.length && pages.every((p) => prevKept.has(p.url));
+  const changed = !(sameSet && s.counts.reused === pages.length);
+  return { site: s.site, pages, records, warnings: s.warnings, reusedCount: s.counts.reused, changed };
+}

@@ -1,0 +1,189 @@
+/*
+ * What the crawl does with one fetched response: follow its redirect bookkeeping, keep or skip it
+ * (with a reason), reuse the previous run's extraction when the body is unchanged, else extract it,
+ * apply rel=canonical, and hand back the links to walk. The rules are listed at the top of crawl.ts.
+ */
+import { coerceError } from "../lib/coerceError";
+import { AbortedError, FetchError, LtxError } from "../lib/errors";
+import type { CrawlState, PageWork } from "./crawlState";
+import { scanLinks } from "./links";
+import { extractorContentType, pageKind } from "./pageKind";
+import { inScope, tryNormalizeUrl } from "./site";
+import type { ExtractedPage, ExtractInput, Extractor, FetchedPage, Page, PageRecord } from "./types";
+
+/**
+ * Below this many characters of readable text a page is flagged thin. 200 is about two sentences:
+ * a real docs page (even a short index) has more, a JavaScript shell's <noscript> line has less.
+ */
+export const THIN_TEXT_CHARS = 200;
+const DEFAULT_EXTRACT_TIMEOUT_MS = 20_000;
+
+function addRecord(s: CrawlState, seq: number, record: PageRecord): void {
+  s.records.push({ seq, record });
+}
+
+function keep(s: CrawlState, seq: number, page: Page): void {
+  s.pages.push({ seq, page });
+  s.keptByUrl.set(page.url, page);
+  if (page.hash !== undefined) s.keptByHash.set(page.hash, page.url);
+  const { markdown, headings, lang, textLength, ...record } = page;
+  void markdown, void headings, void lang, void textLength;
+  addRecord(s, seq, record);
+}
+
+/** A previous run's page, brought up to date with this fetch's record fields. */
+function reuse(s: CrawlState, prev: Page, base: PageRecord, notModified: boolean): Page {
+  s.counts.reused++;
+  return {
+    ...prev,
+    url: base.url,
+    depth: base.depth,
+    status: notModified ? (prev.status ?? 200) : base.status,
+    hash: notModified ? prev.hash : base.hash,
+    bytes: notModified ? prev.bytes : base.bytes,
+    etag: base.etag ?? prev.etag,
+    lastModified: base.lastModified ?? prev.lastModified,
+    skipReason: undefined,
+  };
+}
+
+function titleFromUrl(url: string): string {
+  const segments = new URL(url).pathname.split("/").filter(Boolean);
+  const last = segments[segments.length - 1];
+  return last ? decodeURIComponent(last).replace(/\.(x?html?|md|txt)$/i, "").replace(/[-_]+/g, " ") : new URL(url).host;
+}
+
+/**
+ * An unchanged page that the previous run filed under rel=canonical (as a duplicate, or under its
+ * canonical URL) gets the same treatment without extracting it again. True when handled.
+ */
+function reuseCanonicalDecision(s: CrawlState, work: PageWork, base: PageRecord): boolean {
+  const prev = s.prevRecords.get(base.url);
+  if (!prev || prev.hash !== base.hash || prev.skipReason === undefined) return false;
+  const duplicate = /^duplicate of (\S+) \(rel=canonical\)$/.exec(prev.skipReason);
+  if (duplicate) {
+    addRecord(s, work.seq, { ...base, skipReason: prev.skipReason });
+    return true;
+  }
+  const canonical = /^recorded under its canonical URL (\S+)$/.exec(prev.skipReason)?.[1];
+  const content = canonical !== undefined ? s.opts.previous?.content?.get(canonical) : undefined;
+  if (canonical === undefined || !content || s.done.has(canonical)) return false;
+  addRecord(s, work.seq, { ...base, skipReason: prev.skipReason });
+  s.seen.add(canonical);
+  s.done.add(canonical);
+  keep(s, work.seq, reuse(s, content, { ...base, url: canonical }, false));
+  return true;
+}
+
+/** Processes one fetched response and returns the links to walk (empty when none are needed). */
+export async function processFetched(s: CrawlState, work: PageWork, page: FetchedPage, isStart: boolean): Promise<string[]> {
+  const { opts } = s;
+  if (!isStart) s.counts.fetched++;
+  s.done.add(work.url);
+  s.counts.bytes += page.bytes;
+  if (opts.jobMaxBytes !== undefined && s.counts.bytes > opts.jobMaxBytes && !s.stopFetching) {
+    s.stopFetching = true;
+    s.warnings.push(`stopped fetching after ${s.counts.bytes} bytes: over the job's limit of ${opts.jobMaxBytes} bytes`);
+  }
+  let url = work.url;
+  const finalUrl = tryNormalizeUrl(page.finalUrl) ?? page.finalUrl;
+  if (finalUrl !== work.url) {
+    addRecord(s, work.seq, { url: work.url, status: page.status, depth: work.depth, skipReason: `redirects to ${finalUrl}` });
+    if (s.done.has(finalUrl)) return [];
+    s.seen.add(finalUrl);
+    s.done.add(finalUrl);
+    url = finalUrl;
+  }
+  const base: PageRecord = { url, status: page.status, depth: work.depth, hash: page.hash, etag: page.etag, lastModified: page.lastModified, bytes: page.bytes };
+  const skip = (reason: string): void => addRecord(s, work.seq, { ...base, skipReason: reason });
+
+  const previous = opts.previous?.content?.get(url);
+  if (page.notModified) {
+    if (previous) keep(s, work.seq, reuse(s, previous, base, true));
+    else skip("HTTP 304 with no previous copy");
+    return [];
+  }
+  if (page.status < 200 || page.status >= 300) {
+    skip(`HTTP ${page.status}`);
+    return [];
+  }
+  const kind = pageKind(page.contentType, url);
+  if (kind === undefined) {
+    const reason = `content-type ${page.contentType || "unknown"}`;
+    if (isStart) throw new FetchError(url, `start page ${url} is ${page.contentType || "of unknown type"}, not HTML, markdown or text`, { code: "START_PAGE_FAILED", retryable: false });
+    skip(reason);
+    return [];
+  }
+  if (page.truncated) s.warnings.push(`${url} is larger than ${page.bytes} bytes; only the first ${page.bytes} were read`);
+  const linksOf = (): string[] => (s.followLinks && kind === "html" ? scanLinks(page.body, url) : []);
+  const sameAs = s.keptByHash.get(page.hash);
+  if (sameAs !== undefined && sameAs !== url) {
+    skip(`same content as ${sameAs}`);
+    return [];
+  }
+  if (previous && previous.hash === page.hash) {
+    keep(s, work.seq, reuse(s, previous, base, false));
+    return linksOf();
+  }
+  if (reuseCanonicalDecision(s, work, base)) return linksOf();
+
+  let ex: ExtractedPage;
+  try {
+    ex = await extractWithTimeout(opts.extractor, { url, body: page.body, contentType: extractorContentType(kind) }, opts.extractTimeoutMs ?? DEFAULT_EXTRACT_TIMEOUT_MS, opts.signal);
+  } catch (e) {
+    const err = coerceError(e);
+    if (opts.signal?.aborted) throw new AbortedError(undefined, { cause: err });
+    skip(err instanceof LtxError && err.code === "TIMEOUT" ? err.message : `extraction failed: ${err.message}`);
+    return linksOf(); // the page is unusable, but its links may still lead somewhere
+  }
+  s.counts.extracted++;
+  const links = s.followLinks ? ex.links : [];
+
+  const canonical = ex.canonical !== undefined && ex.canonical !== "" ? tryNormalizeUrl(ex.canonical, url) : undefined;
+  if (canonical !== undefined && canonical !== url && inScope(s.site, canonical) && s.robots.allowed(canonical)) {
+    if (s.keptByUrl.has(canonical)) {
+      skip(`duplicate of ${canonical} (rel=canonical)`);
+      return links;
+    }
+    if (!s.done.has(canonical)) {
+      skip(`recorded under its canonical URL ${canonical}`);
+      s.seen.add(canonical);
+      s.done.add(canonical);
+      url = canonical;
+    }
+  }
+  keep(s, work.seq, {
+    ...base,
+    url,
+    title: ex.title.trim() || titleFromUrl(url),
+    description: ex.description,
+    headings: ex.headings,
+    lang: ex.lang,
+    markdown: ex.markdown,
+    textLength: ex.textLength,
+    thin: ex.textLength < THIN_TEXT_CHARS ? true : undefined,
+  });
+  return links;
+}
+
+/** extractor.extract with a time budget; the extractor gets a signal that fires on timeout or abort. */
+async function extractWithTimeout(extractor: Extractor, input: ExtractInput, timeoutMs: number, signal: AbortSignal | undefined): Promise<ExtractedPage> {
+  const ctl = new AbortController();
+  const onAbort = (): void => ctl.abort(signal?.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new LtxError("TIMEOUT", `extraction timed out after ${timeoutMs} ms`));
+      ctl.abort(); // after the reject, so the race reports the timeout, not the abort
+    }, timeoutMs);
+  });
+  const aborted = new Promise<never>((_, reject) => ctl.signal.addEventListener("abort", () => reject(new AbortedError()), { once: true }));
+  try {
+    if (signal?.aborted) throw new AbortedError();
+    return await Promise.race([extractor.extract(input, ctl.signal), timeout, aborted]);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  }
+}

@@ -1,0 +1,63 @@
+/*
+ * The types of one crawl: its options and result (the public face of crawl.ts) and the state that
+ * crawl.ts and crawlPage.ts share while it runs.
+ */
+import type { Logger } from "../lib/logger";
+import type { RobotsRules } from "./robots";
+import type { CrawlLimits, Extractor, FetchSettings, Page, PageRecord, PreviousRun, Progress, Site } from "./types";
+
+export interface CrawlOptions {
+  limits: CrawlLimits;
+  fetch: FetchSettings;
+  extractor: Extractor;
+  /** Per-page extraction budget (default 20 s). */
+  extractTimeoutMs?: number;
+  /** Total bytes read by this crawl; fetching stops (with a warning) once it is passed. */
+  jobMaxBytes?: number;
+  previous?: PreviousRun;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  logger?: Logger;
+}
+
+export interface CrawlResult {
+  /** The site as crawled: moved to the start page's final origin/prefix if it redirected, same key. */
+  site: Site;
+  /** Kept pages in discovery order, the start page first. */
+  pages: Page[];
+  /** Every URL looked at, kept or skipped, in discovery order. */
+  records: PageRecord[];
+  warnings: string[];
+  /** Pages taken from previous.content (304 or same hash) without extracting again. */
+  reusedCount: number;
+  /** False iff the kept page set equals the previous one and every page was reused. */
+  changed: boolean;
+}
+
+/** Shared state of one crawl; crawlPage.ts reads and updates it. */
+export interface CrawlState {
+  site: Site;
+  robots: RobotsRules;
+  opts: CrawlOptions;
+  seen: Set<string>;
+  done: Set<string>;
+  queue: { url: string; depth: number; seq: number }[];
+  /** Row order: discovery order (seq), whatever order concurrent fetches finish in. */
+  records: { seq: number; record: PageRecord }[];
+  pages: { seq: number; page: Page }[];
+  keptByUrl: Map<string, Page>;
+  keptByHash: Map<string, string>;
+  /** The previous run's rows by URL (the first row with a hash wins), for reuse decisions. */
+  prevRecords: Map<string, PageRecord>;
+  followLinks: boolean;
+  warnings: string[];
+  counts: { fetched: number; extracted: number; reused: number; bytes: number; seq: number };
+  stopFetching: boolean;
+}
+
+/** One queued URL: depth from the start page (0), and seq, its place in discovery order. */
+export interface PageWork {
+  url: string;
+  depth: number;
+  seq: number;
+}
