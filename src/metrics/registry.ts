@@ -3,14 +3,15 @@
  * build several apps in one process without "metric already registered"). Queue gauges are read
  * from Redis when /metrics is scraped; counters are bumped by the worker through the hooks below.
  */
+import type { JobType } from "bullmq";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { TokenUsage } from "../pipeline/types";
 
 /** The part of a BullMQ Queue the collectors read. */
 export interface MetricsQueue {
   name: string;
-  getJobCounts(...types: string[]): Promise<Record<string, number>>;
-  getJobs(types: string[], start?: number, end?: number, asc?: boolean): Promise<{ timestamp: number }[]>;
+  getJobCounts(...types: JobType[]): Promise<Record<string, number>>;
+  getJobs(types: JobType[], start?: number, end?: number, asc?: boolean): Promise<{ timestamp: number }[]>;
 }
 
 /** What a finished job reports (a subset of the worker's GenerateJobResult). */
@@ -41,7 +42,7 @@ export interface MetricsOptions {
   now?: () => number;
 }
 
-const STATES = ["waiting", "active", "delayed", "prioritized", "completed", "failed", "paused", "waiting-children"] as const;
+const STATES = ["waiting", "active", "delayed", "prioritized", "completed", "failed", "waiting-children"] as const satisfies readonly JobType[];
 
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();

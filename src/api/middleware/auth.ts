@@ -56,18 +56,23 @@ export function authInfo(res: Response): AuthInfo | undefined {
   return res.locals.auth as AuthInfo | undefined;
 }
 
+/** Throws UnauthorizedError unless auth is off or the request carries valid credentials. */
+export async function checkAuth(auth: AuthServices, req: Request, res: Response): Promise<void> {
+  if (!auth.enabled) {
+    res.locals.auth = { via: "none" } satisfies AuthInfo;
+    return;
+  }
+  const who = await authenticate(auth, req);
+  if (!who) {
+    res.setHeader("WWW-Authenticate", 'Bearer realm="ltx"');
+    throw new UnauthorizedError();
+  }
+  res.locals.auth = who;
+}
+
 export function requireAuth(auth: AuthServices): RequestHandler {
   return async (req, res, next) => {
-    if (!auth.enabled) {
-      res.locals.auth = { via: "none" } satisfies AuthInfo;
-      return next();
-    }
-    const who = await authenticate(auth, req);
-    if (!who) {
-      res.setHeader("WWW-Authenticate", 'Bearer realm="ltx"');
-      throw new UnauthorizedError();
-    }
-    res.locals.auth = who;
+    await checkAuth(auth, req, res);
     next();
   };
 }
