@@ -62,21 +62,26 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
     schedule: (fn) => limiter.run(new URL(s.site.origin).host, fn, signal),
   });
   s.warnings.push(...sitemap.warnings);
-  const seeds = sitemapSeeds(sitemap.urls);
+  const seeds = sitemapSeeds(sitemap.urls).filter((u) => u !== s.site.startUrl);
+  // A sitemap that lists nothing but the start page says nothing about the site: walk links instead.
   s.followLinks = seeds.length === 0;
-  progress(s, "discover", s.followLinks ? "no sitemap: following links" : `sitemap: ${seeds.length} URLs`);
+  const mode = s.followLinks ? "no usable sitemap: following links" : `sitemap: ${seeds.length} URLs`;
+  opts.logger?.debug({ site: s.site.key, crawlDelayMs: s.robots.crawlDelayMs, sitemaps: sitemap.files }, mode);
+  progress(s, "discover", mode);
 
   // Under the URL we asked for, so that a redirect shows up as its own row.
   const startLinks = await processFetched(s, { url: site.startUrl, depth: 0, seq: s.counts.seq++ }, start, true);
   if (s.followLinks) enqueueLinks(s, startLinks, 1);
-  else for (const url of seeds) enqueue(s, url, 1);
+  else if (opts.limits.maxDepth >= 1) for (const url of seeds) enqueue(s, url, 1);
   progress(s, "fetch");
 
   await drain(s, limiter, fetchOpts, (phase) => progress(s, phase));
   if (s.queue.length > 0 && s.pages.length >= opts.limits.maxPages) {
     s.warnings.push(`stopped at ${opts.limits.maxPages} pages (maxPages); ${s.queue.length} more URLs were found and not fetched`);
   }
-  return result(s);
+  const out = result(s);
+  opts.logger?.debug({ site: s.site.key, kept: out.pages.length, records: out.records.length, reused: out.reusedCount, bytes: s.counts.bytes }, "crawl done");
+  return out;
 }
 
 function previousRecords(opts: CrawlOptions): Map<string, PageRecord> {

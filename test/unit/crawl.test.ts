@@ -119,6 +119,17 @@ describe("sitemaps", () => {
     expect(server.requests).toContain("/sitemaps/reference.xml.gz");
     expect(res.records.some((r) => r.url.includes("elsewhere.invalid"))).toBe(false);
   });
+
+  it("keeps one copy of identical pages, and walks links when the sitemap lists only the start page", async () => {
+    const urlset = (o: string, ps: string[]) => `<urlset>${ps.map((p) => `<url><loc>${o}${p}</loc></url>`).join("")}</urlset>`;
+    const dup = await serve({ site: "crawl-only", routes: { "/sitemap.xml": (q, r, c) => handlers.html(urlset(c.origin, ["/", "/index.html", "/about.html"]))(q, r, c) } });
+    const res = await crawlSite(resolveSite(dup.url), options());
+    expect(paths(res.pages.map((p) => p.url), dup.origin)).toEqual(["/", "/about.html"]);
+    expect(res.records.find((r) => r.url.endsWith("/index.html"))?.skipReason).toBe(`same content as ${dup.origin}/`);
+
+    const lonely = await serve({ site: "crawl-only", routes: { "/sitemap.xml": (q, r, c) => handlers.html(urlset(c.origin, ["/"]))(q, r, c) } });
+    expect((await crawlSite(resolveSite(lonely.url), options())).pages).toHaveLength(10);
+  });
 });
 
 describe("robots.txt", () => {
