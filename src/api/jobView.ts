@@ -4,6 +4,7 @@
  * can't disagree about what "running" means.
  */
 import type { Job, JobState } from "bullmq";
+import { ERROR_CODES, type ErrorCode } from "../lib/errors";
 import type { JobStatus } from "./schemas";
 
 export interface JobLinks {
@@ -32,7 +33,7 @@ export interface JobView {
   startedAt: string | null;
   finishedAt: string | null;
   /** The last attempt's error: a failed job's reason, or why a queued retry is waiting. */
-  error: { message: string } | null;
+  error: { code: ErrorCode | null; message: string } | null;
   /** job.returnvalue of a successful job (a summary; the files are behind links). */
   result: unknown;
   links: JobLinks;
@@ -103,10 +104,18 @@ export function jobView(job: Job, state: JobState | "unknown"): JobView {
     createdAt: new Date(job.timestamp).toISOString(),
     startedAt: job.processedOn ? new Date(job.processedOn).toISOString() : null,
     finishedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
-    error: job.failedReason ? { message: job.failedReason } : null,
+    error: job.failedReason ? parseFailedReason(job.failedReason) : null,
     result: status === "success" ? (job.returnvalue ?? null) : null,
     links: jobLinks(id, siteKey),
   };
+}
+
+/** The worker writes failures as "<CODE>: <message>" (workers/processor.ts); others have no code. */
+export function parseFailedReason(reason: string): { code: ErrorCode | null; message: string } {
+  const m = /^([A-Z_]+): ([\s\S]*)$/.exec(reason);
+  const code = m?.[1];
+  if (m && code !== undefined && (ERROR_CODES as readonly string[]).includes(code)) return { code: code as ErrorCode, message: m[2] ?? "" };
+  return { code: null, message: reason };
 }
 
 export function isFinal(status: JobStatus): boolean {

@@ -11,7 +11,7 @@
  * before the first snapshot is read, so nothing that happens in between is lost; each heartbeat
  * also re-reads the job, which covers an event missed while Redis reconnected.
  */
-import type { Queue } from "bullmq";
+import type { Job } from "bullmq";
 import { type Request, type Response, Router } from "express";
 import { coerceError } from "../../lib/coerceError";
 import { NotFoundError } from "../../lib/errors";
@@ -22,7 +22,7 @@ import { toHttpError } from "../middleware/errors";
 import { jobIdSchema } from "../schemas";
 
 export interface EventsRouteDeps {
-  queue: Queue;
+  queue: { getJob(id: string): Promise<Job | undefined> };
   hub: JobEventHub;
   logger: Logger;
   /** Default 15 s: under the 30–60 s idle timeouts of common proxies. */

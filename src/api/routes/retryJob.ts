@@ -1,0 +1,55 @@
+/**
+ * Retrying a failed job without breaking "at most one job in flight per site".
+ *
+ * BullMQ's job.retry() moves the job back to waiting but does not re-take its de-duplication key
+ * (the key was dropped when the job failed), so a retry racing a new submission of the same site
+ * would put two jobs in flight. We first take the key for this job atomically (SET NX, the same
+ * key BullMQ's add script checks), then retry; when the retry can't happen we give the key back.
+ * The job keeps its id, so a client watching it sees it run again.
+ */
+import type { Job, Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { coerceError } from "../../lib/coerceError";
+import { ConflictError } from "../../lib/errors";
+
+// KEYS[1] the de-duplication key. ARGV[1] our job id. Returns the id now holding the key.
+const CLAIM_SCRIPT = `
+local holder = redis.call('GET', KEYS[1])
+if not holder then redis.call('SET', KEYS[1], ARGV[1]); return ARGV[1] end
+return holder
+`;
+// Gives the key back only if we still hold it.
+const RELEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+export type RetryQueue = Pick<Queue, "toKey">;
+
+/** BullMQ's key for a de-duplication id: `<prefix>:<queue>:de:<id>` (see its Lua includes). */
+export function dedupKey(queue: RetryQueue, dedupId: string): string {
+  return queue.toKey(`de:${dedupId}`);
+}
+
+export async function retryFailedJob(queue: RetryQueue, redis: Redis, job: Job): Promise<void> {
+  const id = job.id ?? "";
+  const state = await job.getState();
+  if (state !== "failed") throw new ConflictError(`only failed jobs can be retried; job ${id} is ${state}`);
+  const dedupId = job.opts.deduplication?.id;
+  const key = dedupId === undefined ? undefined : dedupKey(queue, dedupId);
+  if (key !== undefined) {
+    const holder = String(await redis.eval(CLAIM_SCRIPT, 1, key, id));
+    if (holder !== id) throw new ConflictError(`job ${holder} for the same site is already in flight`);
+  }
+  try {
+    // A fresh attempt budget: the operator decided the cause is fixed.
+    await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+  } catch (e) {
+    const err = coerceError(e);
+    // Someone else (Bull Board, a second API call) retried it first: the key now belongs to that
+    // run, so it stays.
+    if ((await job.getState()) !== "failed") throw new ConflictError(`job ${id} is no longer failed`);
+    if (key !== undefined) await redis.eval(RELEASE_SCRIPT, 1, key, id);
+    throw err;
+  }
+}
