@@ -130,7 +130,10 @@ async function fetchStart(s: CrawlState, limiter: HostLimiter, fetchOpts: FetchO
     s.warnings.push(`the start URL ${url} redirects to ${finalUrl}; crawling there`);
     s.site = moveSite(s.site, finalUrl);
     s.seen.add(s.site.startUrl);
-    if (s.site.origin !== origin) s.robots = await robotsFor(s.site, s.site.startUrl, s.opts.fetch, fetchOpts);
+    if (s.site.origin !== origin) {
+      s.robots = await robotsFor(s.site, s.site.startUrl, s.opts.fetch, fetchOpts);
+      limiter.setDelayMs(s.robots.crawlDelayMs);
+    }
   }
   return page;
 }
@@ -214,7 +217,7 @@ async function fetchAndProcess(s: CrawlState, work: PageWork, limiter: HostLimit
         ...fetchOpts,
         // A 304 has no body to find links in: only ask when links aren't needed (sitemap mode).
         conditional: !s.followLinks && prevRecord ? { etag: prevRecord.etag, lastModified: prevRecord.lastModified } : undefined,
-        wantBody: (ct) => pageKind(ct, work.url) !== undefined,
+        wantBody: (ct, url) => pageKind(ct, url) !== undefined,
         checkRedirect: (to) => checkRedirect(s, work.url, to),
       }), fetchOpts.signal);
   } catch (e) {

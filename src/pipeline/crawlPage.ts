@@ -50,7 +50,13 @@ function reuse(s: CrawlState, prev: Page, base: PageRecord, notModified: boolean
 function titleFromUrl(url: string): string {
   const segments = new URL(url).pathname.split("/").filter(Boolean);
   const last = segments[segments.length - 1];
-  return last ? decodeURIComponent(last).replace(/\.(x?html?|md|txt)$/i, "").replace(/[-_]+/g, " ") : new URL(url).host;
+  let name = last ?? "";
+  try {
+    name = decodeURIComponent(name);
+  } catch {
+    // a malformed escape: keep the segment as written
+  }
+  return last ? name.replace(/\.(x?html?|md|txt)$/i, "").replace(/[-_]+/g, " ") : new URL(url).host;
 }
 
 /**

@@ -28,8 +28,8 @@ export interface FetchOptions {
   maxBytes?: number;
   /** Called with each redirect target before it is requested; throw to refuse the hop. */
   checkRedirect?: (url: string) => void;
-  /** Whether the body is worth reading for this Content-Type; when not, we hang up after headers. */
-  wantBody?: (contentType: string) => boolean;
+  /** Whether the body is worth reading for this Content-Type at this (final) URL; when not, we hang up after headers. */
+  wantBody?: (contentType: string, url: string) => boolean;
   /** Keep-alive agents shared by one crawl (see createAgents); default: a new socket per request. */
   agents?: FetchAgents;
 }

@@ -25,8 +25,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   headers: Record<string, string>;
   maxBytes: number;
-  /** Decide from the Content-Type whether the body is worth reading (default: always). */
-  wantBody?: (contentType: string) => boolean;
+  /** Decide from the Content-Type (and this hop's URL) whether the body is worth reading (default: always). */
+  wantBody?: (contentType: string, url: string) => boolean;
   agents?: FetchAgents;
 }
 
@@ -174,7 +174,7 @@ export function requestOnce(url: string, settings: FetchSettings, opts: RequestO
         res.once("error", (e) => finish(netError(e, u, "read")));
         return;
       }
-      if (opts.wantBody && !opts.wantBody(contentType)) {
+      if (opts.wantBody && !opts.wantBody(contentType, url)) {
         // Not a page we keep (a PDF, an image): hang up rather than download it.
         finish(undefined, { ...empty(), truncated: res.headers["content-length"] !== "0" });
         res.destroy();
