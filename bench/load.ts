@@ -93,6 +93,8 @@ async function main(): Promise<number> {
     }
     const before = await sampleMemory(reader, workers.map((w) => w.pid()));
 
+    const recentIds = Array.from({ length: 300 }, (_, i) => jobIds[i % jobIds.length] as string);
+    let recentNext = 0;
     const samples: Array<{ t: number; workerRssMb: number[]; redisMb: number }> = [];
     const sampler = setInterval(() => void sampleMemory(reader, workers.map((w) => w.pid())).then((m) => samples.push({ t: Math.round((Date.now() - started) / 1000), ...m })), 10_000);
     const started = Date.now();
@@ -102,10 +104,12 @@ async function main(): Promise<number> {
         const res = await fetch(`${base}/api/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ url }), signal: AbortSignal.timeout(30_000) });
         const body = (await res.json()) as unknown;
         const id = field(body, "id");
-        if (typeof id === "string" && jobIds.length < 5000) jobIds.push(id);
+        // Poll recent jobs only: retention (JOB_RETENTION_COUNT) removes old finished ones, and a
+        // 404 for a job that was reaped is right, not an error of the API.
+        if (typeof id === "string") recentIds[recentNext++ % recentIds.length] = id;
         return res.status;
       }
-      const target = kind === "status" ? `/api/jobs/${jobIds[Math.floor(random() * jobIds.length)]}` : (fileLinks[Math.floor(random() * fileLinks.length)] as string);
+      const target = kind === "status" ? `/api/jobs/${recentIds[Math.floor(random() * recentIds.length)]}` : (fileLinks[Math.floor(random() * fileLinks.length)] as string);
       const res = await fetch(`${base}${target}`, { signal: AbortSignal.timeout(30_000) });
       await res.arrayBuffer();
       return res.status;
