@@ -228,7 +228,17 @@ async function fetchAndProcess(s: CrawlState, work: PageWork, limiter: HostLimit
     return;
   }
   progress("fetch");
-  const links = await processFetched(s, work, page, false);
+  let links: string[];
+  try {
+    links = await processFetched(s, work, page, false);
+  } catch (e) {
+    // One page's surprise must not sink the crawl; an abort must.
+    const err = coerceError(e);
+    if (fetchOpts.signal?.aborted || (isLtxError(err) && err.code === "ABORTED")) throw err;
+    s.opts.logger?.warn({ err, url: work.url }, "page processing failed");
+    s.records.push({ seq: work.seq, record: { url: work.url, status: page.status, depth: work.depth, skipReason: `internal error: ${err.message}` } });
+    return;
+  }
   progress("extract");
   if (s.followLinks) enqueueLinks(s, links, work.depth + 1);
 }

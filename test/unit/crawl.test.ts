@@ -258,6 +258,20 @@ describe("start page failures", () => {
     expect(server.requests).toEqual([]);
   });
 
+  it("checks resolved addresses at connect time through the crawl's keep-alive sockets", async () => {
+    const server = await serve("crawl-only");
+    const seen = new Set<string>();
+    const res = await crawlSite(resolveSite(`http://localhost:${server.port}/`), options({ fetch: testFetchSettings({ addressPolicy: (a, h) => void seen.add(`${h} ${a}`) }) }));
+    expect(res.pages).toHaveLength(10);
+    expect([...seen].every((x) => x === "localhost 127.0.0.1" || x === "localhost ::1")).toBe(true);
+    const refusing = await serve("crawl-only");
+    const policy = (_a: string, hostname: string): void => {
+      if (hostname === "localhost") throw new BlockedAddressError("localhost is refused");
+    };
+    await expect(crawlSite(resolveSite(`http://localhost:${refusing.port}/`), options({ fetch: testFetchSettings({ addressPolicy: policy }) }))).rejects.toThrow(BlockedAddressError);
+    expect(refusing.requests).toEqual([]);
+  });
+
   it("stops with AbortedError when the signal fires", async () => {
     const server = await serve("crawl-only");
     const ctl = new AbortController();
