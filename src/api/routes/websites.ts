@@ -1,0 +1,79 @@
+/**
+ * /api/websites: registered websites and their schedules. The logic lives in
+ * scheduler/websites.ts (shared with `ltx sites`); this file maps it to HTTP.
+ *
+ *   POST   /api/websites                 register one → 201 (409 when the URL is registered)
+ *   POST   /api/websites/import          register many → per URL added / skipped / rejected
+ *   GET    /api/websites?status=&cursor=&limit=
+ *   GET    /api/websites/:id             PATCH (schedule, enabled, options), DELETE → 204
+ *   POST   /api/websites/:id/refresh     regenerate now → 202 (200 with the job in flight)
+ *   GET    /api/websites/:id/versions    versions with change summaries, newest first
+ *   GET    /api/websites/:id/versions/:n one version with its llms.txt
+ */
+import type { Job } from "bullmq";
+import { type Request, type Response, Router } from "express";
+import { z } from "zod";
+import { NotFoundError } from "../../lib/errors";
+import type { ResultStore } from "../../store/results";
+import { getVersion, listVersions } from "../../scheduler/versions";
+import type { WebsiteService } from "../../scheduler/websites";
+import { jobView } from "../jobView";
+
+export interface WebsitesRouteDeps {
+  service: WebsiteService;
+  results: ResultStore;
+}
+
+const versionNumber = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+export function websitesRouter(deps: WebsitesRouteDeps): Router {
+  const router = Router();
+  const { service } = deps;
+
+  router.post("/api/websites/import", async (req: Request, res: Response) => {
+    res.json(await service.import(req.body));
+  });
+
+  router.post("/api/websites", async (req: Request, res: Response) => {
+    const view = await service.create(req.body);
+    res.status(201).location(view.links.self).json(view);
+  });
+
+  router.get("/api/websites", async (req: Request, res: Response) => {
+    res.json(await service.list(req.query));
+  });
+
+  router.get("/api/websites/:id", async (req: Request<{ id: string }>, res: Response) => {
+    res.json(await service.view(await service.get(req.params.id)));
+  });
+
+  router.patch("/api/websites/:id", async (req: Request<{ id: string }>, res: Response) => {
+    res.json(await service.update(req.params.id, req.body));
+  });
+
+  router.delete("/api/websites/:id", async (req: Request<{ id: string }>, res: Response) => {
+    await service.remove(req.params.id);
+    res.status(204).end();
+  });
+
+  router.post("/api/websites/:id/refresh", async (req: Request<{ id: string }>, res: Response) => {
+    const { job, deduplicated } = await service.refresh(req.params.id);
+    const view = jobView(job as Job, deduplicated ? await job.getState() : "waiting");
+    res.status(deduplicated ? 200 : 202).json({ ...view, deduplicated });
+  });
+
+  router.get("/api/websites/:id/versions", async (req: Request<{ id: string }>, res: Response) => {
+    const w = await service.get(req.params.id);
+    res.json({ websiteId: w.id, siteKey: w.siteKey, items: await listVersions(deps.results, w.siteKey) });
+  });
+
+  router.get("/api/websites/:id/versions/:n", async (req: Request<{ id: string; n: string }>, res: Response) => {
+    const w = await service.get(req.params.id);
+    const n = versionNumber.safeParse(req.params.n);
+    const v = n.success ? await getVersion(deps.results, w.siteKey, n.data) : null;
+    if (!v) throw new NotFoundError(`website ${w.id} has no version ${JSON.stringify(req.params.n.slice(0, 20))}`);
+    res.json({ websiteId: w.id, siteKey: w.siteKey, ...v });
+  });
+
+  return router;
+}
