@@ -58,6 +58,8 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
   throwIfAborted(signal);
   const sitemap = await readSitemaps(s.site, s.robots, opts.fetch, {
     signal, agents,
+    // Enough URLs to pick the shallowest maxPages from, without reading a 50-file index for a 100-page crawl.
+    limits: { maxUrls: Math.min(50_000, Math.max(1000, opts.limits.maxPages * 50)) },
     accept: (u) => inScope(s.site, u) && matchesPatterns(u, opts.limits.include, opts.limits.exclude),
     schedule: (fn) => limiter.run(new URL(s.site.origin).host, fn, signal),
   });
