@@ -147,7 +147,7 @@ function sitemapSeeds(urls: string[]): string[] {
   return normalised.map((u, i) => ({ u, i, d: depth(u) })).sort((a, b) => a.d - b.d || a.i - b.i).map((x) => x.u);
 }
 
-export function enqueue(s: CrawlState, url: string, depth: number): void {
+function enqueue(s: CrawlState, url: string, depth: number): void {
   if (s.seen.has(url)) return;
   s.seen.add(url);
   const seq = s.counts.seq++;
@@ -159,7 +159,7 @@ export function enqueue(s: CrawlState, url: string, depth: number): void {
 }
 
 /** Queues the in-scope, allowed-by-pattern links of a page found at depth - 1. */
-export function enqueueLinks(s: CrawlState, links: string[], depth: number): void {
+function enqueueLinks(s: CrawlState, links: string[], depth: number): void {
   if (depth > s.opts.limits.maxDepth) return;
   for (const link of links) {
     const url = tryNormalizeUrl(link);
