@@ -7,9 +7,8 @@
  * by a real resolver (test names answer 127.0.0.1; anything else is ENOTFOUND). A preflight proves
  * the crawler's fetch goes through the stub before any test hostname is used.
  */
-import dns from "node:dns";
 import http from "node:http";
-import net, { type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { securityExtensions } from "../../src/api/securityExtensions";
 import { loadConfig } from "../../src/config/env";
 import { pipelineSettings } from "../../src/config/pipelineSettings";
@@ -19,6 +18,7 @@ import { fetchPage } from "../../src/pipeline/fetch";
 import { enqueueGenerate } from "../../src/queues/enqueue";
 import { createAddressPolicy } from "../../src/security/addressPolicy";
 import { request, startTestApi } from "../support/apiHarness";
+import { type DnsStub, installDnsStub } from "../support/dnsStub";
 import { type RedisServer, startRedis } from "../support/redisServer";
 import { testFetchSettings } from "../support/siteServer";
 import { createHarness, type Harness, waitFor } from "../support/workerHarness";
@@ -30,42 +30,7 @@ const STUB: Record<string, string[]> = {
   "allowed.test": ["127.0.0.1"],
   localhost: ["127.0.0.1", "::1"],
 };
-const lookedUp: string[] = [];
-
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
-
-function answer(hostname: string, family: number): dns.LookupAddress[] | undefined {
-  // net.connect and server.listen look IP literals up too; getaddrinfo answers those without DNS.
-  const found = net.isIP(hostname) !== 0 ? [hostname] : STUB[hostname.toLowerCase().replace(/\.$/, "")];
-  if (!found) return undefined;
-  const rows = found.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
-  return family === 4 || family === 6 ? rows.filter((r) => r.family === family) : rows;
-}
-
-function notFound(hostname: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname} (test DNS stub)`), { code: "ENOTFOUND", hostname });
-}
-
-function stubLookup(hostname: string, options: unknown, callback?: LookupCallback): void {
-  const cb = (typeof options === "function" ? options : callback) as LookupCallback;
-  const opts = typeof options === "object" && options !== null ? (options as dns.LookupOptions) : { family: typeof options === "number" ? options : 0 };
-  lookedUp.push(hostname);
-  const rows = answer(hostname, Number(opts.family ?? 0));
-  process.nextTick(() => {
-    if (!rows || rows.length === 0) return cb(notFound(hostname), opts.all ? [] : "");
-    if (opts.all) return cb(null, rows);
-    const first = rows[0] as dns.LookupAddress;
-    return cb(null, first.address, first.family);
-  });
-}
-
-/** The API pre-check's lookup: the same table. */
-async function stubLookupAll(hostname: string): Promise<string[]> {
-  lookedUp.push(hostname);
-  const rows = answer(hostname, 0);
-  if (!rows) throw notFound(hostname);
-  return rows.map((r) => r.address);
-}
+let dnsStub: DnsStub;
 
 // ---- loopback targets that log every request ----------------------------------------------------
 
@@ -108,10 +73,7 @@ let redis: RedisServer;
 let target: Target;
 
 beforeAll(async () => {
-  jest.spyOn(dns, "lookup").mockImplementation(stubLookup as unknown as typeof dns.lookup);
-  jest.spyOn(dns.promises, "lookup").mockImplementation((async (hostname: string) => {
-    throw notFound(hostname); // nothing here should resolve through the promise API
-  }) as unknown as typeof dns.promises.lookup);
+  dnsStub = installDnsStub(STUB);
   redis = await startRedis();
   target = await startTarget();
 
@@ -154,7 +116,7 @@ const loopbackUrls = (port: number): string[] => [
 
 describe("through the API (pre-check)", () => {
   test("every loopback spelling, the stubbed hostname, file:// and gopher:// → 400 and nothing enqueued", async () => {
-    const t = await startTestApi(redis.url, {}, { extend: (ctx) => securityExtensions(ctx, { processMetrics: false, lookup: stubLookupAll }).extensions });
+    const t = await startTestApi(redis.url, {}, { extend: (ctx) => securityExtensions(ctx, { processMetrics: false, lookup: (host) => dnsStub.lookupAll(host) }).extensions });
     try {
       const seen: string[] = [];
       for (const url of loopbackUrls(target.port)) {
@@ -170,7 +132,7 @@ describe("through the API (pre-check)", () => {
         "file:///etc/passwd 400 refused",
         `gopher://127.0.0.1:${target.port}/_GET%20/ 400 refused`,
       ]);
-      expect(lookedUp).toContain("ssrf-target.test");
+      expect(dnsStub.lookedUp).toContain("ssrf-target.test");
       const counts = await t.api.context.queues.generate.getJobCounts();
       expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);
       expect(target.log).toEqual([]);
@@ -180,7 +142,7 @@ describe("through the API (pre-check)", () => {
   });
 
   test("CRAWL_ALLOW_HOSTS lifts the pre-check for the listed host only", async () => {
-    const t = await startTestApi(redis.url, { CRAWL_ALLOW_HOSTS: "ssrf-target.test" }, { extend: (ctx) => securityExtensions(ctx, { processMetrics: false, lookup: stubLookupAll }).extensions });
+    const t = await startTestApi(redis.url, { CRAWL_ALLOW_HOSTS: "ssrf-target.test" }, { extend: (ctx) => securityExtensions(ctx, { processMetrics: false, lookup: (host) => dnsStub.lookupAll(host) }).extensions });
     try {
       expect((await request(t.url, "POST", "/api/jobs", { url: `http://ssrf-target.test:${target.port}/` })).status).toBe(202);
       expect((await request(t.url, "POST", "/api/jobs", { url: `http://127.0.0.1:${target.port}/` })).status).toBe(400);
@@ -221,13 +183,13 @@ describe("through a worker (connect-time policy, real pipeline)", () => {
 
   test("each loopback spelling and the stubbed hostname fail at once with BLOCKED_ADDRESS, no request made", async () => {
     const outcomes: string[] = [];
-    lookedUp.length = 0;
+    dnsStub.lookedUp.length = 0;
     for (const url of loopbackUrls(target.port)) {
       const r = await runJob(url);
       outcomes.push(`${url} ${r.failedReason.split(":")[0]} attempts=${r.attemptsMade}`);
     }
     expect(outcomes).toEqual(loopbackUrls(target.port).map((u) => `${u} BLOCKED_ADDRESS attempts=1`));
-    expect(lookedUp).toContain("ssrf-target.test"); // the worker resolved it, through the stub
+    expect(dnsStub.lookedUp).toContain("ssrf-target.test"); // the worker resolved it, through the stub
     expect(target.log).toEqual([]);
   });
 
