@@ -62,7 +62,7 @@ describe("extractive provider", () => {
     expect(section(doc, "Optional")?.links.map((l) => l.title)).toEqual(["Changelog", "Privacy policy", "API: createWidget options", "Blog: Hello world"]);
   });
 
-  it("cleans 'Welcome to' titles and drops a description every page repeats", () => {
+  it("cleans 'Welcome to' titles and replaces a description every page repeats with the page's first sentence", () => {
     const same = "The official site of Widgets Inc.";
     const ps = [
       makePage(u("/"), { title: "Welcome to Widgets Inc", description: same }),
@@ -71,7 +71,7 @@ describe("extractive provider", () => {
     ];
     const { doc } = build(site, ps);
     expect(doc.title).toBe("Widgets Inc");
-    expect(doc.sections.flatMap((s) => s.links).every((l) => l.notes === undefined)).toBe(true);
+    expect(doc.sections.flatMap((s) => s.links).map((l) => l.notes)).toEqual([undefined, "Alpha explains one part of the product in plain words.", "Beta explains one part of the product in plain words."]);
   });
 
   it("groups by what follows a path prefix and a shared version segment", () => {

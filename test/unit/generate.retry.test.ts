@@ -114,13 +114,15 @@ describe("generateLlmsTxt", () => {
     expect(result).toMatchObject({ provider: "extractive", model: null, attempts: 0, fallback: false, usage: { requests: 0 } });
   });
 
-  it("refuses a site of JavaScript shells and flags the odd thin page", async () => {
+  it("refuses a site of JavaScript shells instead of indexing it, but accepts a few thin pages", async () => {
     const shells = pages.map((p, i) => ({ ...p, thin: i > 0 }));
     await expect(generateLlmsTxt({ site, pages: shells, provider: openai(), attempts: 3 })).rejects.toMatchObject({ code: "NO_CONTENT", retryable: false, message: expect.stringContaining("browser") });
     expect(fake.chatCount).toBe(0);
+    await expect(generateLlmsTxt({ site, pages: [], provider: openai(), attempts: 3 })).rejects.toMatchObject({ code: "NO_CONTENT" });
 
-    const oneThin = pages.map((p, i) => ({ ...p, thin: i === 3 }));
-    const result = await generateLlmsTxt({ site, pages: oneThin, provider: openai(), attempts: 1 });
-    expect(result.warnings).toEqual([`1 page(s) have almost no readable text (rendered by JavaScript?): ${u("/privacy")}`]);
+    const halfThin = pages.map((p, i) => ({ ...p, thin: i >= 2 }));
+    const result = await generateLlmsTxt({ site, pages: halfThin, provider: openai(), attempts: 1 });
+    expect(result.fallback).toBe(false);
+    expect(result.llmsTxt).toContain(u("/privacy"));
   });
 });

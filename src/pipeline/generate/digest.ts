@@ -5,7 +5,7 @@
  */
 import type { Page, Site } from "../types";
 import { placePages } from "./structure";
-import { clipWords, firstWords } from "./text";
+import { clipWords, firstWords, fullTitle } from "./text";
 
 export interface PageDigest {
   url: string;
@@ -28,7 +28,7 @@ export const DIGEST_LEVELS: DigestDetail[] = [
 ];
 
 export function digestPage(page: Page, detail: DigestDetail = DIGEST_LEVELS[0] ?? { words: 60, headings: 8 }): PageDigest {
-  const d: PageDigest = { url: page.url, title: clipWords(page.title, 120) || page.url };
+  const d: PageDigest = { url: page.url, title: clipWords(fullTitle(page), 120) || page.url };
   const desc = clipWords(page.description, detail.words > 0 ? 200 : 120);
   if (desc) d.desc = desc;
   if (detail.headings > 0) {

@@ -12,11 +12,13 @@
 import { OPTIONAL_SECTION } from "../render";
 import type { GenerateInput, GenerateOutput, LlmsDoc, LlmsLink, LlmsSection, Page, Provider, Site } from "../types";
 import { groupSections, placePages, sectionName, type PagePlace, type SectionGroup } from "./structure";
-import { cleanTitle, clipWords, firstSentence, isHomeLike, norm, plainText, siteNameFrom } from "./text";
+import { cleanTitle, clipWords, commonTitleSuffix, firstProseSentence, firstSentence, fullTitle, isHomeLike, norm, siteNameFrom } from "./text";
 
 export interface ExtractiveOptions {
   /** Links per primary section at most; the rest go to Optional. */
   sectionCap?: number;
+  /** The same, when the site has a single primary section. */
+  singleSectionCap?: number;
   /** Links in all primary sections together, at most (the per-section cap shrinks to fit). */
   primaryCap?: number;
   /** Primary sections at most; later ones (in crawl order) go to Optional whole. */
@@ -24,7 +26,8 @@ export interface ExtractiveOptions {
 }
 
 // 25 links is about one screen per section; 150 in all keeps a 1,000-page site's index to a read.
-const DEFAULTS = { sectionCap: 25, primaryCap: 150, maxSections: 12 };
+// A site with one section (a flat manual) may keep a whole book's chapters in it.
+const DEFAULTS = { sectionCap: 25, singleSectionCap: 40, primaryCap: 150, maxSections: 12 };
 const NOTE_CHARS = 160;
 const SUMMARY_CHARS = 300;
 
@@ -52,7 +55,8 @@ export function buildExtractiveDoc(site: Site, pages: Page[], opts: ExtractiveOp
     groups[0].name = "Overview";
   }
   const primary = groups.filter((g) => !g.secondary).slice(0, o.maxSections);
-  const cap = Math.max(5, Math.min(o.sectionCap, Math.floor(o.primaryCap / Math.max(1, primary.length))));
+  const sectionCap = primary.length === 1 ? o.singleSectionCap : o.sectionCap;
+  const cap = Math.max(5, Math.min(sectionCap, Math.floor(o.primaryCap / Math.max(1, primary.length))));
 
   const sections: LlmsSection[] = [];
   const optional: LlmsLink[] = [];
@@ -78,34 +82,64 @@ export function buildExtractiveDoc(site: Site, pages: Page[], opts: ExtractiveOp
 
 function summaryOf(start: Page | undefined): string {
   if (!start) return "";
-  if (start.description.trim()) return clipWords(start.description, SUMMARY_CHARS);
-  const paragraph = start.markdown.split(/\n\s*\n/).map(plainText).find((p) => p.length >= 40) ?? "";
-  return firstSentence(paragraph, SUMMARY_CHARS);
+  const desc = usefulDescription(start);
+  return desc ? clipWords(desc, SUMMARY_CHARS) : firstProseSentence(start.markdown, SUMMARY_CHARS);
+}
+
+/** The page's description, unless it only repeats the title (texinfo and many generators do). */
+function usefulDescription(page: Page): string {
+  const desc = page.description.trim();
+  return desc && norm(desc) !== norm(page.title) ? desc : "";
+}
+
+// "Source Code: lib/fs.js", "Added in: v16.9.0": an excerpt of page metadata, not a description.
+function isWeakDescription(desc: string): boolean {
+  const words = desc.split(/\s+/).length;
+  return words < 4 || (words <= 6 && /^[^:]{1,25}:\s/.test(desc));
 }
 
 /** Builds the link for a page: a clean, unique title and a one-sentence note. */
 function linkMaker(pages: Page[], siteName: string, summary: string): (place: PagePlace, prefix?: string) => LlmsLink {
-  // A description on three or more pages is site boilerplate, not about the page.
-  const descCount = countBy(pages.map((p) => norm(p.description)).filter(Boolean));
-  const titles = pages.map((p, i) => titleOf(p, i, siteName));
+  const suffix = commonTitleSuffix(pages.map((p) => cleanTitle(p.title, siteName)));
+  const titles = pages.map((p, i) => titleOf(p, i, siteName, suffix));
   const titleCount = countBy(titles.map(norm));
+  const notes = notesFor(pages, titles, summary);
   return (place, prefix = "") => {
     let title = titles[place.index] ?? place.page.url;
     const last = place.segments[place.segments.length - 1];
     if ((titleCount.get(norm(title)) ?? 0) > 1 && last) title = `${title} (${sectionName(last)})`;
     if (prefix && !norm(title).startsWith(norm(prefix))) title = `${prefix}: ${title}`;
     const link: LlmsLink = { title, url: place.page.url };
-    const desc = norm(place.page.description);
-    const note = firstSentence(place.page.description, NOTE_CHARS);
-    const boilerplate = (descCount.get(desc) ?? 0) >= 3 || desc === norm(summary);
-    if (note && !boilerplate && norm(note) !== norm(title)) link.notes = note;
+    const note = notes[place.index];
+    if (note) link.notes = note;
     return link;
   };
 }
 
-function titleOf(page: Page, index: number, siteName: string): string {
-  const cleaned = cleanTitle(page.title, siteName);
-  if (index === 0 && (!cleaned || isHomeLike(cleaned) || norm(cleaned) === norm(siteName))) return "Home";
+/**
+ * One sentence per page: its description, else the first sentence of its text. A note that two
+ * or more pages share ("This document was generated on …") is boilerplate and dropped.
+ */
+function notesFor(pages: Page[], titles: string[], summary: string): string[] {
+  // A description that other pages share is site boilerplate, not about the page.
+  const descCount = countBy(pages.map((p) => norm(usefulDescription(p))).filter(Boolean));
+  const notes = pages.map((page, i) => {
+    // The start page's description is already the summary under the title.
+    if (i === 0 && summary) return "";
+    const desc = usefulDescription(page);
+    const own = desc && (descCount.get(norm(desc)) ?? 0) < 2 ? desc : "";
+    const note = own && !isWeakDescription(own) ? firstSentence(own, NOTE_CHARS) : firstProseSentence(page.markdown, NOTE_CHARS) || firstSentence(own, NOTE_CHARS);
+    return norm(note) === norm(titles[i] ?? "") ? "" : note;
+  });
+  const noteCount = countBy(notes.map(norm).filter(Boolean));
+  return notes.map((n) => ((noteCount.get(norm(n)) ?? 0) > 1 ? "" : n));
+}
+
+function titleOf(page: Page, index: number, siteName: string, suffix: string): string {
+  let cleaned = cleanTitle(fullTitle(page), siteName);
+  if (suffix && cleaned.endsWith(suffix) && cleaned.length > suffix.length) cleaned = cleaned.slice(0, -suffix.length).trim();
+  const isSiteName = norm(cleaned) === norm(siteName) || (suffix !== "" && norm(`${cleaned}${suffix}`) === norm(siteName));
+  if (index === 0 && (!cleaned || isHomeLike(cleaned) || isSiteName)) return "Home";
   if (cleaned) return clipWords(cleaned, 120);
   const segments = new URL(page.url).pathname.split("/").filter(Boolean);
   return sectionName(segments[segments.length - 1] ?? "") || page.url;

@@ -59,12 +59,12 @@ export interface GenerateLlmsTxtResult {
   warnings: string[];
 }
 
-// "Most pages": more than half. Below that the thin pages are flagged one by one.
+// "Most pages": more than half.
 const THIN_SHARE_LIMIT = 0.5;
-const THIN_LISTED = 10;
 
 export async function generateLlmsTxt(input: GenerateLlmsTxtInput): Promise<GenerateLlmsTxtResult> {
-  const warnings = checkContent(input.pages);
+  checkContent(input.pages);
+  const warnings: string[] = [];
   const pageUrls = new Set(input.pages.map((p) => p.url));
   const ctx = { site: input.site, pageUrls };
   const usage: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 };
@@ -126,23 +126,19 @@ async function runExtractive(input: GenerateLlmsTxtInput, ctx: { site: Site; pag
 }
 
 /**
- * No pages, or mostly JavaScript shells → NO_CONTENT (an empty index helps no one); a few thin
- * pages → one warning naming them.
+ * No pages, or mostly JavaScript shells → NO_CONTENT: an empty index helps no one. A few thin
+ * pages are not an error; the crawl already names them in its warnings.
  */
-export function checkContent(pages: Page[]): string[] {
+export function checkContent(pages: Page[]): void {
   if (pages.length === 0) throw new LtxError("NO_CONTENT", "no readable pages were found on the site", { retryable: false });
-  const thin = pages.filter((p) => p.thin);
-  if (thin.length / pages.length > THIN_SHARE_LIMIT) {
+  const thin = pages.filter((p) => p.thin).length;
+  if (thin / pages.length > THIN_SHARE_LIMIT) {
     throw new LtxError(
       "NO_CONTENT",
-      `${thin.length} of ${pages.length} pages have almost no readable text: the site seems to need a browser (JavaScript) to render its content, which ltx does not run`,
-      { retryable: false, details: { thinPages: thin.length, pages: pages.length } },
+      `${thin} of ${pages.length} pages have almost no readable text: the site seems to need a browser (JavaScript) to render its content, which ltx does not run`,
+      { retryable: false, details: { thinPages: thin, pages: pages.length } },
     );
   }
-  if (thin.length === 0) return [];
-  const named = thin.slice(0, THIN_LISTED).map((p) => p.url).join(", ");
-  const more = thin.length > THIN_LISTED ? ` and ${thin.length - THIN_LISTED} more` : "";
-  return [`${thin.length} page(s) have almost no readable text (rendered by JavaScript?): ${named}${more}`];
 }
 
 function addUsage(total: TokenUsage, add: TokenUsage | undefined): void {

@@ -28,6 +28,8 @@ const SECONDARY_SEGMENT =
   /^(change-?logs?|changes|release-?notes|releases?|news|blog|blogs|posts?|archives?|legal|privacy(-policy)?|terms(-of-(service|use))?|tos|licen[cs]e|licen[cs]ing|cookies?(-policy)?|imprint|impressum|contributors|code-of-conduct|tags?|categor(y|ies)|authors?|page|sitemap|search|404|login|log-?in|sign-?in|sign-?up|register|whats-?new|deprecated|history)$/i;
 const SECONDARY_TITLE =
   /^(change ?log|changes in|release notes|release history|what'?s new|news|blog|privacy|terms (of|and)|license|licence|cookie|imprint|impressum|legal|code of conduct|contributors|tag:|category:|archives?)\b/i;
+// Generated indexes and tables of contents: useful to browse, not a page to read first.
+const INDEX_TITLE = /^(table of contents|contents|about this (document|manual)|search( results)?|([\w-]+ )*index)(\s*\(.*\))?$/i;
 const REFERENCE_SEGMENT = /^(api|apis|reference|ref|api-reference|apidocs|javadoc|typedoc|modules|classes|interfaces|functions|namespaces)$/i;
 const INDEX_FILE = /^(index|default|readme)(\.[a-z0-9]+)?$/i;
 const ACRONYMS = new Set(["api", "apis", "cli", "faq", "faqs", "sdk", "sdks", "ui", "ux", "http", "https", "json", "css", "html", "js", "ts", "sql", "url", "rest", "id", "io", "os", "gpu", "cpu", "aws", "gcp", "ai", "llm", "ml"]);
@@ -71,7 +73,7 @@ function byProminence(a: PagePlace, b: PagePlace): number {
 
 function isSecondary(segments: string[], title: string): boolean {
   if (segments.some((s) => SECONDARY_SEGMENT.test(stripExt(s)))) return true;
-  if (SECONDARY_TITLE.test(title.trim())) return true;
+  if (SECONDARY_TITLE.test(title.trim()) || INDEX_TITLE.test(title.trim())) return true;
   // Deep reference: four levels down, or a leaf two levels under an API/reference section.
   if (segments.length > 3) return true;
   return segments.length >= 3 && REFERENCE_SEGMENT.test(segments[0] ?? "");

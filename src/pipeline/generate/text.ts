@@ -44,6 +44,57 @@ export function cleanTitle(title: string, siteName: string): string {
   return keep.join(" - ");
 }
 
+/**
+ * A suffix most titles end with that the separators don't catch ("Redirection (zsh)",
+ * "Install - Acme Docs v2"): returned so it can be cut. "" when there is none.
+ */
+export function commonTitleSuffix(titles: string[]): string {
+  const clean = titles.map((t) => t.replace(/\s+/g, " ").trim()).filter(Boolean);
+  if (clean.length < 3) return "";
+  const counts = new Map<string, number>();
+  for (const t of clean) {
+    // Every suffix that starts at a space after the first word, so a title is never cut whole.
+    for (let i = t.indexOf(" "); i > 0; i = t.indexOf(" ", i + 1)) counts.set(t.slice(i), (counts.get(t.slice(i)) ?? 0) + 1);
+  }
+  let best = "";
+  for (const [suffix, n] of counts) {
+    if (n >= clean.length * 0.8 && suffix.trim().length >= 3 && suffix.length > best.length) best = suffix;
+  }
+  return best;
+}
+
+/** The first sentence of the first prose paragraph: no headings, lists, tables, code or quotes. */
+export function firstProseSentence(markdown: string, maxChars: number): string {
+  for (const block of markdown.split(/\n\s*\n/)) {
+    const b = block.trim();
+    if (!b || /^(#|[-*+]\s|\d+[.)]\s|\||```|>|<)/.test(b)) continue;
+    const text = plainText(b);
+    if (looksLikeProse(text)) return firstSentence(text, maxChars);
+  }
+  return "";
+}
+
+// Index pages, letter bars ("A B C D …") and link lists are not prose: at least six words, mostly
+// real words, and no markdown left over.
+function looksLikeProse(text: string): boolean {
+  if (text.length < 40 || text.includes("](")) return false;
+  const words = text.split(" ");
+  if (words.length < 6) return false;
+  const wordy = words.filter((w) => /^[\p{L}][\p{L}'’-]*[\p{L}]?[.,;:!?)]?$/u.test(w) && w.length >= 2).length;
+  return wordy / words.length >= 0.6;
+}
+
+/**
+ * Some title heuristics cut at any "-" or "/" ("Node-API" → "API", "HTTP/2" → "2"): when the
+ * page's H1 ends with its title, the H1 is the whole name.
+ */
+export function fullTitle(page: Page): string {
+  const title = page.title.trim();
+  const h1 = page.headings.find((h) => h.level === 1)?.text.replace(/\s+/g, " ").trim() ?? "";
+  const cut = title && h1.length > title.length && h1.length <= 120 && h1.toLowerCase().endsWith(title.toLowerCase());
+  return cut ? h1 : title;
+}
+
 export function isHomeLike(title: string): boolean {
   return HOME_LIKE.test(title.trim());
 }
@@ -71,9 +122,14 @@ export function plainText(markdown: string): string {
   return markdown
     .replace(/```[\s\S]*?```/g, " ")
     .replace(/!\[[^\]]*\]\([^)]*\)/g, " ")
-    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/\[((?:[^\]\\]|\\.)*)\]\([^)]*\)/g, "$1")
     .replace(/^#{1,6}\s.*$/gm, " ")
-    .replace(/[*_`>|#]+/g, " ")
+    .replace(/^\s*>\s?/gm, "")
+    // Emphasis pairs (*a*, **a**, _a_) lose their markers; snake_case words keep their underscores.
+    .replace(/(\*\*|__|\*|_)(?=\S)([^\n]*?\S)\1(?!\w)/g, "$2")
+    .replace(/`+/g, "")
+    // Turndown's escapes: "\[\[" → "[[", "ZLE\_REMOVE" → "ZLE_REMOVE".
+    .replace(/\\([\\`*_{}[\]()#+\-.!~|<>])/g, "$1")
     .replace(/\s+/g, " ")
     .trim();
 }
