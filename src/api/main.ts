@@ -4,9 +4,7 @@
  * registry runs them in reverse, so the stop order is HTTP (no new requests, streams ended) →
  * QueueEvents → queues → Redis, which everything before it still needs while closing.
  */
-import fs from "node:fs";
-import http from "node:http";
-import https from "node:https";
+import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import type { Config } from "../config/env";
@@ -20,6 +18,7 @@ import { checkRedis } from "../store/redisChecks";
 import { createResultStore, type ResultStore } from "../store/results";
 import { type AppDeps, buildApp } from "./app";
 import { createJobEventHub, type JobEventHub } from "./jobEvents";
+import { createHttpServer } from "./server";
 
 /** What the parts of later issues add to the app, built from the process's own clients. */
 export type AppExtensions = Partial<Pick<AppDeps, "auth" | "publicRouters" | "apiRouters" | "pageRouter" | "preMiddleware" | "urlGuard">>;
@@ -94,7 +93,7 @@ export async function runApiProcess(config: Readonly<Config>, logger: Logger, op
       sseHeartbeatMs: opts.sseHeartbeatMs,
       ...extensions,
     });
-    const server = createServer(config, app);
+    const server = createHttpServer(app, config.http.tls);
     shutdown.add("http server", () => closeServer(server, opts.connectionGraceMs ?? 2000));
     await listen(server, opts.port ?? config.http.port, opts.host ?? config.http.host);
     const url = serverUrl(server, config);
@@ -105,12 +104,6 @@ export async function runApiProcess(config: Readonly<Config>, logger: Logger, op
     if (!opts.shutdown) await shutdown.run("start-up failed");
     throw e;
   }
-}
-
-function createServer(config: Readonly<Config>, app: Express): http.Server {
-  const tls = config.http.tls;
-  if (!tls) return http.createServer(app);
-  return https.createServer({ cert: fs.readFileSync(tls.certPath), key: fs.readFileSync(tls.keyPath) }, app);
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<void> {

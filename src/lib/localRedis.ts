@@ -64,7 +64,7 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<LocalRed
   // Ready: stop buffering its chatter, but keep draining the pipes so it never blocks on a full one.
   child.stdout?.off("data", keep).resume();
   child.stderr?.off("data", keep).resume();
-  opts.logger.info({ port, dataDir, pid: child.pid }, "started local redis-server (AOF on, noeviction)");
+  opts.logger.info({ port, dataDir, redisPid: child.pid }, "started local redis-server (AOF on, noeviction)");
   let stopping: Promise<void> | undefined;
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -115,7 +115,7 @@ function stopChild(child: ChildProcess, logger: Logger): Promise<void> {
     timer.unref();
     child.once("exit", () => {
       clearTimeout(timer);
-      logger.info({ pid: child.pid }, "stopped local redis-server");
+      logger.info({ redisPid: child.pid }, "stopped local redis-server");
       resolve();
     });
     child.kill("SIGTERM");
