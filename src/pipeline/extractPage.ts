@@ -1,0 +1,261 @@
+/**
+ * extractPage: one page body → ExtractedPage (title, description, headings, language, markdown,
+ * links). Pure and synchronous, and slow on big HTML (jsdom + readability run 3–18 pages/s): call
+ * it through the Extractor pool (extract.ts), which runs it on worker threads with a time budget.
+ */
+import { Readability } from "@mozilla/readability";
+import { JSDOM, VirtualConsole } from "jsdom";
+import type TurndownService from "turndown";
+
+import { extractMarkdown, extractPlainText, resolveHttp } from "./extractText";
+import { createMarkdownConverter } from "./htmlToMarkdown";
+import type { ExtractedPage, ExtractInput, Heading } from "./types";
+
+export interface ExtractPageOptions {
+  /**
+   * jsdom and readability get at most this many characters of a page; links past the cut are
+   * still found by a plain scan of the rest. Readability's cost grows faster than the page (it
+   * re-walks ancestors and subtrees for every candidate), so a 2.5 MB page can take 12–19 s; the
+   * first 1.5 MB of a page that big is a huge single-page reference or changelog, and more of it
+   * would not fit an llms-full.txt budget anyway. The cut is made on the string, not in the DOM:
+   * jsdom re-counts a parent's children on every removal, so pruning a long <pre> is quadratic.
+   */
+  maxHtmlBytes?: number;
+}
+
+export const DEFAULT_MAX_HTML_BYTES = 1_500_000;
+const MAX_HEADINGS = 200;
+const MAX_DESCRIPTION = 300;
+
+let converter: TurndownService | undefined;
+
+export function extractPage(input: ExtractInput, opts: ExtractPageOptions = {}): ExtractedPage {
+  switch (contentKind(input)) {
+    case "markdown":
+      return extractMarkdown(input);
+    case "text":
+      return extractPlainText(input);
+    case "html":
+      return extractHtml(input, opts.maxHtmlBytes ?? DEFAULT_MAX_HTML_BYTES);
+  }
+}
+
+function contentKind(input: ExtractInput): "html" | "markdown" | "text" {
+  const type = (input.contentType.split(";")[0] ?? "").trim().toLowerCase();
+  if (type === "text/markdown" || type === "text/x-markdown") return "markdown";
+  const path = safePathname(input.url);
+  const mdPath = /\.(md|markdown|mdx)$/i.test(path);
+  if (mdPath && (type === "" || type === "text/plain" || type === "application/octet-stream")) return "markdown";
+  if (type === "text/plain") return "text";
+  return "html";
+}
+
+function extractHtml(input: ExtractInput, maxHtmlBytes: number): ExtractedPage {
+  // No runScripts and no resources: scripts never run and nothing is loaded. A silent virtual
+  // console keeps jsdom's CSS/HTML parse complaints out of our logs.
+  const { head, rest } = cutHtml(input.body, maxHtmlBytes);
+  const dom = new JSDOM(head, { url: input.url, contentType: "text/html", virtualConsole: new VirtualConsole() });
+  try {
+    const doc = dom.window.document;
+    // Removed first: they are never content, and readability would walk them on every pass.
+    for (const el of Array.from(doc.querySelectorAll("script, style, svg, noscript, template"))) el.remove();
+    const meta = readMeta(doc);
+    const links = collectLinks(doc, rest);
+    const pageHeadings = collectHeadings(doc);
+
+    const article = parseArticle(doc);
+    const content = article?.content ?? mainRegion(doc);
+    const textLength = (content?.textContent ?? "").replace(/\s+/g, " ").trim().length;
+    const markdown = content && textLength > 0 ? markdownOf(content) : "";
+    const title = pickTitle(article?.title, meta, pageHeadings, article?.siteName);
+    return {
+      title,
+      description: clip(pickDescription(meta, article, content)),
+      headings: article ? keepArticleHeadings(pageHeadings, article.content) : pageHeadings,
+      ...(meta.lang ? { lang: meta.lang } : article?.lang ? { lang: article.lang } : {}),
+      markdown,
+      textLength,
+      links,
+      ...(meta.canonical ? { canonical: meta.canonical } : {}),
+    };
+  } finally {
+    // jsdom frees a closed window only after the event loop turns: the worker yields between tasks.
+    dom.window.close();
+  }
+}
+
+interface PageMeta {
+  title: string;
+  ogTitle: string;
+  siteName: string;
+  description: string;
+  lang: string;
+  canonical?: string;
+}
+
+function readMeta(doc: Document): PageMeta {
+  const metaContent = (selector: string): string => clean(doc.querySelector(selector)?.getAttribute("content"));
+  const canonicalHref = doc.querySelector('link[rel~="canonical" i][href]')?.getAttribute("href");
+  const canonical = canonicalHref ? resolveHttp(canonicalHref, doc.baseURI) : undefined;
+  const lang =
+    clean(doc.documentElement.getAttribute("lang")) || metaContent('meta[http-equiv="content-language" i]').split(",")[0];
+  return {
+    title: clean(doc.querySelector("title")?.textContent),
+    ogTitle: metaContent('meta[property="og:title"], meta[name="og:title"]'),
+    siteName: metaContent('meta[property="og:site_name"], meta[name="application-name"]'),
+    description:
+      metaContent('meta[name="description" i]') ||
+      metaContent('meta[property="og:description"], meta[name="og:description"]') ||
+      metaContent('meta[name="twitter:description"]'),
+    lang: (lang ?? "").trim(),
+    ...(canonical ? { canonical } : {}),
+  };
+}
+
+/**
+ * Every <a href> of the page, nav included (the crawl needs them), resolved against <base>/url.
+ * `rest` is the part of a huge page that was not parsed: its links are found by a plain scan.
+ */
+function collectLinks(doc: Document, rest: string): string[] {
+  const hrefs = Array.from(doc.querySelectorAll("a[href]"), (a) => a.getAttribute("href") ?? "");
+  for (const m of rest.matchAll(/<a\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/gi)) {
+    hrefs.push(decodeBasicEntities(m[1] ?? m[2] ?? m[3] ?? ""));
+  }
+  const out = new Set<string>();
+  for (const href of hrefs) {
+    const abs = resolveHttp(href, doc.baseURI);
+    if (abs) out.add(abs);
+  }
+  return Array.from(out);
+}
+
+function decodeBasicEntities(s: string): string {
+  return s.replace(/&(amp|quot|apos|lt|gt|#38|#x26);/gi, (_m, e: string) => {
+    const map: Record<string, string> = { amp: "&", quot: '"', apos: "'", lt: "<", gt: ">", "#38": "&", "#x26": "&" };
+    return map[e.toLowerCase()] ?? "";
+  });
+}
+
+/** h1–h3 outside navigation, sidebars and footers, in document order. */
+function collectHeadings(doc: Document): Heading[] {
+  const region = mainRegion(doc);
+  if (!region) return [];
+  const out: Heading[] = [];
+  for (const h of Array.from(region.querySelectorAll("h1, h2, h3"))) {
+    if (h.closest("nav, aside, footer, [role=navigation]")) continue;
+    const text = clean(h.textContent).replace(/[¶#]$/, "").trim();
+    if (text) out.push({ level: Number(h.tagName.slice(1)), text });
+    if (out.length >= MAX_HEADINGS) break;
+  }
+  return out;
+}
+
+function mainRegion(doc: Document): Element | null {
+  return doc.querySelector("main, [role=main], article") ?? doc.body;
+}
+
+/**
+ * Readability turns h1 into h2 and drops the heading that repeats the title, so levels come from
+ * the page; the article only says which headings are content (a sidebar's "Contents" is not).
+ */
+function keepArticleHeadings(pageHeadings: Heading[], content: Element): Heading[] {
+  const inArticle = new Set(Array.from(content.querySelectorAll("h1, h2, h3, h4, h5, h6"), (h) => clean(h.textContent).replace(/[¶#]$/, "").trim()));
+  const firstH1 = pageHeadings.find((h) => h.level === 1);
+  return pageHeadings.filter((h) => h === firstH1 || inArticle.has(h.text));
+}
+
+interface Article {
+  title: string;
+  siteName: string;
+  excerpt: string;
+  lang: string;
+  content: Element;
+}
+
+function parseArticle(doc: Document): Article | null {
+  // The serializer hands back the element itself: turndown then walks it directly instead of
+  // re-parsing an HTML string. keepClasses keeps "language-x" for fenced code blocks.
+  const parsed = new Readability<Element>(doc, { serializer: (node) => node as Element, keepClasses: true }).parse();
+  const content = parsed?.content;
+  if (!parsed || !content || clean(content.textContent).length === 0) return null;
+  return {
+    title: clean(parsed.title),
+    siteName: clean(parsed.siteName),
+    excerpt: clean(parsed.excerpt),
+    lang: clean(parsed.lang),
+    content,
+  };
+}
+
+function markdownOf(el: Element): string {
+  converter ??= createMarkdownConverter();
+  // A leading or trailing rule is page chrome that readability left behind (texinfo's <hr>).
+  return converter.turndown(el as HTMLElement).trim().replace(/^(?:---\s*)+/, "").replace(/(?:\s*---)+$/, "");
+}
+
+/**
+ * Meta description, else og/twitter, else readability's excerpt, else the first real paragraph.
+ * Generators like texinfo repeat the <title> as the description: that says nothing, so it is skipped.
+ */
+function pickDescription(meta: PageMeta, article: Article | null, content: Element | null): string {
+  const titles = new Set([meta.title, meta.ogTitle, article?.title].filter(Boolean).map((t) => t?.toLowerCase()));
+  const informative = (s: string | undefined): s is string => !!s && !titles.has(s.toLowerCase());
+  for (const candidate of [meta.description, article?.excerpt]) if (informative(candidate)) return candidate;
+  for (const p of Array.from(content?.querySelectorAll("p") ?? []).slice(0, 20)) {
+    const text = clean(p.textContent);
+    if (text.length >= 40 && informative(text)) return text;
+  }
+  return "";
+}
+
+function pickTitle(readabilityTitle: string | undefined, meta: PageMeta, headings: Heading[], siteName?: string): string {
+  const h1 = headings.find((h) => h.level === 1)?.text ?? "";
+  const raw = readabilityTitle || meta.title || meta.ogTitle || h1;
+  return stripSiteSuffix(raw, siteName || meta.siteName, h1);
+}
+
+const SEPARATOR = /\s+(?:[|·•»–—]|-|::)\s+/g;
+
+/**
+ * "Install | Acme Docs" → "Install". The last part goes when it is the site's name, when the rest
+ * is the page's h1, or when the separator is a bar-like one and the last part is the shorter.
+ * A plain " - " alone is not enough: "Git - Branching" style titles keep both halves.
+ */
+export function stripSiteSuffix(title: string, siteName = "", h1 = ""): string {
+  const matches = Array.from(title.matchAll(SEPARATOR));
+  const last = matches.at(-1);
+  if (!last || last.index === undefined || last.index === 0) return title;
+  const head = title.slice(0, last.index).trim();
+  const tail = title.slice(last.index + last[0].length).trim();
+  if (!head || !tail) return title;
+  const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+  if (siteName && same(tail, siteName)) return head;
+  if (h1 && same(head, h1)) return head;
+  if (siteName && same(head, siteName) && !h1) return tail;
+  const barLike = !/^\s+-\s+$/.test(last[0]);
+  return barLike && tail.length < head.length ? head : title;
+}
+
+/** Splits a page too big for readability at the last tag start before `max` characters. */
+function cutHtml(html: string, max: number): { head: string; rest: string } {
+  if (html.length <= max) return { head: html, rest: "" };
+  const lt = html.lastIndexOf("<", max);
+  const at = lt > max / 2 ? lt : max;
+  return { head: html.slice(0, at), rest: html.slice(at) };
+}
+
+function clean(s: string | null | undefined): string {
+  return (s ?? "").replace(/\s+/g, " ").trim();
+}
+
+function clip(s: string): string {
+  return s.length > MAX_DESCRIPTION ? `${s.slice(0, MAX_DESCRIPTION - 1).trimEnd()}…` : s;
+}
+
+function safePathname(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return "";
+  }
+}
