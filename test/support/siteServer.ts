@@ -12,8 +12,11 @@
  */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import { execFileSync } from "node:child_process";
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 
@@ -25,6 +28,8 @@ export interface SiteServerOptions {
   routes?: Record<string, RouteHandler>;
   /** Extra headers on every file response. */
   headers?: Record<string, string>;
+  /** Serve HTTPS with this key pair (see selfSignedCert). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface RequestLogEntry {
@@ -191,7 +196,7 @@ export async function startSiteServer(source: string | SiteServerOptions): Promi
   const log: RequestLogEntry[] = [];
   const requests: string[] = [];
   let origin = "";
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const target = req.url ?? "/";
     log.push({ path: target, at: Date.now(), headers: req.headers });
     requests.push(target);
@@ -207,15 +212,16 @@ export async function startSiteServer(source: string | SiteServerOptions): Promi
       res.writeHead(500);
       res.end(String(e));
     }
-  });
+  };
+  const server = opts.tls ? https.createServer(opts.tls, onRequest) : http.createServer(onRequest);
   const sockets = new Set<import("node:net").Socket>();
-  server.on("connection", (s) => {
+  server.on(opts.tls ? "secureConnection" : "connection", (s: import("node:net").Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
-  origin = `http://127.0.0.1:${port}`;
+  origin = `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`;
   let closing: Promise<void> | undefined;
   return {
     url: `${origin}/`,
@@ -247,4 +253,17 @@ export function testFetchSettings(over: Partial<import("../../src/pipeline/types
     acceptInvalidCerts: false,
     ...over,
   };
+}
+
+/** A throw-away self-signed certificate for 127.0.0.1/localhost (openssl), for HTTPS test servers. */
+export function selfSignedCert(): { key: Buffer; cert: Buffer } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ltx-cert-"));
+  try {
+    const key = path.join(dir, "key.pem");
+    const cert = path.join(dir, "cert.pem");
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", key, "-out", cert], { stdio: "ignore" });
+    return { key: fs.readFileSync(key), cert: fs.readFileSync(cert) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

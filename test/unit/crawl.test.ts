@@ -8,7 +8,7 @@ import { crawlSite, type CrawlOptions } from "../../src/pipeline/crawl";
 import { scanLinks } from "../../src/pipeline/links";
 import { resolveSite } from "../../src/pipeline/site";
 import type { ExtractedPage, ExtractInput, Extractor, Progress } from "../../src/pipeline/types";
-import { type SiteServer, handlers, startSiteServer, testFetchSettings } from "../support/siteServer";
+import { type SiteServer, handlers, selfSignedCert, startSiteServer, testFetchSettings } from "../support/siteServer";
 
 interface TestExtractor extends Extractor {
   calls: string[];
@@ -178,6 +178,18 @@ describe("a site under a path prefix", () => {
     expect(res.pages[0]?.url).toBe(`${server.origin}/docs/`);
     expect(res.records[0]).toMatchObject({ url: `${server.origin}/documentation/`, skipReason: `redirects to ${server.origin}/docs/` });
   });
+});
+
+describe("http → https", () => {
+  it("follows a start page that moves to https, with the new origin's robots.txt", async () => {
+    const secure = await serve({ site: "robots", tls: selfSignedCert() });
+    const plain = await serve({ routes: { "/": handlers.redirect(`${secure.origin}/`, 301) } });
+    const res = await crawlSite(resolveSite(plain.url), options({ fetch: testFetchSettings({ acceptInvalidCerts: true }) }));
+    expect(res.site).toMatchObject({ origin: secure.origin, key: `127.0.0.1:${plain.port}` });
+    expect(res.pages.map((p) => p.url)).toEqual([`${secure.origin}/`, `${secure.origin}/guide.html`, `${secure.origin}/faq.html`]);
+    expect(secure.requests.filter((p) => p.startsWith("/private/"))).toEqual([]);
+    expect(res.warnings.join("\n")).toMatch(/redirects to https:/);
+  }, 20_000);
 });
 
 describe("a broken site", () => {

@@ -1,16 +1,12 @@
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import https from "node:https";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { AbortedError, BlockedAddressError, FetchError, InvalidUrlError } from "../../src/lib/errors";
 import { fetchPage } from "../../src/pipeline/fetch";
 import { HostLimiter } from "../../src/pipeline/hostLimiter";
 import type { AddressPolicy } from "../../src/pipeline/types";
-import { type SiteServer, handlers, startSiteServer, testFetchSettings } from "../support/siteServer";
+import { type SiteServer, handlers, selfSignedCert, startSiteServer, testFetchSettings } from "../support/siteServer";
 
 let broken: SiteServer;
 let special: SiteServer;
@@ -198,28 +194,15 @@ describe("addressPolicy", () => {
 });
 
 describe("TLS", () => {
-  let dir: string;
-  let server: https.Server;
-  let url: string;
-  beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ltx-tls-"));
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
-    server = https.createServer({ key: fs.readFileSync(path.join(dir, "key.pem")), cert: fs.readFileSync(path.join(dir, "cert.pem")) }, (_req, res) => {
-      res.writeHead(200, { "content-type": "text/html" });
-      res.end("<p>secure</p>");
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
   it("refuses a self-signed certificate unless acceptInvalidCerts", async () => {
-    await expect(fetchPage(url, testFetchSettings({ retries: 0 }))).rejects.toThrow(/TLS error/);
-    expect((await fetchPage(url, testFetchSettings({ acceptInvalidCerts: true }))).body).toBe("<p>secure</p>");
+    const server = await startSiteServer({ site: "broken", tls: selfSignedCert() });
+    try {
+      await expect(fetchPage(`${server.origin}/guide.html`, testFetchSettings({ retries: 0 }))).rejects.toThrow(/TLS error/);
+      const page = await fetchPage(`${server.origin}/guide.html`, testFetchSettings({ acceptInvalidCerts: true }));
+      expect(page.body).toContain("<h2>Authentication</h2>");
+    } finally {
+      await server.close();
+    }
   });
 });
 
