@@ -1,0 +1,81 @@
+/**
+ * In-process pieces for the schedule tests: queues, the website store and service over a real
+ * redis-server with a fresh prefix, and workers that run a stub generate handler wrapped in the
+ * website-run hooks (outcomes.ts), recording each run. The stub fails for ids in `failing`.
+ */
+import { UnrecoverableError } from "bullmq";
+import { Redis } from "ioredis";
+import { silentLogger } from "../../src/lib/logger";
+import { sleep } from "../../src/lib/time";
+import type { GenerateJobResult } from "../../src/queues/catalog";
+import { createQueues, type Queues } from "../../src/queues/queues";
+import { withWebsiteRuns, type FailureSettings, type GenerateHandler } from "../../src/scheduler/outcomes";
+import { createWebsiteService, type WebsiteService } from "../../src/scheduler/websites";
+import { createWebsiteStore, type WebsiteStore } from "../../src/store/websites";
+import type { Handlers } from "../../src/workers/handlers";
+import { startWorker, type WorkerHandle } from "../../src/workers/worker";
+
+export interface StubRun {
+  jobId: string;
+  websiteId: string;
+  trigger: string;
+  at: number;
+  ok: boolean;
+}
+
+export interface ScheduleHarness {
+  redis: Redis;
+  prefix: string;
+  queues: Queues;
+  websites: WebsiteStore;
+  service: WebsiteService;
+  runs: StubRun[];
+  failing: Set<string>;
+  startWorker(opts?: { failure?: FailureSettings; stubMs?: number; unchanged?: boolean }): Promise<WorkerHandle>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+export function stubResult(data: { siteKey: string; url: string }, unchanged = false): GenerateJobResult {
+  return { siteKey: data.siteKey, url: data.url, version: 1, unchanged, pagesIncluded: 1, pagesSkipped: 0, provider: "extractive", model: null, fallback: false, usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 }, warnings: [], timings: { discoverMs: 0, crawlMs: 0, generateMs: 0, composeMs: 0, totalMs: 0 }, generatedAt: new Date().toISOString() };
+}
+
+export async function createScheduleHarness(redisUrl: string, defaultEveryMs = 86_400_000): Promise<ScheduleHarness> {
+  const prefix = `s${process.pid}x${++counter}`;
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queues = createQueues({ connection: redis, prefix, jobs: { maxAttempts: 1, retryBaseDelayMs: 50, retryMaxDelayMs: 100, retentionDays: 1, retentionCount: 10_000 } });
+  const websites = createWebsiteStore(redis, { prefix });
+  const service = createWebsiteService({ websites, redis, queues, settings: { defaultEveryMs, maxPagesLimit: 100, maxUrlLength: 2048 }, logger: silentLogger() });
+  const runs: StubRun[] = [];
+  const failing = new Set<string>();
+  const workers: WorkerHandle[] = [];
+  return {
+    redis,
+    prefix,
+    queues,
+    websites,
+    service,
+    runs,
+    failing,
+    async startWorker(opts = {}) {
+      const stub: GenerateHandler = async (job) => {
+        await sleep(opts.stubMs ?? 20);
+        const websiteId = job.data.websiteId ?? "";
+        const ok = !failing.has(websiteId);
+        runs.push({ jobId: job.id ?? "", websiteId, trigger: job.data.trigger, at: Date.now(), ok });
+        if (!ok) throw new UnrecoverableError("FETCH_FAILED: this site fails in the test");
+        return stubResult(job.data, opts.unchanged);
+      };
+      const generate = withWebsiteRuns(stub, { websites, queue: queues.generate, redis, settings: opts.failure ?? { backoffAfter: 3, pauseAfter: 10 }, logger: silentLogger() });
+      const w = await startWorker({ connection: redis, prefix, handlers: { generate } as Handlers, logger: silentLogger(), settings: { concurrency: 4, retryBaseDelayMs: 50, retryMaxDelayMs: 100, shutdownGraceMs: 2000, drainDelaySeconds: 1 } });
+      workers.push(w);
+      return w;
+    },
+    async close() {
+      for (const w of workers) await w.close();
+      await queues.close();
+      redis.disconnect();
+    },
+  };
+}
