@@ -141,12 +141,12 @@ describe("POST /api/jobs", () => {
     expect(job?.data).toMatchObject({ url: "http://localhost:8080/docs/", maxPages: 5, trigger: "api" });
   });
 
-  test("a second submission of the same site answers 200 with the job in flight; 20 concurrent make one job", async () => {
+  test("a second submission of the same site answers 200 with the job in flight; 100 concurrent make one job", async () => {
     const first = await request(t.url, "POST", "/api/jobs", { url: site("d") });
     const second = await request(t.url, "POST", "/api/jobs", { url: `${site("d")}#again` });
     expect(second.status).toBe(200);
     expect(second.body).toMatchObject({ id: first.body.id, deduplicated: true, status: "queued" });
-    const burst = await Promise.all(Array.from({ length: 20 }, () => request(t.url, "POST", "/api/jobs", { url: site("burst") })));
+    const burst = await Promise.all(Array.from({ length: 100 }, () => request(t.url, "POST", "/api/jobs", { url: site("burst") })));
     const ids = new Set(burst.map((r) => r.body.id));
     expect(ids.size).toBe(1);
     expect(burst.filter((r) => r.status === 202)).toHaveLength(1);
@@ -365,6 +365,19 @@ describe("GET /api/jobs/:id/events", () => {
   });
 });
 
+describe("shutdown", () => {
+  test("close() ends open event streams and stops listening", async () => {
+    const a = (await request(t.url, "POST", "/api/jobs", { url: site("bye") })).body;
+    const stream = await openEventStream(`${t.url}${a.links.events}`);
+    await stream.waitFor("state");
+    const started = Date.now();
+    await t.api.close();
+    await stream.ended;
+    expect(Date.now() - started).toBeLessThan(3000);
+    await expect(fetch(`${t.url}/api/jobs`)).rejects.toThrow();
+  });
+});
+
 describe("Bull Board at /admin/queues", () => {
   test("serves its page with its own CSP, lists the queues, and retries a failed job through its API", async () => {
     const page = await request(t.url, "GET", "/admin/queues");
@@ -397,6 +410,11 @@ describe("Bull Board at /admin/queues", () => {
       const listed = await request(t.url, "GET", "/admin/queues/api/queues?activeQueue=generate&status=completed&page=1");
       const generate = listed.body.queues.find((q: { name: string }) => q.name === "generate");
       expect(generate.jobs.map((j: { id: string }) => j.id)).toContain(a.id);
+
+      // Clean: the board removes the job (its clean-all keeps jobs finished in the last 5 s).
+      const clean = await request(t.url, "PUT", `/admin/queues/api/queues/generate/${a.id}/clean`);
+      expect(clean.status).toBeLessThan(300);
+      expect((await request(t.url, "GET", `/api/jobs/${a.id}`)).status).toBe(404);
     } finally {
       await w.close();
     }
