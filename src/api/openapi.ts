@@ -1,10 +1,11 @@
 /*
  * The OpenAPI 3.1 document served at /openapi.json. test/integration/openapi.test.ts walks the
  * app's router and fails when a route is missing here, so a new route must be documented to
- * land. Issue 6's routes (websites, schedules) pass their own path items through `extraPaths`.
+ * land. Issue 6's routes (websites, schedules) are in openapiSchedules.ts.
  */
 import { Router } from "express";
 import { VERSION } from "../lib/version";
+import { schedulePaths, scheduleSchemas } from "./openapiSchedules";
 import { componentSchemas } from "./openapiSchemas";
 
 type Obj = Record<string, unknown>;
@@ -118,7 +119,7 @@ const paths: Obj = {
 };
 
 export interface OpenApiOptions {
-  /** More path items (issue 6: /api/websites, /api/schedules), merged over the built-in ones. */
+  /** More path items, merged over the built-in ones. */
   extraPaths?: Obj;
   extraSchemas?: Obj;
 }
@@ -134,13 +135,13 @@ export function buildOpenApi(opts: OpenApiOptions = {}): Obj {
     servers: [{ url: "/" }],
     security: [{ session: [] }, { bearer: [] }],
     tags: ["jobs", "results", "websites", "schedules", "auth", "operations", "web"].map((name) => ({ name })),
-    paths: { ...paths, ...opts.extraPaths },
+    paths: { ...paths, ...schedulePaths, ...opts.extraPaths },
     components: {
       securitySchemes: {
         session: { type: "apiKey", in: "cookie", name: "ltx_session" },
         bearer: { type: "http", scheme: "bearer", description: "an API token from POST /api/tokens" },
       },
-      schemas: { ...componentSchemas, ...opts.extraSchemas },
+      schemas: { ...componentSchemas, ...scheduleSchemas, ...opts.extraSchemas },
     },
   };
 }

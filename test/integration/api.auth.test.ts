@@ -5,9 +5,10 @@
  * passwords lock a client out; the write rate limit answers 429. Loopback only.
  */
 import { BOARD_BASE_PATH, createBoardRouter } from "../../src/admin/board";
-import { securityExtensions, type SecurityParts } from "../../src/api/securityExtensions";
+import type { SecurityParts } from "../../src/api/securityExtensions";
 import { hashPassword } from "../../src/security/password";
 import { request, startTestApi, type TestApi } from "../support/apiHarness";
+import { fullApiExtend } from "../support/fullApi";
 import { type RedisServer, startRedis } from "../support/redisServer";
 import { examplePath, listRoutes, type RouteInfo } from "../support/routes";
 
@@ -30,10 +31,7 @@ interface App {
 async function start(env: Record<string, string> = {}, loginLimits = { maxFailures: 3, windowSeconds: 60, lockSeconds: 60 }): Promise<App> {
   let parts: SecurityParts | undefined;
   const t = await startTestApi(redis.url, { ENABLE_AUTH: "1", AUTH_PASSWORD_HASH: hash, SESSION_SECRET: SECRET, SESSION_DURATION_SECONDS: "60", ...env }, {
-    extend: (ctx) => {
-      parts = securityExtensions(ctx, { processMetrics: false, now, loginLimits, lookup: async () => ["127.0.0.1"] });
-      return parts.extensions;
-    },
+    extend: fullApiExtend({ now, loginLimits, lookup: async () => ["127.0.0.1"] }, (p) => (parts = p)),
   });
   if (!parts) throw new Error("extend was not called");
   return { t, parts };

@@ -8,10 +8,10 @@
  * DNS is stubbed: the URL pre-check resolves nothing (unknown hosts are ENOTFOUND → 400), so no
  * lookup ever leaves the process.
  */
-import { securityExtensions } from "../../src/api/securityExtensions";
 import { hashPassword } from "../../src/security/password";
 import { request, startTestApi, type TestApi } from "../support/apiHarness";
 import { installDnsStub } from "../support/dnsStub";
+import { fullApiExtend } from "../support/fullApi";
 import { type RedisServer, startRedis } from "../support/redisServer";
 import { listRoutes } from "../support/routes";
 
@@ -107,6 +107,48 @@ const TOKEN_CASES: Case[] = [
   { name: "unknown field", body: { name: "ci", scopes: ["admin"] } },
 ];
 
+const URL_CASES: Case[] = JOB_CASES.filter((c) => c.name.startsWith("url ") || c.name.includes("host") || c.name.includes("loopback"));
+
+const SCHEDULE_CASES: Case[] = [
+  { name: "every negative", body: { every: -1 } },
+  { name: "every zero", body: { every: 0 } },
+  { name: "every gibberish", body: { every: "often" } },
+  { name: "every 10 KB", body: { every: LONG } },
+  { name: "cron invalid", body: { cron: "not a cron" } },
+  { name: "cron and every both", body: { cron: "0 * * * *", every: "1h" } },
+  { name: "tz unknown", body: { cron: "0 * * * *", tz: "Mars/Olympus_Mons" } },
+  { name: "enabled as string", body: { enabled: "yes" } },
+  { name: "maxPages negative", body: { maxPages: -1 } },
+  { name: "maxPages huge", body: { maxPages: 1e12 } },
+  { name: "provider unknown", body: { provider: "gpt" } },
+];
+
+const WEBSITE_CREATE_CASES: Case[] = [
+  ...MALFORMED,
+  ...WRONG_SHAPES,
+  ...URL_CASES,
+  ...SCHEDULE_CASES.map((c) => ({ ...c, body: { url: "http://site.test/new/", ...(c.body as object) } })),
+  { name: "unknown field", body: { url: "http://site.test/new/", owner: "me" } },
+];
+
+const WEBSITE_PATCH_CASES: Case[] = [
+  ...MALFORMED,
+  ...WRONG_SHAPES.filter((c) => c.name !== "empty object" && c.name !== "JSON as text/plain"),
+  ...SCHEDULE_CASES,
+  { name: "url cannot change", body: { url: "http://site.test/other/" } },
+  { name: "unknown field", body: { owner: "me" } },
+];
+
+const IMPORT_CASES: Case[] = [
+  ...MALFORMED,
+  ...WRONG_SHAPES,
+  { name: "urls empty", body: { urls: [] } },
+  { name: "urls a string", body: { urls: "http://site.test/a/" } },
+  { name: "urls numbers", body: { urls: [1, 2] } },
+  { name: "spread negative", body: { urls: ["http://site.test/a/"], spread: -5 } },
+  { name: "unknown field", body: { urls: ["http://site.test/a/"], owner: "me" } },
+];
+
 const LOGIN_CASES: Case[] = [
   ...MALFORMED,
   ...WRONG_SHAPES,
@@ -124,6 +166,14 @@ const TABLE: Record<string, Case[]> = {
   "POST /api/tokens": TOKEN_CASES,
   "DELETE /api/tokens/:id": ID_CASES,
   "POST /auth/login": LOGIN_CASES,
+  "POST /api/websites": WEBSITE_CREATE_CASES,
+  "POST /api/websites/import": IMPORT_CASES,
+  "PATCH /api/websites/:id": WEBSITE_PATCH_CASES,
+  "DELETE /api/websites/:id": ID_CASES,
+  "POST /api/websites/:id/refresh": ID_CASES,
+  // Take no body.
+  "POST /api/schedules/pause": MALFORMED,
+  "POST /api/schedules/resume": MALFORMED,
   // Takes no body: only what the body parser refuses applies.
   "POST /auth/logout": MALFORMED,
 };
@@ -131,6 +181,8 @@ const TABLE: Record<string, Case[]> = {
 let redis: RedisServer;
 let t: TestApi;
 let bearer: Record<string, string>;
+/** A registered (disabled) website, so PATCH rows reach validation instead of 404. */
+let websiteId: string;
 
 async function keysNow(): Promise<string[]> {
   const keys = await t.redis.keys("*");
@@ -138,24 +190,23 @@ async function keysNow(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  const dnsStub = installDnsStub({}); // no name resolves: IDN and other hosts are ENOTFOUND
+  // Only site.test resolves (to loopback, allow-listed, never fetched: no worker runs here);
+  // IDN and other hosts are ENOTFOUND.
+  const dnsStub = installDnsStub({ "site.test": ["127.0.0.1"] });
   redis = await startRedis();
   const hash = await hashPassword("pw", { N: 1024, r: 8, p: 1 });
   t = await startTestApi(
     redis.url,
-    { ENABLE_AUTH: "1", AUTH_PASSWORD_HASH: hash, SESSION_SECRET: "s".repeat(32), BODY_LIMIT_BYTES: String(BODY_LIMIT), RATE_LIMIT_PER_MINUTE: "100000" },
-    {
-      extend: (ctx) =>
-        securityExtensions(ctx, {
-          processMetrics: false,
-          lookup: (host) => dnsStub.lookupAll(host),
-        }).extensions,
-    },
+    { ENABLE_AUTH: "1", AUTH_PASSWORD_HASH: hash, SESSION_SECRET: "s".repeat(32), BODY_LIMIT_BYTES: String(BODY_LIMIT), RATE_LIMIT_PER_MINUTE: "100000", CRAWL_ALLOW_HOSTS: "site.test" },
+    { extend: fullApiExtend({ lookup: (host) => dnsStub.lookupAll(host) }) },
   );
   const login = await request(t.url, "POST", "/auth/login", { password: "pw" });
   const cookie = (login.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
   const created = await request(t.url, "POST", "/api/tokens", { name: "bad-input" }, { cookie });
   bearer = { authorization: `Bearer ${created.body.token as string}` };
+  const website = await request(t.url, "POST", "/api/websites", { url: "http://site.test/docs/", enabled: false }, bearer);
+  expect(website.status).toBe(201);
+  websiteId = website.body.id as string;
 });
 
 afterAll(async () => {
@@ -176,7 +227,7 @@ describe.each(Object.entries(TABLE))("%s", (route, cases) => {
   const [method = "", pattern = ""] = route.split(" ");
   test.each(cases.map((c) => [c.name, c] as const))("%s → 4xx, Redis unchanged", async (_name, c) => {
     const before = await keysNow();
-    const path = pattern.replace(":id", c.path ?? "no-such-id");
+    const path = pattern.replace(":id", c.path ?? (route === "PATCH /api/websites/:id" ? websiteId : "no-such-id"));
     const headers: Record<string, string> = { ...bearer, "content-type": c.contentType ?? "application/json" };
     const payload = c.raw ?? (c.body === undefined ? undefined : JSON.stringify(c.body));
     const res = await fetch(`${t.url}${path}`, { method, headers, ...(payload === undefined ? {} : { body: payload }) });

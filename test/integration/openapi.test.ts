@@ -4,9 +4,8 @@
  * path item fails here.
  */
 import { BOARD_BASE_PATH, createBoardRouter } from "../../src/admin/board";
-import { securityExtensions } from "../../src/api/securityExtensions";
-import { webRouter } from "../../src/web/router";
 import { request, startTestApi, type TestApi } from "../support/apiHarness";
+import { fullApiExtend } from "../support/fullApi";
 import { type RedisServer, startRedis } from "../support/redisServer";
 import { listRoutes, type RouteInfo } from "../support/routes";
 
@@ -24,7 +23,7 @@ const toOpenApi = (p: string): string => p.replace(/:(\w+)/g, "{$1}");
 
 beforeAll(async () => {
   redis = await startRedis();
-  t = await startTestApi(redis.url, {}, { extend: (ctx) => ({ ...securityExtensions(ctx, { processMetrics: false }).extensions, pageRouter: webRouter() }) });
+  t = await startTestApi(redis.url, {}, { extend: fullApiExtend() });
   const res = await request(t.url, "GET", "/openapi.json");
   expect(res.status).toBe(200);
   doc = res.body as Doc;
