@@ -20,7 +20,7 @@ import { auditDuplicates, auditFiles, auditJobs, type JobOutcome, scheduleBreach
 import { ApiClient, field, mapLimit, sleep } from "./support/client";
 import { startFlakySites, seededRandom } from "./support/flakySites";
 import { startChaosLlm } from "./chaos/llm";
-import { createProcessGroup, type LtxProcess, PACKAGE_ROOT, scanLogs, waitHttpOk } from "./support/processes";
+import { countStalledJobs, createProcessGroup, type LtxProcess, PACKAGE_ROOT, scanLogs, waitHttpOk } from "./support/processes";
 import { printReport } from "./chaos/report";
 import { countScheduledRuns, registerWebsites, stopWebsites, type Registered } from "./chaos/websites";
 
@@ -132,6 +132,7 @@ async function main(): Promise<number> {
       runs,
       schedules: scheduleBreaches(runs),
       faults,
+      stalledJobs: countStalledJobs(workers.map((w) => w.logFile)),
       crashes: [...crashes, ...badStops, ...(faults.sigtermExit ? [faults.sigtermExit] : [])],
       logProblems,
       sites: sites.requests(),

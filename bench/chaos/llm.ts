@@ -34,7 +34,9 @@ export async function startChaosLlm(opts: ChaosLlmOptions): Promise<ChaosLlm> {
     stats() {
       const by: Record<string, number> = { total: fake.chatCount };
       for (const r of fake.requests) {
-        const k = r.answered === "valid" ? "ok" : r.answered === "unknownLinks" ? "invalid" : (r.answered ?? "?");
+        const a = r.answered ?? "?";
+        // "500" for scripted statuses; the other kinds get the names the table uses.
+        const k = a === "valid" ? "ok" : a === "unknownLinks" ? "invalid" : a === "rateLimit" ? "429" : a;
         by[k] = (by[k] ?? 0) + 1;
       }
       return by;

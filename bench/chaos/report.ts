@@ -13,6 +13,8 @@ export interface Report {
   runs: ScheduleAudit[];
   schedules: ScheduleAudit[];
   faults: { kill9: number; sigterm: number; redisRestarts: number };
+  /** Jobs a worker died holding, found stalled and run again by another. */
+  stalledJobs: number;
   crashes: string[];
   logProblems: LogProblem[];
   sites: { total: number; errors: number; slow: number };
@@ -31,8 +33,9 @@ export function printReport(r: Report): number {
 
   row("faults injected", `${r.faults.kill9} kill -9, ${r.faults.sigterm} SIGTERM, ${r.faults.redisRestarts} redis restart`, r.faults.sigterm >= 1 && r.faults.redisRestarts >= 1 && r.faults.kill9 >= 1);
   row("site requests (500s, slow)", `${r.sites.total} (${r.sites.errors}, ${r.sites.slow})`);
-  row("LLM requests", Object.entries(r.llm).map(([k, v]) => `${k} ${v}`).join(", "));
+  row("LLM requests", Object.entries(r.llm).map(([k, v]) => `${k}=${v}`).join(", "));
   row("client retries (5xx/network)", r.clientRetries);
+  row("jobs recovered after a stall", r.stalledJobs);
   row("jobs submitted", r.jobs.submitted);
   row("jobs succeeded", r.jobs.succeeded);
   row("jobs failed (with reason)", r.jobs.failed);

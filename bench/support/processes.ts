@@ -146,3 +146,17 @@ export function scanLogs(files: string[]): LogProblem[] {
   }
   return problems;
 }
+
+/** Distinct job ids the workers logged as stalled (their worker died holding them) and recovered. */
+export function countStalledJobs(files: string[]): number {
+  const ids = new Set<string>();
+  for (const file of files) {
+    if (!fs.existsSync(file)) continue;
+    for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+      if (!line.includes("stalled")) continue;
+      const id = /"jobId":"([^"]+)"/.exec(line)?.[1];
+      if (id) ids.add(id);
+    }
+  }
+  return ids.size;
+}
