@@ -88,7 +88,7 @@ test("stretch, pause with the reason, then a manual refresh resets; a success al
   expect((await h.queues.generate.getJobScheduler(f.id))?.every).toBe(1000);
   const done = await until("refresh run", async () => {
     const w = await h.websites.get(f.id);
-    return w?.lastJob?.id === job.id && w.lastJob.status === "success" ? w : undefined;
+    return w?.lastJob && w.lastJob.id === job.id && w.lastJob.status === "success" ? w : undefined;
   });
   expect(done.lastSuccessAt).toBeDefined();
 }, 30_000);
