@@ -40,6 +40,8 @@ interface Stats {
   count: Record<Kind, number>;
   latencies: Record<Kind, number[]>;
   errors: Map<string, number>;
+  /** Seconds measured (the run less its warm-up). */
+  seconds: number;
 }
 
 async function main(): Promise<number> {
@@ -70,7 +72,7 @@ async function main(): Promise<number> {
       JOB_RETENTION_COUNT: "1000", // finished jobs kept per state: Redis plateaus instead of growing
       EXTRACT_THREADS: "1",
     };
-    group.spawn("api", "api", env);
+    const apiProc = group.spawn("api", "api", env);
     const workers = [group.spawn("worker", "worker-1", env), group.spawn("worker", "worker-2", env)];
     const base = `http://127.0.0.1:${port}`;
     if (!(await waitHttpOk(`${base}/healthz`, 20_000))) throw new Error(`the API did not come up; logs in ${runDir}`);
@@ -97,6 +99,7 @@ async function main(): Promise<number> {
     let recentNext = 0;
     const samples: Array<{ t: number; workerRssMb: number[]; redisMb: number }> = [];
     const sampler = setInterval(() => void sampleMemory(reader, workers.map((w) => w.pid())).then((m) => samples.push({ t: Math.round((Date.now() - started) / 1000), ...m })), 10_000);
+    const cpuBefore = { api: cpuSeconds(apiProc.pid()), workers: workers.map((w) => cpuSeconds(w.pid())), redis: await redisCpu(reader), harness: process.cpuUsage() };
     const started = Date.now();
     const stats = await runClients(SECONDS, CLIENTS, async (kind) => {
       if (kind === "submit") {
@@ -116,12 +119,19 @@ async function main(): Promise<number> {
     });
     clearInterval(sampler);
     const elapsed = (Date.now() - started) / 1000;
+    const harnessCpu = process.cpuUsage(cpuBefore.harness);
+    const cpu = {
+      api: cpuSeconds(apiProc.pid()) - cpuBefore.api,
+      workers: workers.reduce((n, w, i) => n + cpuSeconds(w.pid()) - (cpuBefore.workers[i] ?? 0), 0),
+      redis: (await redisCpu(reader)) - cpuBefore.redis,
+      harness: (harnessCpu.user + harnessCpu.system) / 1e6,
+    };
     const after = await sampleMemory(reader, workers.map((w) => w.pid()));
     await reader.quit();
     await Promise.all(group.all().map((p) => p.terminate(30_000)));
     const problems = scanLogs(group.all().map((p) => p.logFile));
 
-    return report({ baseline, stats, elapsed, before, after, samples, problems, runDir });
+    return report({ baseline, stats, elapsed, before, after, samples, problems, runDir, cpu });
   } finally {
     clearTimeout(hardDeadline);
     group.killAll();
@@ -147,8 +157,10 @@ function pickKind(): Kind {
 
 /** `clients` loops, each one request at a time, until `seconds` pass. Any non-2xx/304 is an error. */
 async function runClients(seconds: number, clients: number, call: (kind: Kind) => Promise<number>): Promise<Stats> {
-  const stats: Stats = { count: { submit: 0, status: 0, file: 0 }, latencies: { submit: [], status: [], file: [] }, errors: new Map() };
+  const stats: Stats = { count: { submit: 0, status: 0, file: 0 }, latencies: { submit: [], status: [], file: [] }, errors: new Map(), seconds: 0 };
   const end = Date.now() + seconds * 1000;
+  // The first second opens 200 connections at once and runs cold code: not what we measure.
+  const measureFrom = Date.now() + Math.min(1000, seconds * 100);
   const loop = async (): Promise<void> => {
     // Bounded in time, and in count: at most 10 M requests per client can't be reached in practice.
     for (let i = 0; i < 10_000_000 && Date.now() < end; i++) {
@@ -161,12 +173,15 @@ async function runClients(seconds: number, clients: number, call: (kind: Kind) =
       } catch (e) {
         problem = `${kind} ${e instanceof Error ? e.message : String(e)}`;
       }
-      stats.latencies[kind].push(performance.now() - t);
-      stats.count[kind]++;
+      if (Date.now() >= measureFrom) {
+        stats.latencies[kind].push(performance.now() - t);
+        stats.count[kind]++;
+      }
       if (problem) stats.errors.set(problem, (stats.errors.get(problem) ?? 0) + 1);
     }
   };
   await Promise.all(Array.from({ length: clients }, loop));
+  stats.seconds = (Date.now() - measureFrom) / 1000;
   return stats;
 }
 
@@ -176,17 +191,15 @@ async function runBaseline(seconds: number): Promise<{ rps: number; p50: number;
   const server = http.createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(body));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  const started = Date.now();
   const stats = await runClients(seconds, CLIENTS, async () => {
     const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
     await res.arrayBuffer();
     return res.status;
   });
-  const elapsed = (Date.now() - started) / 1000;
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   const all = [...stats.latencies.submit, ...stats.latencies.status, ...stats.latencies.file];
-  return { rps: all.length / elapsed, p50: percentile(all, 0.5), p99: percentile(all, 0.99) };
+  return { rps: all.length / stats.seconds, p50: percentile(all, 0.5), p99: percentile(all, 0.99) };
 }
 
 async function sampleMemory(redis: Redis, pids: number[]): Promise<{ workerRssMb: number[]; redisMb: number }> {
@@ -210,7 +223,24 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 }
 
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+async function redisCpu(redis: Redis): Promise<number> {
+  const info = await redis.info("cpu").catch(() => "");
+  return Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? NaN) + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? NaN);
+}
+
 interface ReportInput {
+  cpu: { api: number; workers: number; redis: number; harness: number };
   baseline: { rps: number; p50: number; p99: number };
   stats: Stats;
   elapsed: number;
@@ -224,7 +254,7 @@ interface ReportInput {
 function report(r: ReportInput): number {
   const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : "?");
   const all = [...r.stats.latencies.submit, ...r.stats.latencies.status, ...r.stats.latencies.file];
-  const rps = all.length / r.elapsed;
+  const rps = all.length / r.stats.seconds;
   const errors = [...r.stats.errors.values()].reduce((a, b) => a + b, 0);
   const mem = (m: { workerRssMb: number[]; redisMb: number }): string => `workers ${m.workerRssMb.map((x) => f(x)).join(" + ")} MB RSS, redis ${f(m.redisMb)} MB`;
   const lines = [
@@ -237,10 +267,11 @@ function report(r: ReportInput): number {
   ];
   for (const kind of ["submit", "status", "file"] as const) {
     const l = r.stats.latencies[kind];
-    lines.push(`  ${kind.padEnd(20)}${String(l.length).padStart(8)}  ${f(l.length / r.elapsed, 0).padStart(9)}  ${f(percentile(l, 0.5)).padStart(8)}  ${f(percentile(l, 0.99)).padStart(8)}`);
+    lines.push(`  ${kind.padEnd(20)}${String(l.length).padStart(8)}  ${f(l.length / r.stats.seconds, 0).padStart(9)}  ${f(percentile(l, 0.5)).padStart(8)}  ${f(percentile(l, 0.99)).padStart(8)}`);
   }
   lines.push(
     `ratio ltx/baseline    req/s ${f(rps / r.baseline.rps, 2)}`,
+    `CPU during the run (core-seconds of ${f(r.elapsed * os.availableParallelism(), 0)}): API ${f(r.cpu.api)}, workers ${f(r.cpu.workers)}, redis ${f(r.cpu.redis)}, load clients ${f(r.cpu.harness)}`,
     "",
     `errors: ${errors}${errors ? ` (${[...r.stats.errors].slice(0, 5).map(([k, v]) => `${v}× ${k}`).join("; ")})` : ""}`,
     `memory before: ${mem(r.before)}`,

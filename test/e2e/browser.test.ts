@@ -68,7 +68,7 @@ beforeAll(async () => {
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-});
+}, 60_000);
 
 afterAll(async () => {
   await context?.close();
@@ -163,4 +163,4 @@ test("a user logs in, generates a site's llms.txt with live progress, opens it, 
   expect(res.status()).toBe(401);
 
   expect(pageErrors).toEqual([]);
-});
+}, 90_000);
