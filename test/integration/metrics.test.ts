@@ -11,9 +11,11 @@ import { healthRouter } from "../../src/api/routes/health";
 import { createRedis } from "../../src/queues/connection";
 import { createMetrics } from "../../src/metrics/registry";
 import { startMetricsServer } from "../../src/metrics/server";
+import { attachWorkerMetrics } from "../../src/metrics/workerMetrics";
+import { InputError, LlmError } from "../../src/lib/errors";
 import { request, startTestApi } from "../support/apiHarness";
 import { freePort, type RedisServer, startRedis } from "../support/redisServer";
-import { createHarness, type Harness } from "../support/workerHarness";
+import { createHarness, fakeResult, type Harness, testJobsConfig, waitFor } from "../support/workerHarness";
 
 let redis: RedisServer;
 let h: Harness;
@@ -121,5 +123,33 @@ test("/readyz answers 503 within its timeout when Redis is unreachable; /healthz
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
     dead.disconnect();
+  }
+});
+
+test("attachWorkerMetrics counts a worker's finished jobs: successes with pages and tokens, retries, failures, LLM errors", async () => {
+  const hh = await createHarness(redis.url, testJobsConfig({ maxAttempts: 2, retryBaseDelayMs: 10, retryMaxDelayMs: 20 }));
+  try {
+    const metrics = createMetrics({ queues: hh.queues.all });
+    const w = await hh.startWorker(async (url) => {
+      if (url.includes("bad")) throw new InputError("nope");
+      if (url.includes("llm")) throw new LlmError("model down");
+      return fakeResult(url, { usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15, requests: 1 }, provider: "openai" });
+    });
+    attachWorkerMetrics(metrics, w.workers);
+    for (const url of ["http://ok.test/", "http://bad.test/", "http://llm.test/"]) await hh.queues.generate.add("generate", { url, siteKey: new URL(url).host, trigger: "api" } as never);
+    // The Worker emits its events just after Redis records the outcome: wait on the metrics.
+    const body = await waitFor(async () => {
+      const text = (await metrics.render()).body;
+      const done = (value(text, 'ltx_job_duration_seconds_count{queue="generate",outcome="success"}') ?? 0) + (value(text, 'ltx_job_duration_seconds_count{queue="generate",outcome="failure"}') ?? 0);
+      return done === 3 ? text : undefined;
+    }, 15_000, "3 jobs to finish");
+    expect(value(body, 'ltx_job_duration_seconds_count{queue="generate",outcome="success"}')).toBe(1);
+    expect(value(body, 'ltx_job_duration_seconds_count{queue="generate",outcome="failure"}')).toBe(2);
+    expect(value(body, 'ltx_job_duration_seconds_count{queue="generate",outcome="retry"}')).toBe(1); // the LLM job's first attempt
+    expect(value(body, 'ltx_pages_total{result="fetched"}')).toBe(1);
+    expect(value(body, 'ltx_llm_tokens_total{provider="openai",kind="completion"}')).toBe(5);
+    expect(value(body, 'ltx_llm_errors_total{provider="openai",code="LLM_FAILED"}')).toBe(2);
+  } finally {
+    await hh.close();
   }
 });

@@ -1,0 +1,52 @@
+/*
+ * Feeds a worker process's metrics from its BullMQ Workers' events, so the processor needs no
+ * metrics code: `completed` and `failed` carry everything (timing, outcome, the job's result).
+ * The worker root calls attachWorkerMetrics(metrics, handle.workers) once after startWorker.
+ */
+import type { Job, Worker } from "bullmq";
+import type { TokenUsage } from "../pipeline/types";
+import type { JobOutcome, Metrics } from "./registry";
+
+const LLM_CODES = new Set(["LLM_FAILED", "RATE_LIMITED", "OUTPUT_INVALID"]);
+
+function durationMs(job: Job): number {
+  const end = job.finishedOn ?? Date.now();
+  return job.processedOn ? Math.max(0, end - job.processedOn) : 0;
+}
+
+function resultOf(value: unknown): JobOutcome["result"] {
+  if (typeof value !== "object" || value === null) return undefined;
+  const r = value as Record<string, unknown>;
+  const usage = r.usage as TokenUsage | null | undefined;
+  if (typeof r.pagesIncluded !== "number" || typeof r.pagesSkipped !== "number" || typeof r.provider !== "string" || typeof usage !== "object" || usage === null) return undefined;
+  return { pagesIncluded: r.pagesIncluded, pagesSkipped: r.pagesSkipped, provider: r.provider, usage };
+}
+
+/** Returns a function that detaches the listeners (the Worker's close() makes that optional). */
+export function attachWorkerMetrics(metrics: Pick<Metrics, "onJobFinished" | "onLlmError">, workers: readonly Worker[]): () => void {
+  const detach: Array<() => void> = [];
+  for (const w of workers) {
+    const onCompleted = (job: Job, value: unknown): void => {
+      const result = resultOf(value);
+      metrics.onJobFinished({ queue: job.queueName, outcome: "success", durationMs: durationMs(job), ...(result ? { result } : {}) });
+    };
+    const onFailed = (job: Job | undefined, err: Error): void => {
+      if (!job) return;
+      // The worker writes "<CODE>: message"; a job with attempts left will run again.
+      const code = /^([A-Z_]+):/.exec(err.message)?.[1] ?? "UNKNOWN";
+      const final = err.name === "UnrecoverableError" || job.attemptsMade >= (job.opts.attempts ?? 1);
+      metrics.onJobFinished({ queue: job.queueName, outcome: final ? "failure" : "retry", durationMs: durationMs(job) });
+      if (LLM_CODES.has(code)) {
+        const data = job.data as { provider?: unknown } | undefined;
+        metrics.onLlmError(typeof data?.provider === "string" ? data.provider : "openai", code);
+      }
+    };
+    w.on("completed", onCompleted);
+    w.on("failed", onFailed);
+    detach.push(() => {
+      w.off("completed", onCompleted);
+      w.off("failed", onFailed);
+    });
+  }
+  return () => detach.forEach((d) => d());
+}
