@@ -28,7 +28,11 @@ export interface Metrics {
   onJobFinished(o: JobOutcome): void;
   /** An LLM request failed (the job may still succeed through a retry or the extractive fallback). */
   onLlmError(provider: string, code: string): void;
-  onSchedulerRun(outcome: "enqueued" | "skipped" | "failed"): void;
+  /**
+   * A scheduled generation: the worker reports how scheduled jobs end (success, failure); a
+   * scheduler that decides per tick may report enqueued/skipped.
+   */
+  onSchedulerRun(outcome: "success" | "failure" | "enqueued" | "skipped"): void;
   /** The Prometheus text for GET /metrics. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -104,7 +108,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const llmRequests = new Counter({ name: "ltx_llm_requests_total", help: "LLM requests made", labelNames: ["provider"], registers: [registry] });
   const llmErrors = new Counter({ name: "ltx_llm_errors_total", help: "LLM requests that failed", labelNames: ["provider", "code"], registers: [registry] });
   const llmTokens = new Counter({ name: "ltx_llm_tokens_total", help: "LLM tokens used", labelNames: ["provider", "kind"], registers: [registry] });
-  const schedulerRuns = new Counter({ name: "ltx_scheduler_runs_total", help: "Scheduled generations", labelNames: ["outcome"], registers: [registry] });
+  const schedulerRuns = new Counter({ name: "ltx_scheduler_runs_total", help: "Scheduled generations, by outcome", labelNames: ["outcome"], registers: [registry] });
 
   return {
     registry,

@@ -22,13 +22,19 @@ function resultOf(value: unknown): JobOutcome["result"] {
   return { pagesIncluded: r.pagesIncluded, pagesSkipped: r.pagesSkipped, provider: r.provider, usage };
 }
 
+/** Jobs a website's job scheduler added (catalog TRIGGERS: "schedule"). */
+function isScheduled(job: Job): boolean {
+  return (job.data as { trigger?: unknown } | undefined)?.trigger === "schedule";
+}
+
 /** Returns a function that detaches the listeners (the Worker's close() makes that optional). */
-export function attachWorkerMetrics(metrics: Pick<Metrics, "onJobFinished" | "onLlmError">, workers: readonly Worker[]): () => void {
+export function attachWorkerMetrics(metrics: Pick<Metrics, "onJobFinished" | "onLlmError" | "onSchedulerRun">, workers: readonly Worker[]): () => void {
   const detach: Array<() => void> = [];
   for (const w of workers) {
     const onCompleted = (job: Job, value: unknown): void => {
       const result = resultOf(value);
       metrics.onJobFinished({ queue: job.queueName, outcome: "success", durationMs: durationMs(job), ...(result ? { result } : {}) });
+      if (isScheduled(job)) metrics.onSchedulerRun("success");
     };
     const onFailed = (job: Job | undefined, err: Error): void => {
       if (!job) return;
@@ -36,6 +42,7 @@ export function attachWorkerMetrics(metrics: Pick<Metrics, "onJobFinished" | "on
       const code = /^([A-Z_]+):/.exec(err.message)?.[1] ?? "UNKNOWN";
       const final = err.name === "UnrecoverableError" || job.attemptsMade >= (job.opts.attempts ?? 1);
       metrics.onJobFinished({ queue: job.queueName, outcome: final ? "failure" : "retry", durationMs: durationMs(job) });
+      if (final && isScheduled(job)) metrics.onSchedulerRun("failure");
       if (LLM_CODES.has(code)) {
         const data = job.data as { provider?: unknown } | undefined;
         metrics.onLlmError(typeof data?.provider === "string" ? data.provider : "openai", code);

@@ -136,7 +136,7 @@ test("attachWorkerMetrics counts a worker's finished jobs: successes with pages 
       return fakeResult(url, { usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15, requests: 1 }, provider: "openai" });
     });
     attachWorkerMetrics(metrics, w.workers);
-    for (const url of ["http://ok.test/", "http://bad.test/", "http://llm.test/"]) await hh.queues.generate.add("generate", { url, siteKey: new URL(url).host, trigger: "api" } as never);
+    for (const url of ["http://ok.test/", "http://bad.test/", "http://llm.test/"]) await hh.queues.generate.add("generate", { url, siteKey: new URL(url).host, trigger: url.includes("ok") ? "schedule" : "api" } as never);
     // The Worker emits its events just after Redis records the outcome: wait on the metrics.
     const body = await waitFor(async () => {
       const text = (await metrics.render()).body;
@@ -149,6 +149,8 @@ test("attachWorkerMetrics counts a worker's finished jobs: successes with pages 
     expect(value(body, 'ltx_pages_total{result="fetched"}')).toBe(1);
     expect(value(body, 'ltx_llm_tokens_total{provider="openai",kind="completion"}')).toBe(5);
     expect(value(body, 'ltx_llm_errors_total{provider="openai",code="LLM_FAILED"}')).toBe(2);
+    expect(value(body, 'ltx_scheduler_runs_total{outcome="success"}')).toBe(1);
+    expect(value(body, 'ltx_scheduler_runs_total{outcome="failure"}')).toBeUndefined();
   } finally {
     await hh.close();
   }
