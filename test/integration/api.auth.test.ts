@@ -214,3 +214,16 @@ describe("with PUBLIC_FILES=0, a write limit of 3/min and a 3-failure lockout", 
     expect((await request(app.t.url, "GET", "/healthz")).status).toBe(200);
   });
 });
+
+describe("parallel guesses", () => {
+  test("a burst of concurrent wrong passwords gets at most maxFailures checks, the rest 429", async () => {
+    const app = await start({}, { maxFailures: 3, windowSeconds: 60, lockSeconds: 60 });
+    try {
+      const statuses = await Promise.all(Array.from({ length: 12 }, (_, i) => login(app.t.url, `guess-${i}`).then((r) => r.status)));
+      expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(9);
+    } finally {
+      await app.t.close();
+    }
+  });
+});

@@ -33,19 +33,15 @@ export function authRouter(auth: AuthServices): Router {
 
   router.post("/auth/login", async (req: Request, res: Response) => {
     if (!auth.enabled || !auth.passwordHash) throw new NotFoundError("authentication is off (ENABLE_AUTH=0): there is nothing to log in to");
+    const { password } = LoginBody.parse(req.body);
     const client = clientOf(req);
-    const locked = await auth.loginLimiter.lockedFor(client);
+    const locked = await auth.loginLimiter.attempt(client);
     if (locked > 0) {
       res.setHeader("Retry-After", String(locked));
       throw new TooManyRequestsError(`too many failed logins from this client: try again in ${locked} s`, locked);
     }
-    const { password } = LoginBody.parse(req.body);
-    if (!(await verifyPassword(password, auth.passwordHash))) {
-      const lockedNow = await auth.loginLimiter.recordFailure(client);
-      if (lockedNow > 0) res.setHeader("Retry-After", String(lockedNow));
-      throw new UnauthorizedError("wrong password");
-    }
-    await auth.loginLimiter.reset(client);
+    if (!(await verifyPassword(password, auth.passwordHash))) throw new UnauthorizedError("wrong password");
+    await auth.loginLimiter.succeeded(client);
     // A login replaces whatever session the browser had (no session fixation).
     await auth.sessions.destroy(readCookie(req, SESSION_COOKIE));
     const { cookie, session } = await auth.sessions.create({ client });
