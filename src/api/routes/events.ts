@@ -36,12 +36,12 @@ export function eventsRouter(deps: EventsRouteDeps): Router {
   router.get("/api/jobs/:id/events", async (req: Request<{ id: string }>, res: Response) => {
     const id = jobIdSchema.safeParse(req.params.id);
     if (!id.success) throw new NotFoundError(`no job ${JSON.stringify(req.params.id)}`);
-    await streamJob(id.data, req, res, deps);
+    await streamJob(id.data, res, deps);
   });
   return router;
 }
 
-async function streamJob(id: string, req: Request, res: Response, deps: EventsRouteDeps): Promise<void> {
+async function streamJob(id: string, res: Response, deps: EventsRouteDeps): Promise<void> {
   const { queue, hub, logger } = deps;
   let open = false; // headers sent, stream running
   let ended = false;
@@ -99,7 +99,8 @@ async function streamJob(id: string, req: Request, res: Response, deps: EventsRo
       publish(await snapshot());
     }),
   );
-  req.on("close", finish);
+  // "close" on the response: the client went away (or we ended it); either way stop listening.
+  res.on("close", finish);
 
   let first: JobView | undefined;
   try {
