@@ -5,8 +5,6 @@
  *   extend: (ctx) => ({ ...security, apiRouters: [...(security.apiRouters ?? []), ...scheduleExtension(ctx, { urlGuard }).apiRouters] })
  */
 import type { Router } from "express";
-import { Queue } from "bullmq";
-import { coerceError } from "../lib/coerceError";
 import { MAINTENANCE_QUEUE } from "../scheduler/maintenance";
 import { withChangeSummaries } from "../scheduler/versions";
 import { createWebsiteService, type WebsiteService } from "../scheduler/websites";
@@ -20,7 +18,7 @@ export interface ScheduleExtensionOptions {
   urlGuard?: (url: string) => Promise<void>;
 }
 
-export function scheduleExtension(ctx: Pick<ApiContext, "config" | "redis" | "prefix" | "queues" | "store" | "logger" | "shutdown">, opts: ScheduleExtensionOptions = {}): { apiRouters: Router[]; service: WebsiteService } {
+export function scheduleExtension(ctx: Pick<ApiContext, "config" | "redis" | "prefix" | "queues" | "store" | "logger">, opts: ScheduleExtensionOptions = {}): { apiRouters: Router[]; service: WebsiteService } {
   const websites = createWebsiteStore(ctx.redis, { prefix: ctx.prefix });
   const service = createWebsiteService({
     websites,
@@ -30,10 +28,8 @@ export function scheduleExtension(ctx: Pick<ApiContext, "config" | "redis" | "pr
     ...(opts.urlGuard ? { urlGuard: opts.urlGuard } : {}),
     logger: ctx.logger,
   });
-  // Only to list its schedulers; the scheduler process runs its worker.
-  const maintenance = new Queue(MAINTENANCE_QUEUE, { connection: ctx.redis, prefix: ctx.prefix });
-  maintenance.on("error", (e: unknown) => ctx.logger.warn({ err: coerceError(e) }, "maintenance queue error"));
-  ctx.shutdown.add("api maintenance queue", () => maintenance.close());
+  // Listed by GET /api/schedules; the scheduler part of a process runs its worker.
+  const maintenance = ctx.queues.byName(MAINTENANCE_QUEUE);
   return {
     apiRouters: [websitesRouter({ service, results: withChangeSummaries(ctx.store) }), schedulesRouter({ generate: ctx.queues.generate, maintenance })],
     service,

@@ -6,6 +6,7 @@
 import type { Config } from "../config/env";
 import { loadConfig } from "../config/env";
 import { type ApiContext, type AppExtensions, runApiProcess } from "../api/main";
+import { scheduleExtension } from "../api/scheduleExtension";
 import { securityExtensions } from "../api/securityExtensions";
 import { webRouter } from "../web/router";
 import { coerceError } from "../lib/coerceError";
@@ -77,7 +78,8 @@ export function startService(name: string, deadlineExtraMs = 15_000): { config: 
  */
 export function apiExtend(ctx: ApiContext): AppExtensions {
   const security = securityExtensions(ctx);
-  return { ...security.extensions, pageRouter: webRouter() };
+  const schedules = scheduleExtension(ctx, { urlGuard: security.extensions.urlGuard });
+  return { ...security.extensions, apiRouters: [...security.extensions.apiRouters, ...schedules.apiRouters], pageRouter: webRouter() };
 }
 
 /** Logs a start-up failure, closes what was built, and picks the exit code. */

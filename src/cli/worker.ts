@@ -8,6 +8,7 @@ import { coerceError } from "../lib/coerceError";
 import { isLtxError } from "../lib/errors";
 import { createLogger } from "../lib/logger";
 import { createShutdown, installSignalHandlers } from "../lib/shutdown";
+import { runSchedulerProcess } from "../scheduler/main";
 import { runWorkerProcess } from "../workers/main";
 
 const USAGE = "Usage: ltx worker\n\nRuns a worker process against REDIS_URL. Configuration comes from environment variables (WORKER_CONCURRENCY, MAX_ATTEMPTS, SHUTDOWN_GRACE_MS, …).\n";
@@ -40,6 +41,9 @@ export async function workerCommand(argv: string[]): Promise<number> {
     });
   });
   try {
+    // The schedules' part (maintenance worker, start-up consistency check) rides along in every
+    // worker replica: its job schedulers make each tick one job, so replicas don't multiply runs.
+    await runSchedulerProcess(config, logger.child({ part: "scheduler" }), { shutdown });
     await runWorkerProcess(config, logger, { shutdown });
   } catch (e) {
     const err = coerceError(e);

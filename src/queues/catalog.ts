@@ -16,8 +16,12 @@ import type { JobsOptions } from "bullmq";
 import type { Config } from "../config/env";
 import type { Phase, ProviderName, Timings, TokenUsage } from "../pipeline/types";
 
-/** Every queue ltx uses. Issue 6 adds "maintenance" here (its jobs then go into jobCatalog). */
-export const QUEUE_NAMES = ["generate"] as const;
+/**
+ * Every queue ltx uses. "maintenance" holds the periodic tasks (scheduler/maintenance.ts): its
+ * jobs come only from its own job schedulers and its worker runs in the scheduler part of a
+ * process, so it has no jobCatalog entry; it is listed for Bull Board, metrics and health.
+ */
+export const QUEUE_NAMES = ["generate", "maintenance"] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** Why a generate job exists: shown in Bull Board and the API, used by schedules (issue 6). */
@@ -39,6 +43,8 @@ export const GenerateJobData = z.object({
   /** Set when a registered website (issue 6) owns this job. */
   websiteId: z.string().min(1).max(200).optional(),
   trigger: z.enum(TRIGGERS),
+  /** Set by a website's scheduler while the site backs off after failed runs (visible in Bull Board). */
+  backoff: z.object({ consecutiveFailures: z.number().int().min(0), everyMs: z.number().int().positive() }).optional(),
 });
 export type GenerateJobData = z.infer<typeof GenerateJobData>;
 
@@ -69,6 +75,8 @@ export interface GenerateJobResult {
   warnings: string[];
   timings: Timings;
   generatedAt: string;
+  /** A scheduled run that did nothing, and why (its website was disabled, or a job for the site was in flight). */
+  skipped?: string;
 }
 
 /** The slice of Config that shapes default job options. */

@@ -10,7 +10,7 @@
  * Shutdown order (reverse of registration): maintenance worker (finish the task in hand) →
  * queues → Redis.
  */
-import { Queue } from "bullmq";
+import type { Queue } from "bullmq";
 import type { Config } from "../config/env";
 import { coerceError } from "../lib/coerceError";
 import { ConfigError } from "../lib/errors";
@@ -63,12 +63,8 @@ async function build(config: Readonly<Config>, logger: Logger, url: string, pref
   await checkRedis(redis, log);
 
   const queues = createQueues({ connection: redis, prefix, jobs: config.jobs, logger: log });
-  const maintenance = new Queue(MAINTENANCE_QUEUE, { connection: redis, prefix });
-  maintenance.on("error", (e: unknown) => log.warn({ err: coerceError(e) }, "maintenance queue error"));
-  shutdown.add("scheduler queues", async () => {
-    await maintenance.close();
-    await queues.close();
-  });
+  shutdown.add("scheduler queues", () => queues.close());
+  const maintenance = queues.byName(MAINTENANCE_QUEUE);
   const websites = createWebsiteStore(redis, { prefix });
 
   await ensureMaintenanceSchedulers(maintenance, config.schedules.maintenanceIntervalMs);

@@ -17,12 +17,13 @@ import type { Redis } from "ioredis";
 import { coerceError } from "../lib/coerceError";
 import type { Logger } from "../lib/logger";
 import { DAY } from "../lib/time";
+import type { QueueName } from "../queues/catalog";
 import type { GenerateQueue } from "../queues/queues";
 import { storeKeys } from "../store/keys";
 import type { WebsiteStore } from "../store/websites";
 import { checkConsistency } from "./sync";
 
-export const MAINTENANCE_QUEUE = "maintenance";
+export const MAINTENANCE_QUEUE = "maintenance" satisfies QueueName;
 export const MAINTENANCE_TASKS = ["reap-jobs", "prune-versions", "auth-cleanup", "check-schedules"] as const;
 export type MaintenanceTask = (typeof MAINTENANCE_TASKS)[number];
 export interface MaintenanceJobData {

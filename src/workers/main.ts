@@ -20,6 +20,9 @@ import { createQueues } from "../queues/queues";
 import { createAddressPolicy } from "../security/addressPolicy";
 import { checkRedis } from "../store/redisChecks";
 import { createResultStore } from "../store/results";
+import { createWebsiteStore } from "../store/websites";
+import { withWebsiteRuns } from "../scheduler/outcomes";
+import { withChangeSummaries } from "../scheduler/versions";
 import { createHandlers } from "./handlers";
 import { startWorker, type WorkerHandle, type WorkerSettings } from "./worker";
 
@@ -67,7 +70,8 @@ async function build(config: Readonly<Config>, logger: Logger, url: string, pref
 
   const queues = createQueues({ connection: redis, prefix, jobs: config.jobs, logger });
   shutdown.add("queues", () => queues.close());
-  const store = createResultStore(redis, { prefix, maxVersions: config.schedules.maxVersionsPerSite });
+  // Issue 6: each saved version carries its change summary against the one before.
+  const store = withChangeSummaries(createResultStore(redis, { prefix, maxVersions: config.schedules.maxVersionsPerSite }), logger);
 
   const extractor = createExtractor({ threads: config.worker.extractThreads, timeoutMs: config.crawl.extractTimeoutMs });
   shutdown.add("extractor", () => extractor.close());
@@ -85,6 +89,15 @@ async function build(config: Readonly<Config>, logger: Logger, url: string, pref
       rateLimit: (ms) => queues.generate.rateLimit(ms),
       pendingCancel: (jobId) => pendingCancel(redis, prefix, jobId),
     },
+  });
+  // Issue 6: runs of registered websites skip when the site was disabled/deleted or already has a
+  // job in flight, and are counted into the website (last run, failures → back-off/pause).
+  handlers.generate = withWebsiteRuns(handlers.generate, {
+    websites: createWebsiteStore(redis, { prefix }),
+    queue: queues.generate,
+    redis,
+    settings: { backoffAfter: config.schedules.failureBackoffAfter, pauseAfter: config.schedules.failurePauseAfter },
+    logger,
   });
   const worker = await startWorker({
     connection: redis,
