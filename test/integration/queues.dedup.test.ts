@@ -65,9 +65,11 @@ describe("enqueueGenerate de-duplication", () => {
     h = await createHarness(server.url);
     const probe = new Redis(server.url);
     try {
-      await h.queues.generate.waitUntilReady();
-      // The Queue writes its meta key once, shortly after connecting; wait for it.
-      await waitFor(async () => (await probe.exists(`${h!.prefix}:generate:meta`)) === 1, 5000, "queue meta");
+      // Each Queue writes its meta key once, shortly after connecting; wait for them all.
+      for (const q of h.queues.all) {
+        await q.waitUntilReady();
+        await waitFor(async () => (await probe.exists(`${h!.prefix}:${q.name}:meta`)) === 1, 5000, `${q.name} meta`);
+      }
       const before = (await probe.keys(`${h.prefix}:*`)).sort();
       const bad: unknown[] = [{}, { url: "" }, { url: "ftp://127.0.0.1/" }, { url: "not a url" }, { url: "http://127.0.0.1/", maxPages: -1 }, { url: "http://127.0.0.1/", maxPages: 5000 }, { url: "http://u:p@127.0.0.1/" }, "x", null];
       for (const input of bad) {
