@@ -48,6 +48,38 @@ describe("ltx hash-password", () => {
     expect(t.out()).not.toContain("s3cret");
   });
 
+  test("on a terminal it reads twice in raw mode, echoing nothing, and refuses a mismatch", async () => {
+    const tty = (lines: string[]) => {
+      const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: jest.fn() });
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let out = "";
+      let err = "";
+      stdout.on("data", (c: Buffer) => (out += c.toString()));
+      stderr.on("data", (c: Buffer) => (err += c.toString()));
+      // Keystrokes arrive while the prompt waits, one line per prompt, as on a real terminal.
+      const feed = async (): Promise<void> => {
+        for (const line of lines) {
+          await new Promise((r) => setTimeout(r, 20));
+          stdin.write(line);
+        }
+      };
+      void feed();
+      return { io: { stdin, stdout, stderr }, out: () => out, err: () => err, stdin };
+    };
+    const same = tty(["pa\u007fass\r", "pass\r"]); // with a backspace
+    await expect(hashPasswordCommand([], same.io)).resolves.toBe(0);
+    await expect(verifyPassword("pass", same.out().trim())).resolves.toBe(true);
+    expect(same.err()).toBe("Password: \nRepeat password: \n");
+    expect(same.stdin.setRawMode).toHaveBeenCalledWith(true);
+    expect(same.stdin.setRawMode).toHaveBeenLastCalledWith(false);
+
+    const differ = tty(["one\r", "two\r"]);
+    await expect(hashPasswordCommand([], differ.io)).resolves.toBe(2);
+    expect(differ.out()).toBe("");
+    expect(differ.err()).toMatch(/differ/);
+  });
+
   test("an empty password or an argument is a usage error", async () => {
     const empty = io("\n");
     await expect(hashPasswordCommand([], empty.io)).resolves.toBe(2);
