@@ -83,6 +83,11 @@ describe("with auth on (PUBLIC_FILES default)", () => {
       const res = await request(app.t.url, "GET", path);
       if (res.status !== 401) failures.push(`GET ${path} → ${res.status}`);
     }
+    // Spellings of protected paths: refused, or no route at all; never served.
+    for (const path of ["/API/jobs", "/Admin/Queues/api/queues", "/api/jobs/", "/api//jobs", "//api/jobs", "/%61pi/jobs", "/api/jobs%2F", "/api/tokens?x=/healthz"]) {
+      const res = await request(app.t.url, "GET", path);
+      if (res.status !== 401 && res.status !== 404) failures.push(`GET ${path} → ${res.status}`);
+    }
     expect(failures).toEqual([]);
     expect(await app.t.api.context.queues.generate.count()).toBe(0);
   });
