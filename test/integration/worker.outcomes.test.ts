@@ -49,6 +49,26 @@ describe("generate job outcomes", () => {
     expect(done?.attemptsMade).toBe(1);
   });
 
+  it("a scheduled re-check gets the stored run (pages and content) and an unchanged result keeps the version", async () => {
+    h = await createHarness(server.url);
+    const content = [{ url: "http://127.0.0.1:4109/", status: 200, depth: 0, title: "Home", description: "", headings: [], markdown: "# Home\n\ntext", textLength: 4 }];
+    const seenPrevious: Array<number | undefined> = [];
+    await h.startWorker(async (url, opts) => {
+      seenPrevious.push(opts.previous?.content?.size);
+      if (opts.previous?.content?.get(url)?.markdown === "# Home\n\ntext") {
+        return fakeResult(url, { unchanged: true, llmsTxt: opts.previous.llmsTxt ?? "", llmsFullTxt: opts.previous.llmsFullTxt ?? "" });
+      }
+      return Object.assign(fakeResult(url), { content });
+    });
+    const first = await enqueueGenerate(h.queues, { url: "http://127.0.0.1:4109/" });
+    await waitFor(async () => (await first.job.getState()) === "completed", 5000, "first run");
+    const second = await enqueueGenerate(h.queues, { url: "http://127.0.0.1:4109/", trigger: "schedule" });
+    await waitFor(async () => (await second.job.getState()) === "completed", 5000, "re-check");
+    expect(seenPrevious).toEqual([undefined, 1]);
+    expect((await h.queues.generate.getJob(second.job.id!))?.returnvalue).toMatchObject({ unchanged: true, version: 1 });
+    expect(await h.store.getMeta("127.0.0.1:4109")).toMatchObject({ version: 1, jobId: first.job.id, checkedByJobId: second.job.id });
+  });
+
   it("retries a retryable error with back-off, then completes", async () => {
     h = await createHarness(server.url, testJobsConfig({ maxAttempts: 3, retryBaseDelayMs: 100 }));
     let calls = 0;
