@@ -1,11 +1,13 @@
 /*
  * Feeds a worker process's metrics from its BullMQ Workers' events, so the processor needs no
  * metrics code: `completed` and `failed` carry everything (timing, outcome, the job's result).
- * The worker root calls attachWorkerMetrics(metrics, handle.workers) once after startWorker.
+ * The worker root calls serveWorkerMetrics (or attachWorkerMetrics on a registry it already has,
+ * as `ltx start` may with the API's) once after startWorker.
  */
 import type { Job, Worker } from "bullmq";
 import type { TokenUsage } from "../pipeline/types";
-import type { JobOutcome, Metrics } from "./registry";
+import { createMetrics, type JobOutcome, type Metrics, type MetricsQueue } from "./registry";
+import { startMetricsServer } from "./server";
 
 const LLM_CODES = new Set(["LLM_FAILED", "RATE_LIMITED", "OUTPUT_INVALID"]);
 
@@ -56,4 +58,34 @@ export function attachWorkerMetrics(metrics: Pick<Metrics, "onJobFinished" | "on
     });
   }
   return () => detach.forEach((d) => d());
+}
+
+export interface WorkerMetricsHandle {
+  metrics: Metrics;
+  /** Where /metrics is served, or undefined when METRICS_PORT is 0 (off). */
+  port: number | undefined;
+  /** Detaches the listeners and stops the server. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Everything a worker root needs in one call: a registry over its queues (role="worker"), fed by
+ * its Workers' events, served on METRICS_PORT when that is set (0 = not served).
+ */
+export async function serveWorkerMetrics(opts: { queues: readonly MetricsQueue[]; workers: readonly Worker[]; port: number; host?: string; processMetrics?: boolean }): Promise<WorkerMetricsHandle> {
+  const metrics = createMetrics({ queues: opts.queues, labels: { role: "worker" }, processMetrics: opts.processMetrics ?? true });
+  const detach = attachWorkerMetrics(metrics, opts.workers);
+  const server = opts.port > 0 ? await startMetricsServer(metrics, opts.port, opts.host) : undefined;
+  let closing: Promise<void> | undefined;
+  return {
+    metrics,
+    port: server?.port,
+    close() {
+      closing ??= (async () => {
+        detach();
+        await server?.close();
+      })();
+      return closing;
+    },
+  };
 }

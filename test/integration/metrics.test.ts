@@ -11,7 +11,7 @@ import { healthRouter } from "../../src/api/routes/health";
 import { createRedis } from "../../src/queues/connection";
 import { createMetrics } from "../../src/metrics/registry";
 import { startMetricsServer } from "../../src/metrics/server";
-import { attachWorkerMetrics } from "../../src/metrics/workerMetrics";
+import { attachWorkerMetrics, serveWorkerMetrics } from "../../src/metrics/workerMetrics";
 import { InputError, LlmError } from "../../src/lib/errors";
 import { request, startTestApi } from "../support/apiHarness";
 import { freePort, type RedisServer, startRedis } from "../support/redisServer";
@@ -151,6 +151,29 @@ test("attachWorkerMetrics counts a worker's finished jobs: successes with pages 
     expect(value(body, 'ltx_llm_errors_total{provider="openai",code="LLM_FAILED"}')).toBe(2);
     expect(value(body, 'ltx_scheduler_runs_total{outcome="success"}')).toBe(1);
     expect(value(body, 'ltx_scheduler_runs_total{outcome="failure"}')).toBeUndefined();
+  } finally {
+    await hh.close();
+  }
+});
+
+test("serveWorkerMetrics serves a worker's registry on METRICS_PORT, and not at all when it is 0", async () => {
+  const hh = await createHarness(redis.url);
+  try {
+    const w = await hh.startWorker(async (url) => fakeResult(url));
+    const off = await serveWorkerMetrics({ queues: hh.queues.all, workers: w.workers, port: 0, processMetrics: false });
+    expect(off.port).toBeUndefined();
+    await off.close();
+    const on = await serveWorkerMetrics({ queues: hh.queues.all, workers: w.workers, port: await freePort(), host: "127.0.0.1", processMetrics: false });
+    try {
+      await hh.queues.generate.add("generate", { url: "http://w.test/", siteKey: "w.test", trigger: "api" } as never);
+      const text = await waitFor(async () => {
+        const body = await (await fetch(`http://127.0.0.1:${on.port}/metrics`)).text();
+        return value(body, 'ltx_job_duration_seconds_count{queue="generate",outcome="success",role="worker"}') === 1 ? body : undefined;
+      }, 15_000, "the job to show in the worker's metrics");
+      expect(text).toContain('role="worker"');
+    } finally {
+      await on.close();
+    }
   } finally {
     await hh.close();
   }
