@@ -132,6 +132,26 @@ describe("result store", () => {
   });
 });
 
+describe("persistence", () => {
+  it("with AOF on, a stored result survives redis-server being killed -9 and restarted", async () => {
+    const aof = await startRedis({ appendonly: true });
+    const client = new Redis(aof.url, { maxRetriesPerRequest: 1 });
+    try {
+      const store = createResultStore(client, { prefix: "p", maxVersions: 3 });
+      await store.save({ siteKey: "s", url: "http://127.0.0.1:9/", jobId: "job-1", result: result(1) });
+      await new Promise((r) => setTimeout(r, 1100)); // appendfsync everysec
+      await aof.kill9();
+      await aof.restart();
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await store.getFile("s", "llms.txt"))?.body).toBe(result(1).llmsTxt);
+      expect((await checkRedis(client)).aof).toBe(true);
+    } finally {
+      client.disconnect();
+      await aof.stop();
+    }
+  });
+});
+
 describe("redis start-up checks", () => {
   it("passes noeviction and warns when AOF and RDB are both off", async () => {
     const res = await checkRedis(redis);

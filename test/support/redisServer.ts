@@ -51,38 +51,42 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
-  const launch = async (): Promise<void> => {
-    for (let tries = 0; ; tries++) {
-      if (port === 0 || tries > 0) port = await freePort();
-      const args = [
-        "--bind", "127.0.0.1",
-        "--port", String(port),
-        "--dir", dir,
-        "--logfile", logFile,
-        "--save", "",
-        "--appendonly", opts.appendonly ? "yes" : "no",
-        "--maxmemory-policy", opts.maxmemoryPolicy ?? "noeviction",
-        "--daemonize", "no",
-        ...(opts.args ?? []),
-      ];
-      const proc = spawn(BINARY, args, { stdio: "ignore" });
-      exited = new Promise((resolve) => proc.once("exit", () => resolve()));
-      if (await waitReady(port, proc, 5000)) {
-        child = proc;
-        return;
-      }
-      proc.kill("SIGKILL");
-      await exited;
-      if (tries >= 3) throw new Error(`redis-server did not start; log: ${logFile}`);
+  const argsFor = (p: number): string[] => [
+    "--bind", "127.0.0.1",
+    "--port", String(p),
+    "--dir", dir,
+    "--logfile", logFile,
+    "--save", "",
+    "--appendonly", opts.appendonly ? "yes" : "no",
+    "--maxmemory-policy", opts.maxmemoryPolicy ?? "noeviction",
+    "--daemonize", "no",
+    ...(opts.args ?? []),
+  ];
+
+  /** Starts redis-server on port p; false when it didn't come up (port taken, …). */
+  const spawnOn = async (p: number): Promise<boolean> => {
+    const proc = spawn(BINARY, argsFor(p), { stdio: "ignore" });
+    exited = new Promise((resolve) => proc.once("exit", () => resolve()));
+    if (await waitReady(p, proc, 5000)) {
+      child = proc;
+      return true;
     }
+    proc.kill("SIGKILL");
+    await exited;
+    return false;
+  };
+
+  const launch = async (): Promise<void> => {
+    // A free port can be taken between the probe and redis' bind: try a few.
+    for (let tries = 0; tries < 4; tries++) {
+      port = await freePort();
+      if (await spawnOn(port)) return;
+    }
+    throw new Error(`redis-server did not start; log: ${logFile}`);
   };
 
   const relaunchOnSamePort = async (): Promise<void> => {
-    const args = ["--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--logfile", logFile, "--save", "", "--appendonly", opts.appendonly ? "yes" : "no", "--maxmemory-policy", opts.maxmemoryPolicy ?? "noeviction", "--daemonize", "no", ...(opts.args ?? [])];
-    const proc = spawn(BINARY, args, { stdio: "ignore" });
-    exited = new Promise((resolve) => proc.once("exit", () => resolve()));
-    if (!(await waitReady(port, proc, 5000))) throw new Error(`redis-server did not restart on ${port}; log: ${logFile}`);
-    child = proc;
+    if (!(await spawnOn(port))) throw new Error(`redis-server did not restart on ${port}; log: ${logFile}`);
   };
 
   await launch();
