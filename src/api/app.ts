@@ -69,7 +69,9 @@ export function buildApp(deps: AppDeps): Express {
   app.set("etag", false);
 
   for (const mw of deps.preMiddleware ?? []) app.use(mw);
-  const apiHeaders = helmet();
+  // No upgrade-insecure-requests: on a plain-HTTP deployment (a LAN address, compose on :3000) it
+  // would make browsers fetch the web page's own assets over https, which isn't there.
+  const apiHeaders = helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
   app.use((req, res, next) => (isBoardPath(req.path) ? boardSecurityHeaders(req, res, next) : apiHeaders(req, res, next)));
   app.use(express.json({ limit: deps.config.http.bodyLimitBytes }));
 

@@ -83,6 +83,7 @@ describe("bad input", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("content-security-policy")).toContain("default-src 'self'");
+    expect(res.headers.get("content-security-policy")).not.toContain("upgrade-insecure-requests");
     expect(res.headers.get("x-powered-by")).toBeNull();
   });
 });

@@ -55,8 +55,9 @@ export function siteFilesRouter(deps: Pick<ResultsRouteDeps, "store">): Router {
       "Last-Modified": file.lastModified,
       // Clients may keep a copy but must ask again: a 304 is cheap and a new version shows at once.
       "Cache-Control": "no-cache",
-      // Anyone may fetch llms.txt from a browser tool; it is public text.
+      // Anyone may fetch llms.txt from a browser tool or another site; it is public text.
       "Access-Control-Allow-Origin": "*",
+      "Cross-Origin-Resource-Policy": "cross-origin",
     });
     if (notModified(req, file)) {
       res.status(304).end();
