@@ -84,7 +84,7 @@ export async function runPipeline(url: string, opts: PipelineOptions): Promise<P
   const composeMs = Date.now() - composeStarted;
   progress({ phase: "done" });
 
-  return {
+  const out: PipelineResult = {
     site,
     llmsTxt: generated.llmsTxt,
     llmsFullTxt: full.text,
@@ -98,6 +98,10 @@ export async function runPipeline(url: string, opts: PipelineOptions): Promise<P
     warnings: [...crawl.warnings, ...generated.warnings, ...full.warnings],
     generatedAt: new Date().toISOString(),
   };
+  // Kept for the next run's change detection (the store saves it); non-enumerable so `ltx
+  // generate --json` and logs don't carry every page's markdown.
+  Object.defineProperty(out, "content", { value: crawl.pages, enumerable: false });
+  return out;
 }
 
 /** Keeps the last counts, so later phases report the crawl's totals rather than zeros. */

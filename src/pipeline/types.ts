@@ -245,4 +245,9 @@ export interface PipelineResult {
   generatedAt: string;
   /** A re-run found nothing changed: the files are the previous ones and no LLM call was made. */
   unchanged?: boolean;
+  /**
+   * The included pages with their markdown, for the store to keep so the next scheduled run can
+   * reuse unchanged pages (PreviousRun.content). Non-enumerable: not part of JSON output or logs.
+   */
+  content?: Page[];
 }
