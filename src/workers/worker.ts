@@ -62,6 +62,7 @@ export interface WorkerHandle {
 
 const DEFAULT_LOCK_MS = 30_000;
 const DEFAULT_STALLED_INTERVAL_MS = 30_000;
+const BLOCK_WATCH_INTERVAL_MS = 60_000;
 // A manual rate limit (queue.rateLimit after an LLM 429) only holds back workers that have a
 // limiter configured; one this large never limits by itself.
 const NO_LIMIT = { max: 1_000_000_000, duration: 1000 };
@@ -71,6 +72,8 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   const active = new Set<string>();
   const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
+  const lockMs = settings.lockDurationMs ?? DEFAULT_LOCK_MS;
+  const stopBlockWatch = watchEventLoopBlocks(lockMs, logger);
 
   const dispatch = async (job: Job, token?: string, signal?: AbortSignal): Promise<unknown> => {
     const name = job.name as JobName;
@@ -93,7 +96,7 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
       connection: deps.connection,
       prefix: deps.prefix,
       concurrency: settings.concurrency,
-      lockDuration: settings.lockDurationMs ?? DEFAULT_LOCK_MS,
+      lockDuration: lockMs,
       stalledInterval: settings.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
       maxStalledCount: settings.maxStalledCount ?? 2,
       drainDelay: settings.drainDelaySeconds ?? 5,
@@ -136,10 +139,31 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
         clearTimeout(grace);
         subscriber.disconnect();
         histogram.disable();
+        stopBlockWatch();
         logger.info({ maxEventLoopBlockMs: Math.round(histogram.max / 1e6) }, "worker closed");
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * Warns when, within a minute, the event loop was blocked for more than a quarter of the lock
+ * duration (half the renewal interval): the margin before jobs start to look stalled is going.
+ */
+function watchEventLoopBlocks(lockMs: number, logger: Logger): () => void {
+  const window = monitorEventLoopDelay({ resolution: 10 });
+  window.enable();
+  const timer = setInterval(() => {
+    const maxMs = window.max / 1e6;
+    window.reset();
+    if (maxMs > lockMs / 4) logger.warn({ maxEventLoopBlockMs: Math.round(maxMs), lockDurationMs: lockMs }, "event loop blocked for long: jobs risk being taken for stalled");
+    else logger.debug({ maxEventLoopBlockMs: Math.round(maxMs) }, "event loop block (last minute)");
+  }, BLOCK_WATCH_INTERVAL_MS);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    window.disable();
   };
 }
 
