@@ -83,6 +83,39 @@ describe("extractive provider", () => {
     expect(doc.sections.map((s) => s.name)).toEqual(["Overview", "User guide", "CLI reference"]);
   });
 
+  it("reads a flat manual well: shared title parts cut, notes from the text, indexes under Optional", () => {
+    const m = makeSite("http://127.0.0.1:8080/");
+    const p = (path: string): string => `http://127.0.0.1:8080${path}`;
+    const chapter = (n: number, name: string, first: string) => makePage(p(`/${name.replace(/ /g, "-")}.html`), { title: `${n} ${name} (zsh)`, description: `${n} ${name} (zsh)`, headings: [], markdown: `# ${n} ${name}\n\n\`\`\`\nzsh% echo code is not a note\n\`\`\`\n\n${first} More text follows here.` });
+    const ps = [
+      makePage(p("/"), { title: "The Z Shell Manual (zsh)", description: "The Z Shell Manual (zsh)", markdown: "### Version 5.9\n\n**By Paul Falstad**\n\nThis is a texinfo version of the documentation for the Z Shell." }),
+      ...Array.from({ length: 60 }, (_, i) => chapter(i + 1, `Topic ${i + 1}`, `Topic ${i + 1} explains one part of the shell in plain words.`)),
+      makePage(p("/Concept-Index.html"), { title: "Concept Index (zsh)", description: "", markdown: "A B C D E F G" }),
+      makePage(p("/zsh_toc.html"), { title: "Table of Contents (zsh)", description: "", markdown: "- [1 Intro](x)" }),
+      makePage(p("/esm.html"), { title: "ECMAScript modules (zsh)", description: "Import attributes are no longer experimental.", markdown: "| Version | Changes |\n| --- | --- |\n| v20 | Import attributes are no longer experimental. |\n\nECMAScript modules are the official standard format to package JavaScript code." }),
+      makePage(p("/cli.html"), { title: "line API (zsh)", headings: [{ level: 2, text: "Command-line API" }] }),
+    ];
+    const { doc } = build(m, ps);
+    expect(doc.title).toBe("The Z Shell Manual (zsh)");
+    expect(doc.summary).toBe("This is a texinfo version of the documentation for the Z Shell.");
+    const docs = doc.sections[0]!;
+    // Up to 100 pages with nothing to rank them by: all of them stay in the one primary section.
+    expect(docs.links).toHaveLength(63);
+    expect(docs.links[0]).toEqual({ title: "Home", url: p("/") });
+    expect(docs.links[1]).toEqual({ title: "1 Topic 1", url: p("/Topic-1.html"), notes: "Topic 1 explains one part of the shell in plain words." });
+    expect(docs.links.find((l) => l.url === p("/esm.html"))?.notes).toBe("ECMAScript modules are the official standard format to package JavaScript code.");
+    expect(docs.links.find((l) => l.url === p("/cli.html"))?.title).toBe("Command-line API");
+    expect(section(doc, "Optional")?.links).toEqual([{ title: "Concept Index", url: p("/Concept-Index.html") }, { title: "Table of Contents", url: p("/zsh_toc.html") }]);
+  });
+
+  it("names the site after a prefix every title shares", () => {
+    const v = makeSite("http://127.0.0.1:8080/");
+    const ps = ["help", "motion", "usr_01", "usr_02"].map((n) => makePage(`http://127.0.0.1:8080/${n === "help" ? "" : `${n}.html`}`, { title: `Vim documentation: ${n}` }));
+    const { doc } = build(v, ps);
+    expect(doc.title).toBe("Vim documentation");
+    expect(doc.sections[0]?.links.map((l) => l.title)).toEqual(["help", "motion", "usr_01", "usr_02"]);
+  });
+
   it("keeps a 1,000-page site readable: capped primary sections, the long tail under Optional", () => {
     const { site: big, pages: many } = bigSite(1000);
     const started = Date.now();

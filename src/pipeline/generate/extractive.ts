@@ -12,13 +12,13 @@
 import { OPTIONAL_SECTION } from "../render";
 import type { GenerateInput, GenerateOutput, LlmsDoc, LlmsLink, LlmsSection, Page, Provider, Site } from "../types";
 import { groupSections, placePages, sectionName, type PagePlace, type SectionGroup } from "./structure";
-import { cleanTitle, clipWords, commonTitleSuffix, firstProseSentence, firstSentence, fullTitle, isHomeLike, norm, siteNameFrom } from "./text";
+import { cleanTitle, clipWords, commonTitlePrefix, commonTitleSuffix, firstProseSentence, firstSentence, fullTitle, isHomeLike, norm, plainText, siteNameFrom } from "./text";
 
 export interface ExtractiveOptions {
   /** Links per primary section at most; the rest go to Optional. */
   sectionCap?: number;
-  /** The same, when the site has a single primary section. */
-  singleSectionCap?: number;
+  /** A site with a single primary section (a flat manual) keeps all of it up to this many pages. */
+  singleSectionAll?: number;
   /** Links in all primary sections together, at most (the per-section cap shrinks to fit). */
   primaryCap?: number;
   /** Primary sections at most; later ones (in crawl order) go to Optional whole. */
@@ -26,8 +26,10 @@ export interface ExtractiveOptions {
 }
 
 // 25 links is about one screen per section; 150 in all keeps a 1,000-page site's index to a read.
-// A site with one section (a flat manual) may keep a whole book's chapters in it.
-const DEFAULTS = { sectionCap: 25, singleSectionCap: 40, primaryCap: 150, maxSections: 12 };
+// A flat manual of up to 100 pages (Node's API docs, a book's chapters) has nothing to rank its
+// pages by, so it keeps them all rather than cut the alphabet at an arbitrary letter.
+const DEFAULTS = { sectionCap: 25, singleSectionAll: 100, primaryCap: 150, maxSections: 12 };
+const FLAT_CAP = 40;
 const NOTE_CHARS = 160;
 const SUMMARY_CHARS = 300;
 
@@ -55,8 +57,8 @@ export function buildExtractiveDoc(site: Site, pages: Page[], opts: ExtractiveOp
     groups[0].name = "Overview";
   }
   const primary = groups.filter((g) => !g.secondary).slice(0, o.maxSections);
-  const sectionCap = primary.length === 1 ? o.singleSectionCap : o.sectionCap;
-  const cap = Math.max(5, Math.min(sectionCap, Math.floor(o.primaryCap / Math.max(1, primary.length))));
+  const flat = primary.length === 1 ? (primary[0]?.places.filter((p) => !p.secondary).length ?? 0) : 0;
+  const cap = flat > 0 ? (flat <= o.singleSectionAll ? flat : FLAT_CAP) : Math.max(5, Math.min(o.sectionCap, Math.floor(o.primaryCap / Math.max(1, primary.length))));
 
   const sections: LlmsSection[] = [];
   const optional: LlmsLink[] = [];
@@ -83,13 +85,19 @@ export function buildExtractiveDoc(site: Site, pages: Page[], opts: ExtractiveOp
 function summaryOf(start: Page | undefined): string {
   if (!start) return "";
   const desc = usefulDescription(start);
-  return desc ? clipWords(desc, SUMMARY_CHARS) : firstProseSentence(start.markdown, SUMMARY_CHARS);
+  if (desc && !isExcerptOf(desc, start.markdown)) return clipWords(desc, SUMMARY_CHARS);
+  return firstProseSentence(start.markdown, SUMMARY_CHARS) || (desc ? firstSentence(desc, SUMMARY_CHARS) : "");
 }
 
 /** The page's description, unless it only repeats the title (texinfo and many generators do). */
 function usefulDescription(page: Page): string {
   const desc = page.description.trim();
   return desc && norm(desc) !== norm(page.title) ? desc : "";
+}
+
+function isExcerptOf(desc: string, markdown: string): boolean {
+  const head = plainText(desc).replace(/…$/, "").slice(0, 60).trim();
+  return head.length >= 20 && plainText(markdown).includes(head);
 }
 
 // "Source Code: lib/fs.js", "Added in: v16.9.0": an excerpt of page metadata, not a description.
@@ -100,8 +108,9 @@ function isWeakDescription(desc: string): boolean {
 
 /** Builds the link for a page: a clean, unique title and a one-sentence note. */
 function linkMaker(pages: Page[], siteName: string, summary: string): (place: PagePlace, prefix?: string) => LlmsLink {
-  const suffix = commonTitleSuffix(pages.map((p) => cleanTitle(p.title, siteName)));
-  const titles = pages.map((p, i) => titleOf(p, i, siteName, suffix));
+  const cleaned = pages.map((p) => cleanTitle(p.title, siteName));
+  const affix = { prefix: commonTitlePrefix(cleaned), suffix: commonTitleSuffix(cleaned) };
+  const titles = pages.map((p, i) => titleOf(p, i, siteName, affix));
   const titleCount = countBy(titles.map(norm));
   const notes = notesFor(pages, titles, summary);
   return (place, prefix = "") => {
@@ -128,17 +137,23 @@ function notesFor(pages: Page[], titles: string[], summary: string): string[] {
     if (i === 0 && summary) return "";
     const desc = usefulDescription(page);
     const own = desc && (descCount.get(norm(desc)) ?? 0) < 2 ? desc : "";
-    const note = own && !isWeakDescription(own) ? firstSentence(own, NOTE_CHARS) : firstProseSentence(page.markdown, NOTE_CHARS) || firstSentence(own, NOTE_CHARS);
+    // An excerpt of the page (what extractors fall back to without a meta description) may be a
+    // table cell or a banner; the first real paragraph says more.
+    const preferText = !own || isWeakDescription(own) || isExcerptOf(own, page.markdown);
+    const note = preferText ? firstProseSentence(page.markdown, NOTE_CHARS, i > 0) || firstSentence(own, NOTE_CHARS) : firstSentence(own, NOTE_CHARS);
     return norm(note) === norm(titles[i] ?? "") ? "" : note;
   });
   const noteCount = countBy(notes.map(norm).filter(Boolean));
   return notes.map((n) => ((noteCount.get(norm(n)) ?? 0) > 1 ? "" : n));
 }
 
-function titleOf(page: Page, index: number, siteName: string, suffix: string): string {
-  let cleaned = cleanTitle(fullTitle(page), siteName);
+function titleOf(page: Page, index: number, siteName: string, affix: { prefix: string; suffix: string }): string {
+  let cleaned = cleanTitle(page.title, siteName);
+  const { prefix, suffix } = affix;
   if (suffix && cleaned.endsWith(suffix) && cleaned.length > suffix.length) cleaned = cleaned.slice(0, -suffix.length).trim();
-  const isSiteName = norm(cleaned) === norm(siteName) || (suffix !== "" && norm(`${cleaned}${suffix}`) === norm(siteName));
+  if (prefix && cleaned.startsWith(prefix) && cleaned.length > prefix.length) cleaned = cleaned.slice(prefix.length).trim();
+  cleaned = fullTitle(page, cleaned);
+  const isSiteName = norm(cleaned) === norm(siteName) || norm(`${cleaned}${suffix}`) === norm(siteName) || norm(`${prefix}${cleaned}`) === norm(siteName);
   if (index === 0 && (!cleaned || isHomeLike(cleaned) || isSiteName)) return "Home";
   if (cleaned) return clipWords(cleaned, 120);
   const segments = new URL(page.url).pathname.split("/").filter(Boolean);

@@ -12,6 +12,9 @@ const HOME_LIKE = /^(home|home ?page|index|welcome|start|start page|main page|fr
 
 /** Site name from the start page title, preferring the part other pages' titles share. */
 export function siteNameFrom(start: Page | undefined, pages: Page[], site: Site): string {
+  // "Vim documentation: help" on the start page and "Vim documentation: …" everywhere else.
+  const shared = commonTitlePrefix(pages.map((p) => p.title));
+  if (shared && start?.title.startsWith(shared)) return shared.replace(/[\s:|·•»–—-]+$/, "");
   const raw = (start?.title ?? "").replace(/^\s*welcome to\s+(the\s+)?/i, "").trim();
   const parts = raw
     .split(SEPARATOR)
@@ -63,11 +66,41 @@ export function commonTitleSuffix(titles: string[]): string {
   return best;
 }
 
-/** The first sentence of the first prose paragraph: no headings, lists, tables, code or quotes. */
-export function firstProseSentence(markdown: string, maxChars: number): string {
+/**
+ * A prefix most titles start with, ending in a separator ("Vim documentation: motion"): returned
+ * so it can be cut, and so it can name the site. "" when there is none.
+ */
+export function commonTitlePrefix(titles: string[]): string {
+  const clean = titles.map((t) => t.replace(/\s+/g, " ").trim()).filter(Boolean);
+  if (clean.length < 3) return "";
+  const counts = new Map<string, number>();
+  for (const t of clean) {
+    for (const m of t.matchAll(/[:|·•»–—-]\s/g)) {
+      if (m.index !== undefined && m.index > 0) counts.set(t.slice(0, m.index + m[0].length), (counts.get(t.slice(0, m.index + m[0].length)) ?? 0) + 1);
+    }
+  }
+  let best = "";
+  for (const [prefix, n] of counts) if (n >= clean.length * 0.8 && prefix.length > best.length) best = prefix;
+  return best;
+}
+
+/**
+ * The first sentence of the first prose paragraph: no headings, lists, tables or quotes. Code
+ * fences are skipped, unless `inCode` allows a second look inside them: some manuals (Vim's) are
+ * prose set in <pre>.
+ */
+export function firstProseSentence(markdown: string, maxChars: number, inCode = false): string {
+  // Fences go first: a blank line inside one would otherwise start a "paragraph" of code.
+  const outside = markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, "");
+  const found = proseIn(outside, maxChars);
+  // Inside fences, the block that opens one (Vim's "*motion.txt* For Vim version 9.0") is skipped.
+  return found || !inCode ? found : proseIn(markdown, maxChars);
+}
+
+function proseIn(markdown: string, maxChars: number): string {
   for (const block of markdown.split(/\n\s*\n/)) {
     const b = block.trim();
-    if (!b || /^(#|[-*+]\s|\d+[.)]\s|\||```|>|<)/.test(b)) continue;
+    if (!b || /^(#|[-*+]\s|\d+[.)]\s|\||>|<|```|~~~)/.test(b)) continue;
     const text = plainText(b);
     if (looksLikeProse(text)) return firstSentence(text, maxChars);
   }
@@ -85,13 +118,15 @@ function looksLikeProse(text: string): boolean {
 }
 
 /**
- * Some title heuristics cut at any "-" or "/" ("Node-API" → "API", "HTTP/2" → "2"): when the
- * page's H1 ends with its title, the H1 is the whole name.
+ * Some title heuristics cut at any "-" or "/" ("Command-line API" → "line API", "HTTP/2" → "2"):
+ * when the page's first H1/H2 ends with its title, that heading is the whole name.
  */
-export function fullTitle(page: Page): string {
-  const title = page.title.trim();
-  const h1 = page.headings.find((h) => h.level === 1)?.text.replace(/\s+/g, " ").trim() ?? "";
-  const cut = title && h1.length > title.length && h1.length <= 120 && h1.toLowerCase().endsWith(title.toLowerCase());
+export function fullTitle(page: Page, title = page.title.trim()): string {
+  const first = page.headings.find((h) => h.level <= 2);
+  const h1 = first?.text.replace(/\s+/g, " ").replace(/#$/, "").trim() ?? "";
+  // Only a cut inside a word ("Command-|line API"), not a heading that adds words in front.
+  const before = h1.charAt(h1.length - title.length - 1);
+  const cut = title && h1.length > title.length && h1.length <= 120 && h1.toLowerCase().endsWith(title.toLowerCase()) && /[-/]/.test(before);
   return cut ? h1 : title;
 }
 
@@ -104,7 +139,13 @@ export function firstSentence(text: string, maxChars = 160): string {
   const t = text.replace(/\s+/g, " ").trim();
   if (!t) return "";
   const m = /^(.+?[.!?])(?=\s+[A-Z0-9"'(\[]|$)/.exec(t);
-  const sentence = m?.[1] && m[1].length >= 20 ? m[1] : t;
+  // A first sentence under 40 characters ("Stability: 1 - Experimental.") says little alone:
+  // the next one joins it, within maxChars.
+  let sentence = m?.[1] ?? t;
+  if (sentence.length < 40 && sentence.length < t.length) {
+    const two = /^(.+?[.!?]\s+.+?[.!?])(?=\s+[A-Z0-9"'(\[]|$)/.exec(t)?.[1];
+    sentence = two ?? t;
+  }
   return clipWords(sentence, maxChars);
 }
 
