@@ -1,10 +1,11 @@
 /*
- * crawlSite against the fixture sites on 127.0.0.1. Uses a tiny regex extractor (title, canonical,
- * links, text length) so that these tests check crawling, not extraction; crawl.extract.test.ts runs
- * the real extractor.
+ * crawlSite against the fixture sites on 127.0.0.1, with the production extractor (worker
+ * threads). Tests that need to make extraction fail, stall or be counted use a tiny regex
+ * extractor (title, canonical, links, text length) instead.
  */
 import { AbortedError, BlockedAddressError, FetchError, LtxError } from "../../src/lib/errors";
 import { crawlSite, type CrawlOptions } from "../../src/pipeline/crawl";
+import { createExtractor } from "../../src/pipeline/extract";
 import { scanLinks } from "../../src/pipeline/links";
 import { resolveSite } from "../../src/pipeline/site";
 import type { ExtractedPage, ExtractInput, Extractor, Progress } from "../../src/pipeline/types";
@@ -38,11 +39,14 @@ function regexExtractor(opts: { delayMs?: (url: string) => number; fail?: (url: 
   };
 }
 
+const realExtractor = createExtractor({ threads: 2, timeoutMs: 20_000 });
+afterAll(() => realExtractor.close());
+
 function options(over: Partial<CrawlOptions> = {}, limits: Partial<CrawlOptions["limits"]> = {}): CrawlOptions {
   return {
     limits: { maxPages: 100, maxDepth: 10, include: [], exclude: [], ...limits },
     fetch: testFetchSettings({ retries: 1 }),
-    extractor: regexExtractor(),
+    extractor: realExtractor,
     ...over,
   };
 }
@@ -71,6 +75,12 @@ describe("breadth-first crawl (no sitemap)", () => {
     expect(res.pages.find((p) => p.url.endsWith("/internals.html"))?.depth).toBe(4);
     const print = res.records.find((r) => r.url.endsWith("/install-print.html"));
     expect(print?.skipReason).toBe(`duplicate of ${server.origin}/guide/install.html (rel=canonical)`);
+    const install = res.pages.find((p) => p.url === `${server.origin}/guide/install.html`);
+    expect(install?.title).toMatch(/^Installation/);
+    expect(install?.description).toBe("Install Tidepool with pip, choose optional extras and check that the installation works.");
+    expect(install?.markdown).toContain("pip install tidepool");
+    expect(install?.headings.map((h) => h.text)).toEqual(expect.arrayContaining(["Requirements", "Installing with pip"]));
+    expect(res.pages.every((p) => p.textLength >= 200 && p.thin === undefined)).toBe(true);
     // No page fetched twice (fragments and utm_* collapsed), nothing off-site fetched.
     const pageRequests = server.requests.filter((p) => p !== "/robots.txt" && !p.endsWith("sitemap.xml"));
     expect(new Set(pageRequests).size).toBe(pageRequests.length);
@@ -116,6 +126,7 @@ describe("sitemaps", () => {
       ["/", "/blog/", "/blog/harbor-2-0.html", "/docs/configuration.html", "/docs/deployment.html", "/docs/getting-started.html", "/reference/api.html", "/reference/cli.html"].sort(),
     );
     expect(res.pages[0]?.url).toBe(`${server.origin}/`);
+    expect(res.pages[0]?.description).toMatch(/^Harbor is a command-line tool/);
     expect(server.requests).toContain("/sitemaps/reference.xml.gz");
     expect(res.records.some((r) => r.url.includes("elsewhere.invalid"))).toBe(false);
   });
@@ -212,6 +223,8 @@ describe("a broken site", () => {
     expect(res.pages.find((p) => p.url.endsWith("/huge.html"))?.bytes).toBeLessThanOrEqual(256 * 1024);
     expect(res.warnings.join("\n")).toMatch(/huge\.html is larger than/);
     expect(res.pages.find((p) => p.url.endsWith("/app.html"))?.thin).toBe(true);
+    expect(res.pages.find((p) => p.url.endsWith("/notes.md"))?.markdown).toContain("Recurring bookings");
+    expect(res.pages.find((p) => p.url.endsWith("/limits.txt"))?.markdown).toContain("600 requests per minute");
     expect(res.pages.find((p) => p.url.endsWith("/guide.html"))?.thin).toBeUndefined();
     expect(res.warnings.join("\n")).toMatch(/almost no readable text/);
   });

