@@ -187,9 +187,14 @@ function substitute(body: Buffer, ext: string, origin: string): Buffer {
   return text.includes("{{origin}}") ? Buffer.from(text.replaceAll("{{origin}}", origin)) : body;
 }
 
-/** Starts a server for a fixture name, a directory, or options. */
-export async function startSiteServer(source: string | SiteServerOptions): Promise<SiteServer> {
-  const opts: SiteServerOptions = typeof source === "string" ? { site: source } : source;
+function isRouteMap(x: SiteServerOptions | Record<string, RouteHandler>): x is Record<string, RouteHandler> {
+  const values = Object.values(x);
+  return values.length > 0 && values.every((v) => typeof v === "function");
+}
+
+/** Starts a server for a fixture name, a directory, options, or just a map of routes. */
+export async function startSiteServer(source: string | SiteServerOptions | Record<string, RouteHandler>): Promise<SiteServer> {
+  const opts: SiteServerOptions = typeof source === "string" ? { site: source } : isRouteMap(source) ? { routes: source } : source;
   const dir = opts.site !== undefined ? resolveDir(opts.site) : undefined;
   const routes = { ...fixtureRoutes(opts.site), ...opts.routes };
   const hits = new Map<string, number>();

@@ -177,7 +177,7 @@ describe("addressPolicy", () => {
 
   it("is applied again on a redirect hop", async () => {
     const target = await startSiteServer("broken");
-    const origin = await startSiteServer({ routes: { "/go": handlers.redirect(`http://localhost:${target.port}/guide.html`, 302) } });
+    const origin = await startSiteServer({ "/go": handlers.redirect(`http://localhost:${target.port}/guide.html`, 302) });
     try {
       // Allows 127.0.0.1 by name; refuses the same address when reached through "localhost".
       const policy: AddressPolicy = (_a, hostname) => {
