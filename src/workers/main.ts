@@ -17,6 +17,7 @@ import { createProvider } from "../pipeline/generate";
 import { pendingCancel } from "../queues/cancel";
 import { closeRedis, createRedis, keyPrefix } from "../queues/connection";
 import { createQueues } from "../queues/queues";
+import { serveWorkerMetrics } from "../metrics/workerMetrics";
 import { createAddressPolicy } from "../security/addressPolicy";
 import { checkRedis } from "../store/redisChecks";
 import { createResultStore } from "../store/results";
@@ -113,5 +114,9 @@ async function build(config: Readonly<Config>, logger: Logger, url: string, pref
     },
   });
   shutdown.add("worker", () => worker.close());
+  // Registered after the worker, so it closes first: a scrape during shutdown is not needed.
+  const metrics = await serveWorkerMetrics({ queues: queues.all, workers: worker.workers, port: config.metricsPort, host: config.http.host });
+  shutdown.add("metrics", () => metrics.close());
+  if (metrics.port !== undefined) logger.info({ port: metrics.port }, "worker metrics on /metrics");
   return { worker, shutdown };
 }
