@@ -27,8 +27,8 @@ export const DIGEST_LEVELS: DigestDetail[] = [
   { words: 0, headings: 0 },
 ];
 
-export function digestPage(page: Page, detail: DigestDetail = DIGEST_LEVELS[0] ?? { words: 60, headings: 8 }): PageDigest {
-  const d: PageDigest = { url: page.url, title: clipWords(fullTitle(page), 120) || page.url };
+export function digestPage(page: Page, detail: DigestDetail = DIGEST_LEVELS[0] ?? { words: 60, headings: 8 }, title = fullTitle(page)): PageDigest {
+  const d: PageDigest = { url: page.url, title: clipWords(title, 120) || page.url };
   const desc = clipWords(page.description, detail.words > 0 ? 200 : 120);
   if (desc) d.desc = desc;
   if (detail.headings > 0) {
@@ -36,8 +36,11 @@ export function digestPage(page: Page, detail: DigestDetail = DIGEST_LEVELS[0] ?
     if (headings.length > 0) d.headings = headings.slice(0, detail.headings);
   }
   if (detail.words > 0) {
-    const text = firstWords(page.markdown, detail.words);
-    if (text) d.text = text;
+    let text = firstWords(page.markdown, detail.words);
+    // Descriptions are often the first paragraph: don't pay for the same words twice.
+    const head = (d.desc ?? "").replace(/…$/, "").trim();
+    if (head.length >= 20 && text.startsWith(head)) text = text.slice(head.length).trim();
+    if (text && text !== "…") d.text = text;
   }
   return d;
 }
@@ -56,12 +59,12 @@ export function estimateTokens(text: string): number {
  * order: the first batch holds the most prominent pages). A page is never dropped: if even its
  * smallest digest is bigger than a whole batch, it travels alone with that digest.
  */
-export function batchDigests(pages: Page[], tokensPerBatch: number): string[][] {
+export function batchDigests(pages: Page[], tokensPerBatch: number, titles: string[] = []): string[][] {
   const batches: string[][] = [];
   let current: string[] = [];
   let used = 0;
-  for (const page of pages) {
-    const line = fittingLine(page, tokensPerBatch);
+  for (const [i, page] of pages.entries()) {
+    const line = fittingLine(page, tokensPerBatch, titles[i]);
     const cost = estimateTokens(line) + 1;
     if (current.length > 0 && used + cost > tokensPerBatch) {
       batches.push(current);
@@ -76,10 +79,10 @@ export function batchDigests(pages: Page[], tokensPerBatch: number): string[][] 
 }
 
 // A page alone may use at most a quarter of a batch, so one verbose page can't crowd out the rest.
-function fittingLine(page: Page, tokensPerBatch: number): string {
+function fittingLine(page: Page, tokensPerBatch: number, title: string | undefined): string {
   let line = "";
   for (const detail of DIGEST_LEVELS) {
-    line = digestLine(digestPage(page, detail));
+    line = digestLine(digestPage(page, detail, title));
     if (estimateTokens(line) <= tokensPerBatch / 4) return line;
   }
   return line;

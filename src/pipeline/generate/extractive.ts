@@ -108,9 +108,7 @@ function isWeakDescription(desc: string): boolean {
 
 /** Builds the link for a page: a clean, unique title and a one-sentence note. */
 function linkMaker(pages: Page[], siteName: string, summary: string): (place: PagePlace, prefix?: string) => LlmsLink {
-  const cleaned = pages.map((p) => cleanTitle(p.title, siteName));
-  const affix = { prefix: commonTitlePrefix(cleaned), suffix: commonTitleSuffix(cleaned) };
-  const titles = pages.map((p, i) => titleOf(p, i, siteName, affix));
+  const titles = pageTitles(pages, siteName);
   const titleCount = countBy(titles.map(norm));
   const notes = notesFor(pages, titles, summary);
   return (place, prefix = "") => {
@@ -145,6 +143,13 @@ function notesFor(pages: Page[], titles: string[], summary: string): string[] {
   });
   const noteCount = countBy(notes.map(norm).filter(Boolean));
   return notes.map((n) => ((noteCount.get(norm(n)) ?? 0) > 1 ? "" : n));
+}
+
+/** Each page's title without the site name and the parts all titles share; "Home" for the start page. */
+export function pageTitles(pages: Page[], siteName: string): string[] {
+  const cleaned = pages.map((p) => cleanTitle(p.title, siteName));
+  const affix = { prefix: commonTitlePrefix(cleaned), suffix: commonTitleSuffix(cleaned) };
+  return pages.map((p, i) => titleOf(p, i, siteName, affix));
 }
 
 function titleOf(page: Page, index: number, siteName: string, affix: { prefix: string; suffix: string }): string {

@@ -18,6 +18,7 @@ import { AbortedError, LlmError, OutputInvalidError, RateLimitedError, throwIfAb
 import { SECOND } from "../../lib/time";
 import type { GenerateInput, GenerateOutput, LlmsDoc, LlmsSection, Page, Provider, TokenUsage } from "../types";
 import { parseAnswer, urlResolver, type ParsedAnswer } from "./answer";
+import { pageTitles } from "./extractive";
 import { batchDigests, siteOutline } from "./digest";
 import { OPTIONAL_SECTION } from "../render";
 import { buildMessages, overheadTokens, type ChatMessage } from "./prompt";
@@ -60,7 +61,8 @@ async function generateWithOpenAI(client: OpenAI, opts: OpenAIProviderOptions, i
   const pageUrls = new Set(pages.map((p) => p.url));
   const resolve = urlResolver(site, pageUrls);
   const usage: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 };
-  const base = { siteUrl: site.startUrl, totalPages: pages.length, feedback: input.feedback };
+  const siteName = siteNameFrom(pages[0], pages, site);
+  const base = { siteUrl: site.startUrl, siteName, totalPages: pages.length, feedback: input.feedback };
   const outline = siteOutline(site, pages);
   const overhead = Math.max(
     overheadTokens({ ...base, batchIndex: 0, batchCount: 2, outline }),
@@ -68,7 +70,9 @@ async function generateWithOpenAI(client: OpenAI, opts: OpenAIProviderOptions, i
   );
   const perBatch = opts.tokenBudget - overhead;
   if (perBatch < 100) throw new LlmError(`the LLM token budget (${opts.tokenBudget}) is too small: the instructions alone take ~${overhead} tokens`, { retryable: false });
-  const batches = batchDigests(pages, perBatch);
+  // Titles without " | Site name" on every line: the model needs the page's own name, and the
+  // repeated suffix would cost tokens in every digest.
+  const batches = batchDigests(pages, perBatch, pageTitles(pages, siteName));
 
   const merged = new Merger(pages);
   for (const [batchIndex, digests] of batches.entries()) {
@@ -85,7 +89,7 @@ async function generateWithOpenAI(client: OpenAI, opts: OpenAIProviderOptions, i
     }
     merged.add(answer, batchIndex === 0);
   }
-  const { doc, missing } = merged.finish(siteNameFrom(pages[0], pages, site));
+  const { doc, missing } = merged.finish(siteName);
   const warnings = missing > 0 ? [`the model left out ${missing} page(s); they were added under "${OPTIONAL_SECTION}"`] : [];
   return { doc, usage, model: opts.model, warnings };
 }

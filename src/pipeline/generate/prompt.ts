@@ -9,6 +9,8 @@ import { estimateTokens } from "./digest";
 
 export interface PromptInput {
   siteUrl: string;
+  /** The site's name as the page titles suggest it (titles in digests have it cut off). */
+  siteName?: string;
   /** Digest lines of this batch's pages. */
   digests: string[];
   batchIndex: number;
@@ -44,7 +46,7 @@ Rules:
 - Titles and notes are plain text on one line, no markdown. Notes are at most 160 characters and add something the title does not say.`;
 
 export function buildMessages(input: PromptInput): ChatMessage[] {
-  const lines: string[] = [`Site: ${input.siteUrl}`];
+  const lines: string[] = [`Site: ${input.siteUrl}${input.siteName ? ` (its pages' titles name it ${JSON.stringify(input.siteName)})` : ""}`];
   if (input.batchIndex === 0) {
     lines.push(`This request holds ${input.digests.length} of the site's ${input.totalPages} pages${input.batchCount > 1 ? `; ${input.batchCount - 1} more request(s) will place the rest into your sections` : ""}.`);
     if (input.outline && input.outline.length > 0) lines.push("", "Outline of the whole site (path: pages):", ...input.outline);
