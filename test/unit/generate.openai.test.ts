@@ -125,6 +125,17 @@ describe("openai provider", () => {
     expect(fake.requests[1]!.prompt).toContain('Sections so far: "Docs"');
   });
 
+  it("keeps the model's sections short on a big site, moving the tail to Optional", async () => {
+    const { site: big, pages: many } = bigSite(600);
+    const result = await generateLlmsTxt({ site: big, pages: many, provider: provider(), attempts: 1 });
+    const primary = result.doc.sections.filter((s) => s.name !== "Optional");
+    expect(primary.reduce((n, s) => n + s.links.length, 0)).toBeLessThanOrEqual(150);
+    for (const s of primary) expect(s.links.length).toBeLessThanOrEqual(25);
+    const optional = result.doc.sections.find((s) => s.name === "Optional")!;
+    expect(optional.links.some((l) => /^Api: function\d+\(\)$/.test(l.title))).toBe(true);
+    expect(result.doc.sections.flatMap((s) => s.links)).toHaveLength(600);
+  });
+
   it("refuses a token budget too small for the instructions", async () => {
     await expect(provider(300).generate({ site, pages })).rejects.toMatchObject({ code: "LLM_FAILED", retryable: false });
     expect(fake.chatCount).toBe(0);

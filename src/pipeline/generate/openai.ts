@@ -19,6 +19,7 @@ import { SECOND } from "../../lib/time";
 import type { GenerateInput, GenerateOutput, LlmsDoc, LlmsSection, Page, Provider, TokenUsage } from "../types";
 import { parseAnswer, urlResolver, type ParsedAnswer } from "./answer";
 import { pageTitles } from "./extractive";
+import { capPrimarySections } from "./capSections";
 import { batchDigests, siteOutline } from "./digest";
 import { OPTIONAL_SECTION } from "../render";
 import { buildMessages, overheadTokens, type ChatMessage } from "./prompt";
@@ -89,7 +90,9 @@ async function generateWithOpenAI(client: OpenAI, opts: OpenAIProviderOptions, i
     }
     merged.add(answer, batchIndex === 0);
   }
-  const { doc, missing } = merged.finish(siteName);
+  const finished = merged.finish(siteName);
+  const { doc } = capPrimarySections(finished.doc);
+  const missing = finished.missing;
   const warnings = missing > 0 ? [`the model left out ${missing} page(s); they were added under "${OPTIONAL_SECTION}"`] : [];
   return { doc, usage, model: opts.model, warnings };
 }
