@@ -114,6 +114,13 @@ describe("generateLlmsTxt", () => {
     expect(result).toMatchObject({ provider: "extractive", model: null, attempts: 0, fallback: false, usage: { requests: 0 } });
   });
 
+  it("drops duplicate and off-site pages instead of failing validation on them", async () => {
+    const odd = [...pages, { ...pages[1]! }, makePage("https://elsewhere.example.org/x")];
+    const result = await generateLlmsTxt({ site, pages: odd, provider: createProvider({ provider: "extractive", model: "unused", tokenBudget: 1000, timeoutMs: 1000 }), attempts: 1 });
+    expect(validateLlmsTxt(result.llmsTxt, { site, pageUrls })).toEqual([]);
+    expect(result.warnings).toEqual(["2 page(s) were duplicates or outside https://docs.example.com/ and were not linked"]);
+  });
+
   it("refuses a site of JavaScript shells instead of indexing it, but accepts a few thin pages", async () => {
     const shells = pages.map((p, i) => ({ ...p, thin: i > 0 }));
     await expect(generateLlmsTxt({ site, pages: shells, provider: openai(), attempts: 3 })).rejects.toMatchObject({ code: "NO_CONTENT", retryable: false, message: expect.stringContaining("browser") });

@@ -11,7 +11,7 @@ import type { Logger } from "../../lib/logger";
 import { SECOND, sleep } from "../../lib/time";
 import { renderLlmsTxt } from "../render";
 import type { LlmsDoc, Page, Provider, ProviderName, Site, TokenUsage, ValidationIssue } from "../types";
-import { validateLlmsTxt } from "../validate";
+import { isOnSite, validateLlmsTxt } from "../validate";
 import { createExtractiveProvider } from "./extractive";
 import { createOpenAIProvider } from "./openai";
 
@@ -62,9 +62,10 @@ export interface GenerateLlmsTxtResult {
 // "Most pages": more than half.
 const THIN_SHARE_LIMIT = 0.5;
 
-export async function generateLlmsTxt(input: GenerateLlmsTxtInput): Promise<GenerateLlmsTxtResult> {
-  checkContent(input.pages);
+export async function generateLlmsTxt(raw: GenerateLlmsTxtInput): Promise<GenerateLlmsTxtResult> {
   const warnings: string[] = [];
+  const input = { ...raw, pages: linkablePages(raw.site, raw.pages, warnings) };
+  checkContent(input.pages);
   const pageUrls = new Set(input.pages.map((p) => p.url));
   const ctx = { site: input.site, pageUrls };
   const usage: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 };
@@ -139,6 +140,27 @@ export function checkContent(pages: Page[]): void {
       { retryable: false, details: { thinPages: thin, pages: pages.length } },
     );
   }
+}
+
+/**
+ * The crawl should only hand over unique pages on the site; if it ever doesn't, those pages are
+ * dropped here (with a warning) rather than failing validation on every try.
+ */
+function linkablePages(site: Site, pages: Page[], warnings: string[]): Page[] {
+  const seen = new Set<string>();
+  const kept = pages.filter((p) => {
+    let onSite = false;
+    try {
+      onSite = isOnSite(new URL(p.url), site);
+    } catch {
+      onSite = false;
+    }
+    if (!onSite || seen.has(p.url)) return false;
+    seen.add(p.url);
+    return true;
+  });
+  if (kept.length < pages.length) warnings.push(`${pages.length - kept.length} page(s) were duplicates or outside ${site.origin}${site.prefix} and were not linked`);
+  return kept;
 }
 
 function addUsage(total: TokenUsage, add: TokenUsage | undefined): void {
