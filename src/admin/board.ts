@@ -4,6 +4,7 @@
  * board to retry a job that failed all its attempts (the old "dead" state).
  */
 import { createBullBoard } from "@bull-board/api";
+import type { BoardHooks, HookContext } from "@bull-board/api/typings/app";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
 import type { Queue } from "bullmq";
@@ -19,6 +20,35 @@ export interface BoardOptions {
   basePath?: string;
   /** Descriptions keyed by queue name, e.g. from the job catalog. */
   descriptions?: Readonly<Record<string, string>>;
+  /**
+   * Runs before the board retries one job. Returns undefined to let it go on (and a release
+   * function that is called when the retry then fails), or a message to refuse it with 409.
+   * The API uses it to keep "one job in flight per site" (see api/routes/retryJob.ts).
+   */
+  beforeRetry?: (queueName: string, jobId: string) => Promise<{ refuse: string } | { release: () => Promise<void> } | undefined>;
+}
+
+const RETRY_ROUTE = "/api/queues/:queueName/:jobId/retry";
+
+function retryHooks(beforeRetry: NonNullable<BoardOptions["beforeRetry"]>): BoardHooks {
+  // The board hands the same context object to `before` and `after` of one request.
+  const releases = new WeakMap<HookContext, () => Promise<void>>();
+  return {
+    before: async (ctx) => {
+      if (ctx.method !== "put" || ctx.route !== RETRY_ROUTE) return undefined;
+      const params = ctx.request.params as { queueName?: unknown; jobId?: unknown };
+      if (typeof params.queueName !== "string" || typeof params.jobId !== "string") return undefined;
+      const verdict = await beforeRetry(params.queueName, params.jobId);
+      if (verdict && "refuse" in verdict) return { allow: false, status: 409, message: verdict.refuse };
+      if (verdict) releases.set(ctx, verdict.release);
+      return undefined;
+    },
+    after: async (ctx, result) => {
+      const release = releases.get(ctx);
+      if (release && (result.status ?? 200) >= 300) await release();
+      return result;
+    },
+  };
 }
 
 /**
@@ -53,7 +83,10 @@ export function createBoardRouter(opts: BoardOptions): Router {
       (q) => new BullMQAdapter(q, { readOnlyMode: false, allowRetries: true, description: opts.descriptions?.[q.name] ?? "" }),
     ),
     serverAdapter,
-    options: { uiConfig: { boardTitle: `ltx ${VERSION}`, hideDocsLink: true } },
+    options: {
+      uiConfig: { boardTitle: `ltx ${VERSION}`, hideDocsLink: true },
+      ...(opts.beforeRetry ? { handlerHooks: retryHooks(opts.beforeRetry) } : {}),
+    },
   });
   return serverAdapter.getRouter() as Router;
 }

@@ -25,6 +25,7 @@ import { errorMiddleware, notFoundHandler } from "./middleware/errors";
 import { eventsRouter } from "./routes/events";
 import { type JobCanceller, jobsRouter } from "./routes/jobs";
 import { resultsApiRouter, siteFilesRouter } from "./routes/results";
+import { boardRetryGuard } from "./routes/retryJob";
 
 /** The slice of Config the app reads. */
 export interface AppConfig {
@@ -81,7 +82,7 @@ export function buildApp(deps: AppDeps): Express {
   if (deps.auth) app.use(deps.config.auth.publicFiles ? ["/api", "/admin"] : ["/api", "/admin", "/sites"], deps.auth);
   app.use(siteFilesRouter({ store: deps.store }));
 
-  app.use(BOARD_BASE_PATH, createBoardRouter({ queues: deps.queues.all }));
+  app.use(BOARD_BASE_PATH, createBoardRouter({ queues: deps.queues.all, beforeRetry: boardRetryGuard(deps.queues.generate, deps.redis) }));
   app.use(jobsRouter({ queues: deps.queues, redis: deps.redis, limits, canceller: deps.canceller, urlGuard: deps.urlGuard }));
   app.use(eventsRouter({ queue: deps.queues.generate, hub: deps.jobEvents, logger: deps.logger, heartbeatMs: deps.sseHeartbeatMs }));
   app.use(resultsApiRouter({ store: deps.store, limits }));

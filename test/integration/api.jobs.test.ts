@@ -392,7 +392,7 @@ describe("Bull Board at /admin/queues", () => {
 
     const queues = await request(t.url, "GET", "/admin/queues/api/queues");
     expect(queues.status).toBe(200);
-    expect(queues.body.queues.map((q: { name: string }) => q.name)).toEqual(["generate"]);
+    expect(queues.body.queues.map((q: { name: string }) => q.name)).toEqual(["generate", "maintenance"]); // issue 6 adds the maintenance queue
 
     const a = (await request(t.url, "POST", "/api/jobs", { url: site("board") })).body;
     const w = await startTestWorker(t.prefix);
@@ -401,9 +401,21 @@ describe("Bull Board at /admin/queues", () => {
       await s1.started;
       s1.fail("LLM_FAILED: upstream 500");
       await waitUntil(async () => (await request(t.url, "GET", `/api/jobs/${a.id}`)).body.status === "failure");
+      // Another job of the same site in flight: the board's retry is refused too (409).
+      const other = w.next();
+      const b = (await request(t.url, "POST", "/api/jobs", { url: site("board") })).body;
+      await other.started;
+      const refused = await request(t.url, "PUT", `/admin/queues/api/queues/generate/${a.id}/retry`);
+      expect(refused.status).toBe(409);
+      expect(JSON.stringify(refused.body)).toContain(b.id);
+      other.succeed();
+      await waitUntil(async () => (await request(t.url, "GET", `/api/jobs/${b.id}`)).body.status === "success");
+
       const s2 = w.next();
       const retry = await request(t.url, "PUT", `/admin/queues/api/queues/generate/${a.id}/retry`);
       expect(retry.status).toBeLessThan(300);
+      // The retried job holds its site's de-dup key, as after an API retry.
+      expect((await request(t.url, "POST", "/api/jobs", { url: site("board") })).body).toMatchObject({ id: a.id, deduplicated: true });
       await s2.started;
       s2.succeed();
       await waitUntil(async () => (await request(t.url, "GET", `/api/jobs/${a.id}`)).body.status === "success");

@@ -31,25 +31,59 @@ export function dedupKey(queue: RetryQueue, dedupId: string): string {
   return queue.toKey(`de:${dedupId}`);
 }
 
+/** A claimed de-duplication key, to give back when the retry doesn't happen. */
+export interface RetryClaim {
+  release(): Promise<void>;
+}
+
+/**
+ * Takes the site's de-duplication key for this failed job, or throws ConflictError naming the job
+ * that holds it. Also used by Bull Board's retry (app.ts wires it into the board's hooks).
+ */
+export async function claimForRetry(queue: RetryQueue, redis: Redis, job: Job): Promise<RetryClaim> {
+  const id = job.id ?? "";
+  const dedupId = job.opts.deduplication?.id;
+  if (dedupId === undefined) return { release: async () => undefined };
+  const key = dedupKey(queue, dedupId);
+  const holder = String(await redis.eval(CLAIM_SCRIPT, 1, key, id));
+  if (holder !== id) throw new ConflictError(`job ${holder} for the same site is already in flight`);
+  return {
+    release: async () => {
+      // Not if someone else retried the job meanwhile: the key then belongs to that run.
+      if ((await job.getState()) === "failed") await redis.eval(RELEASE_SCRIPT, 1, key, id);
+    },
+  };
+}
+
 export async function retryFailedJob(queue: RetryQueue, redis: Redis, job: Job): Promise<void> {
   const id = job.id ?? "";
   const state = await job.getState();
   if (state !== "failed") throw new ConflictError(`only failed jobs can be retried; job ${id} is ${state}`);
-  const dedupId = job.opts.deduplication?.id;
-  const key = dedupId === undefined ? undefined : dedupKey(queue, dedupId);
-  if (key !== undefined) {
-    const holder = String(await redis.eval(CLAIM_SCRIPT, 1, key, id));
-    if (holder !== id) throw new ConflictError(`job ${holder} for the same site is already in flight`);
-  }
+  const claim = await claimForRetry(queue, redis, job);
   try {
     // A fresh attempt budget: the operator decided the cause is fixed.
     await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
   } catch (e) {
     const err = coerceError(e);
-    // Someone else (Bull Board, a second API call) retried it first: the key now belongs to that
-    // run, so it stays.
+    // Someone else (Bull Board, a second API call) retried it first.
     if ((await job.getState()) !== "failed") throw new ConflictError(`job ${id} is no longer failed`);
-    if (key !== undefined) await redis.eval(RELEASE_SCRIPT, 1, key, id);
+    await claim.release();
     throw err;
   }
+}
+
+/** Bull Board's retry of a failed generate job takes the site's key too (board.ts beforeRetry). */
+export function boardRetryGuard(queue: RetryQueue & { name: string; getJob(id: string): Promise<Job | undefined> }, redis: Redis) {
+  return async (queueName: string, jobId: string): Promise<{ refuse: string } | { release: () => Promise<void> } | undefined> => {
+    if (queueName !== queue.name) return undefined;
+    const job = await queue.getJob(jobId);
+    // Anything but a failed job: the board answers for itself (not found, not retriable).
+    if (!job || (await job.getState()) !== "failed") return undefined;
+    try {
+      return { release: (await claimForRetry(queue, redis, job)).release };
+    } catch (e) {
+      if (e instanceof ConflictError) return { refuse: e.message };
+      throw e;
+    }
+  };
 }
