@@ -40,6 +40,7 @@ function result(siteKey: string, llmsTxt: string, generatedAt: string): Pipeline
     usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 },
     timings: { discoverMs: 1, crawlMs: 2, generateMs: 3, composeMs: 4, totalMs: 10 },
     warnings: [],
+    content: [],
     generatedAt,
   };
 }
