@@ -1,6 +1,7 @@
 /*
  * The openai provider through the real `openai` client against the fake server on loopback.
  */
+import OpenAI from "openai";
 import { LlmError, RateLimitedError } from "../../src/lib/errors";
 import { generateLlmsTxt } from "../../src/pipeline/generate";
 import { createOpenAIProvider, retryAfterMs } from "../../src/pipeline/generate/openai";
@@ -139,5 +140,29 @@ describe("openai provider", () => {
   it("refuses a token budget too small for the instructions", async () => {
     await expect(provider(300).generate({ site, pages })).rejects.toMatchObject({ code: "LLM_FAILED", retryable: false });
     expect(fake.chatCount).toBe(0);
+  });
+});
+
+describe("fake OpenAI server", () => {
+  it("lists its model and plays 429 bursts on schedule, with Retry-After", async () => {
+    const client = new OpenAI({ apiKey: "sk-test", baseURL: fake.url, maxRetries: 0 });
+    const models = await client.models.list();
+    expect(models.data.map((m) => m.id)).toEqual(["fake-model"]);
+
+    fake.setOptions({ rateLimitEvery: 3, rateLimitBurst: 2, retryAfterSeconds: 4 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const ok = await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "hi" }] }).then(
+          () => 200,
+          (e: unknown) => (e instanceof OpenAI.APIError ? (e.status ?? 0) : 0),
+        );
+        statuses.push(ok);
+      }
+      expect(statuses).toEqual([200, 429, 429, 200, 429, 429]);
+      expect(fake.requests.map((r) => r.answered)).toEqual(["valid", "rateLimit", "rateLimit", "valid", "rateLimit", "rateLimit"]);
+    } finally {
+      fake.setOptions({ rateLimitEvery: 0 });
+    }
   });
 });
