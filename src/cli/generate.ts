@@ -152,7 +152,8 @@ async function writeResult(result: PipelineResult, values: Values): Promise<void
     await writeFile(path.join(values.out, "llms-full.txt"), result.llmsFullTxt);
   }
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    // Every page's markdown is already in llmsFullTxt: leave the raw content out.
+    process.stdout.write(`${JSON.stringify({ ...result, content: undefined }, null, 2)}\n`);
   } else if (!values.out) {
     process.stdout.write(result.llmsTxt.endsWith("\n") ? result.llmsTxt : `${result.llmsTxt}\n`);
   }

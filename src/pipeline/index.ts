@@ -45,7 +45,7 @@ export async function runPipeline(url: string, opts: PipelineOptions): Promise<P
     // Nothing changed since the stored run: keep its files and make no LLM call (the cost goal).
     progress({ phase: "done" });
     return {
-      site,
+      site: crawl.site,
       llmsTxt: previous.llmsTxt,
       llmsFullTxt: previous.llmsFullTxt,
       pages: crawl.records,
@@ -58,17 +58,18 @@ export async function runPipeline(url: string, opts: PipelineOptions): Promise<P
       warnings: crawl.warnings,
       generatedAt: new Date().toISOString(),
       unchanged: true,
+      content: crawl.pages,
     };
   }
 
   if (crawl.pages.length === 0) {
-    throw new LtxError("NO_CONTENT", `no readable page was found on ${site.startUrl}${skipSummary(crawl.records)}`, { retryable: false });
+    throw new LtxError("NO_CONTENT", `no readable page was found on ${crawl.site.startUrl}${skipSummary(crawl.records)}`, { retryable: false });
   }
 
   progress({ phase: "generate" });
   const generateStarted = Date.now();
   const generated = await generateLlmsTxt({
-    site,
+    site: crawl.site,
     pages: crawl.pages,
     provider: opts.provider,
     attempts: opts.llmAttempts,
@@ -80,12 +81,12 @@ export async function runPipeline(url: string, opts: PipelineOptions): Promise<P
 
   progress({ phase: "compose" });
   const composeStarted = Date.now();
-  const full = composeFullTxt(generated.doc, crawl.pages, { maxBytes: opts.fullMaxBytes, site });
+  const full = composeFullTxt(generated.doc, crawl.pages, { maxBytes: opts.fullMaxBytes, site: crawl.site });
   const composeMs = Date.now() - composeStarted;
   progress({ phase: "done" });
 
   const out: PipelineResult = {
-    site,
+    site: crawl.site,
     llmsTxt: generated.llmsTxt,
     llmsFullTxt: full.text,
     pages: crawl.records,
@@ -97,10 +98,8 @@ export async function runPipeline(url: string, opts: PipelineOptions): Promise<P
     timings: { discoverMs, crawlMs, generateMs, composeMs, totalMs: Date.now() - started },
     warnings: [...crawl.warnings, ...generated.warnings, ...full.warnings],
     generatedAt: new Date().toISOString(),
+    content: crawl.pages,
   };
-  // Kept for the next run's change detection (the store saves it); non-enumerable so `ltx
-  // generate --json` and logs don't carry every page's markdown.
-  Object.defineProperty(out, "content", { value: crawl.pages, enumerable: false });
   return out;
 }
 

@@ -247,7 +247,7 @@ export interface PipelineResult {
   unchanged?: boolean;
   /**
    * The included pages with their markdown, for the store to keep so the next scheduled run can
-   * reuse unchanged pages (PreviousRun.content). Non-enumerable: not part of JSON output or logs.
+   * reuse unchanged pages (PreviousRun.content). Large: `ltx generate --json` leaves it out.
    */
-  content?: Page[];
+  content: Page[];
 }

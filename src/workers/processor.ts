@@ -115,8 +115,7 @@ async function runJob(deps: GenerateDeps, job: GenerateJob, data: GenerateJobDat
     const meta = await deps.store.markChecked(data.siteKey, { jobId, checkedAt: new Date().toISOString() });
     version = meta?.version ?? 0;
   } else {
-    const content = contentOf(result);
-    const saved = await deps.store.save({ siteKey: data.siteKey, url: data.url, jobId, result, ...(content ? { content } : {}) });
+    const saved = await deps.store.save({ siteKey: data.siteKey, url: data.url, jobId, result, content: result.content });
     version = saved.version;
   }
   const skipped = result.pages.filter((p) => p.skipReason !== undefined).length;
@@ -135,12 +134,6 @@ async function runJob(deps: GenerateDeps, job: GenerateJob, data: GenerateJobDat
     timings: result.timings,
     generatedAt: result.generatedAt,
   };
-}
-
-/** The included pages' content, when the pipeline hands it back (kept for the next re-check). */
-function contentOf(result: PipelineResult): Page[] | undefined {
-  const extra: unknown = (result as { content?: unknown }).content;
-  return Array.isArray(extra) ? (extra as Page[]) : undefined;
 }
 
 interface MapContext {

@@ -39,6 +39,7 @@ function result(i: number, overrides: Partial<PipelineResult> = {}): PipelineRes
     timings: { discoverMs: 1, crawlMs: 2, generateMs: 3, composeMs: 4, totalMs: 10 },
     warnings: [],
     generatedAt: new Date(Date.UTC(2026, 10, 23, 10, i)).toISOString(),
+    content: [],
     ...overrides,
   };
 }

@@ -33,6 +33,7 @@ export function fakeResult(url: string, extra: Partial<PipelineResult> = {}): Pi
     usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 },
     timings: { discoverMs: 0, crawlMs: 0, generateMs: 0, composeMs: 0, totalMs: 0 },
     warnings: [],
+    content: [],
     generatedAt: new Date().toISOString(),
     ...extra,
   };
