@@ -1,17 +1,17 @@
 /*
- * Registered websites in Redis. One small hash per website (listpack-encoded, a few hundred bytes),
- * a hash from normalised URL to id (so a URL is registered once, checked inside a Lua script so two
- * API processes can't both add it), and a sorted set by creation sequence for stable paging.
+ * Registered websites in Redis. A website's id is derived from its normalised URL (websiteIdOf:
+ * 10 base-36 characters of its sha256), so "is this URL registered?" is an EXISTS on its record,
+ * checked inside the create script so two API processes can't both add it, and no URL index is
+ * needed (memory per website is a goal: < 2 KB with its BullMQ scheduler).
  *
- *   <prefix>:website:<id>      hash  the record (fields below)
- *   <prefix>:websites:urls     hash  normalised url → id
- *   <prefix>:websites:index    zset  id scored by its creation sequence number
+ *   <prefix>:website:<id>      hash  the record (short fields, listpack-encoded: ~250 bytes)
+ *   <prefix>:websites:index    zset  id scored by its creation sequence number (stable paging)
  *   <prefix>:websites:seq      string  the last sequence number handed out
  *
  * The store never normalises URLs or touches BullMQ: callers pass a normalised url and site key,
  * and scheduler/sync.ts keeps the job schedulers in line with these records.
  */
-import { randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { ProviderName } from "../pipeline/types";
 import type { Schedule } from "../scheduler/schedule";
@@ -133,16 +133,19 @@ export function websiteStatus(w: Pick<Website, "enabled" | "pausedReason" | "bac
   return "active";
 }
 
-// Creates atomically: the URL check and the three writes can't interleave with another process.
+// Creates atomically: the existence check and the writes can't interleave with another process.
+// KEYS: record, index, seq. ARGV: id, url, fields (JSON array). A record of another URL under the
+// same id (a hash collision, ~1 in 2^51 per pair) is refused rather than overwritten.
 const CREATE_LUA = `
-local existing = redis.call('HGET', KEYS[1], ARGV[1])
-if existing and redis.call('EXISTS', ARGV[3] .. existing) == 1 then return {0, existing} end
+local existing = redis.call('HGET', KEYS[1], 'url')
+if existing then
+  if existing == ARGV[2] then return {0, ARGV[1]} end
+  return redis.error_reply('website id collision for ' .. ARGV[2])
+end
 local seq = redis.call('INCR', KEYS[3])
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], seq, ARGV[2])
-local fields = cjson.decode(ARGV[4])
-redis.call('HSET', ARGV[3] .. ARGV[2], 'seq', seq, unpack(fields))
-return {1, ARGV[2]}
+redis.call('ZADD', KEYS[2], seq, ARGV[1])
+redis.call('HSET', KEYS[1], 'seq', seq, unpack(cjson.decode(ARGV[3])))
+return {1, ARGV[1]}
 `;
 
 // Counts a finished run once per token; a failure increments, anything else resets the streak.
@@ -163,7 +166,6 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
   const p = opts.prefix;
   const keys = {
     website: (id: string) => `${p}:website:${id}`,
-    urls: `${p}:websites:urls`,
     index: `${p}:websites:index`,
     seq: `${p}:websites:seq`,
   };
@@ -171,7 +173,7 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
   async function get(id: string): Promise<Website | undefined> {
     if (!/^[a-z0-9]{1,40}$/.test(id)) return undefined; // never build keys from arbitrary input
     const h = await redis.hgetall(keys.website(id));
-    return fromHash(h);
+    return fromHash(id, h);
   }
 
   async function getMany(ids: string[]): Promise<(Website | undefined)[]> {
@@ -179,18 +181,17 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
     const pipe = redis.pipeline();
     for (const id of ids) pipe.hgetall(keys.website(id));
     const res = (await pipe.exec()) ?? [];
-    return res.map(([err, h]) => (err ? undefined : fromHash(h as Record<string, string>)));
+    return res.map(([err, h], i) => (err ? undefined : fromHash(ids[i] as string, h as Record<string, string>)));
   }
 
-  function createArgs(input: NewWebsite, id: string, now: number): string[] {
-    return [input.url, id, `${p}:website:`, JSON.stringify(toFields({ ...input, id, createdAt: now }))];
+  function createCall(input: NewWebsite, now: number): [string, string, string, string, string, string] {
+    const id = websiteIdOf(input.url);
+    return [keys.website(id), keys.index, keys.seq, id, input.url, JSON.stringify(toFields({ ...input, createdAt: now }))];
   }
 
   return {
     async create(input) {
-      const id = newId();
-      const now = Date.now();
-      const [created, actualId] = (await redis.eval(CREATE_LUA, 3, keys.urls, keys.index, keys.seq, ...createArgs(input, id, now))) as [number, string];
+      const [created, actualId] = (await redis.eval(CREATE_LUA, 3, ...createCall(input, Date.now()))) as [number, string];
       const website = await get(actualId);
       if (!website) throw new Error(`website ${actualId} vanished right after create`);
       return { website, created: created === 1 };
@@ -202,7 +203,7 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
       // One script load, then EVALSHA per item in a pipeline: thousands per round trip.
       const sha = (await redis.script("LOAD", CREATE_LUA)) as string;
       const pipe = redis.pipeline();
-      for (const input of inputs) pipe.evalsha(sha, 3, keys.urls, keys.index, keys.seq, ...createArgs(input, newId(), now));
+      for (const input of inputs) pipe.evalsha(sha, 3, ...createCall(input, now));
       const res = (await pipe.exec()) ?? [];
       return res.map(([err, r]) => {
         if (err) throw err;
@@ -215,8 +216,8 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
     getMany,
 
     async idByUrl(url) {
-      const id = await redis.hget(keys.urls, url);
-      return id ?? undefined;
+      const id = websiteIdOf(url);
+      return (await redis.hget(keys.website(id), "url")) === url ? id : undefined;
     },
 
     async exists(ids) {
@@ -259,7 +260,7 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
     async remove(id) {
       const w = await get(id);
       if (!w) return undefined;
-      await redis.multi().del(keys.website(id)).zrem(keys.index, id).hdel(keys.urls, w.url).exec();
+      await redis.multi().del(keys.website(id)).zrem(keys.index, id).exec();
       return w;
     },
 
@@ -319,14 +320,17 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
   };
 }
 
-function newId(): string {
-  // 10 base-36 characters (~51 bits): short in keys and URLs, and safe in BullMQ scheduler ids (no colons).
-  const n = randomBytes(8).readBigUInt64BE() % 36n ** 10n;
+/**
+ * A website's id: 10 base-36 characters (~51 bits) of the sha256 of its normalised URL. Short in
+ * keys and URLs, safe as a BullMQ scheduler id (no colons), and the same URL always maps to it.
+ */
+export function websiteIdOf(url: string): string {
+  const n = createHash("sha256").update(url).digest().readBigUInt64BE() % 36n ** 10n;
   return n.toString(36).padStart(10, "0");
 }
 
-function toFields(w: NewWebsite & { id: string; createdAt: number }): string[] {
-  const f = ["id", w.id, "url", w.url, "key", w.siteKey, "on", w.enabled ? "1" : "0", "created", String(w.createdAt), "updated", String(w.createdAt), "first", String(w.firstRunAt), "fails", "0"];
+function toFields(w: NewWebsite & { createdAt: number }): string[] {
+  const f = ["url", w.url, "key", w.siteKey, "on", w.enabled ? "1" : "0", "created", String(w.createdAt), "first", String(w.firstRunAt), "fails", "0"];
   if ("every" in w.schedule) f.push("every", String(w.schedule.every));
   else {
     f.push("cron", w.schedule.pattern);
@@ -340,11 +344,11 @@ function iso(ms: string | undefined): string | undefined {
   return ms === undefined ? undefined : new Date(Number(ms)).toISOString();
 }
 
-function fromHash(h: Record<string, string> | null | undefined): Website | undefined {
-  if (!h || h.id === undefined || h.url === undefined) return undefined;
+function fromHash(id: string, h: Record<string, string> | null | undefined): Website | undefined {
+  if (!h || h.url === undefined) return undefined;
   const schedule: Schedule = h.cron !== undefined ? (h.tz ? { pattern: h.cron, tz: h.tz } : { pattern: h.cron }) : { every: Number(h.every) };
   const w: Website = {
-    id: h.id,
+    id,
     url: h.url,
     siteKey: h.key ?? "",
     schedule,
