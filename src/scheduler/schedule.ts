@@ -7,8 +7,9 @@ import { getNextMillis } from "bullmq";
 import { coerceError } from "../lib/coerceError";
 import { InputError } from "../lib/errors";
 import { DAY, SECOND, parseDuration } from "../lib/time";
+import type { Schedule } from "../store/websiteRecord";
 
-export type Schedule = { every: number } | { pattern: string; tz?: string };
+export type { Schedule };
 
 export interface ScheduleInput {
   /** "30s", "15m", "6h", "1d", or a number of seconds; at least 1 s. */

@@ -11,63 +11,10 @@
  * The store never normalises URLs or touches BullMQ: callers pass a normalised url and site key,
  * and scheduler/sync.ts keeps the job schedulers in line with these records.
  */
-import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
-import type { ProviderName } from "../pipeline/types";
-import type { Schedule } from "../scheduler/schedule";
+import { fromRecord, toRecordFields, websiteIdOf, websiteStatus, type LastJob, type NewWebsite, type RunOutcome, type Website, type WebsiteOptions, type WebsiteStatus, type Schedule } from "./websiteRecord";
 
-export interface WebsiteOptions {
-  maxPages?: number;
-  provider?: ProviderName;
-  model?: string;
-  include?: string[];
-  exclude?: string[];
-}
-
-export type RunOutcome = "success" | "unchanged" | "failure";
-
-export interface LastJob {
-  id: string;
-  status: "running" | RunOutcome;
-  startedAt?: string;
-  finishedAt?: string;
-  error?: string;
-}
-
-export type WebsiteStatus = "active" | "failing" | "backoff" | "paused" | "disabled";
-export const WEBSITE_STATUSES: readonly WebsiteStatus[] = ["active", "failing", "backoff", "paused", "disabled"];
-
-export interface Website {
-  id: string;
-  url: string;
-  siteKey: string;
-  schedule: Schedule;
-  enabled: boolean;
-  options: WebsiteOptions;
-  createdAt: string;
-  updatedAt: string;
-  /** When the first scheduled run is due (epoch ms); imports spread these out. */
-  firstRunAt: number;
-  lastJob?: LastJob;
-  lastSuccessAt?: string;
-  lastChangedAt?: string;
-  lastCheckedAt?: string;
-  consecutiveFailures: number;
-  /** Set when repeated failures paused the schedule; `enabled` stays as the user left it. */
-  pausedReason?: string;
-  /** The stretched interval while backing off after repeated failures. */
-  backoffEveryMs?: number;
-  seq: number;
-}
-
-export interface NewWebsite {
-  url: string;
-  siteKey: string;
-  schedule: Schedule;
-  enabled: boolean;
-  options: WebsiteOptions;
-  firstRunAt: number;
-}
+export * from "./websiteRecord";
 
 export interface WebsitePatch {
   schedule?: Schedule;
@@ -125,14 +72,6 @@ export interface WebsiteStore {
   recordRun(id: string, run: RunRecord): Promise<Website | undefined>;
 }
 
-export function websiteStatus(w: Pick<Website, "enabled" | "pausedReason" | "backoffEveryMs" | "consecutiveFailures">): WebsiteStatus {
-  if (!w.enabled) return "disabled";
-  if (w.pausedReason) return "paused";
-  if (w.backoffEveryMs !== undefined) return "backoff";
-  if (w.consecutiveFailures > 0) return "failing";
-  return "active";
-}
-
 // Creates atomically: the existence check and the writes can't interleave with another process.
 // KEYS: record, index, seq. ARGV: id, url, fields (JSON array). A record of another URL under the
 // same id (a hash collision, ~1 in 2^51 per pair) is refused rather than overwritten.
@@ -173,7 +112,7 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
   async function get(id: string): Promise<Website | undefined> {
     if (!/^[a-z0-9]{1,40}$/.test(id)) return undefined; // never build keys from arbitrary input
     const h = await redis.hgetall(keys.website(id));
-    return fromHash(id, h);
+    return fromRecord(id, h);
   }
 
   async function getMany(ids: string[]): Promise<(Website | undefined)[]> {
@@ -181,12 +120,12 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
     const pipe = redis.pipeline();
     for (const id of ids) pipe.hgetall(keys.website(id));
     const res = (await pipe.exec()) ?? [];
-    return res.map(([err, h], i) => (err ? undefined : fromHash(ids[i] as string, h as Record<string, string>)));
+    return res.map(([err, h], i) => (err ? undefined : fromRecord(ids[i] as string, h as Record<string, string>)));
   }
 
   function createCall(input: NewWebsite, now: number): [string, string, string, string, string, string] {
     const id = websiteIdOf(input.url);
-    return [keys.website(id), keys.index, keys.seq, id, input.url, JSON.stringify(toFields({ ...input, createdAt: now }))];
+    return [keys.website(id), keys.index, keys.seq, id, input.url, JSON.stringify(toRecordFields({ ...input, createdAt: now }))];
   }
 
   return {
@@ -318,56 +257,4 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
       return counted === 1 ? get(id) : undefined;
     },
   };
-}
-
-/**
- * A website's id: 10 base-36 characters (~51 bits) of the sha256 of its normalised URL. Short in
- * keys and URLs, safe as a BullMQ scheduler id (no colons), and the same URL always maps to it.
- */
-export function websiteIdOf(url: string): string {
-  const n = createHash("sha256").update(url).digest().readBigUInt64BE() % 36n ** 10n;
-  return n.toString(36).padStart(10, "0");
-}
-
-function toFields(w: NewWebsite & { createdAt: number }): string[] {
-  const f = ["url", w.url, "key", w.siteKey, "on", w.enabled ? "1" : "0", "created", String(w.createdAt), "first", String(w.firstRunAt), "fails", "0"];
-  if ("every" in w.schedule) f.push("every", String(w.schedule.every));
-  else {
-    f.push("cron", w.schedule.pattern);
-    if (w.schedule.tz) f.push("tz", w.schedule.tz);
-  }
-  if (Object.keys(w.options).length > 0) f.push("opts", JSON.stringify(w.options));
-  return f;
-}
-
-function iso(ms: string | undefined): string | undefined {
-  return ms === undefined ? undefined : new Date(Number(ms)).toISOString();
-}
-
-function fromHash(id: string, h: Record<string, string> | null | undefined): Website | undefined {
-  if (!h || h.url === undefined) return undefined;
-  const schedule: Schedule = h.cron !== undefined ? (h.tz ? { pattern: h.cron, tz: h.tz } : { pattern: h.cron }) : { every: Number(h.every) };
-  const w: Website = {
-    id,
-    url: h.url,
-    siteKey: h.key ?? "",
-    schedule,
-    enabled: h.on === "1",
-    options: h.opts ? (JSON.parse(h.opts) as WebsiteOptions) : {},
-    createdAt: iso(h.created) ?? new Date(0).toISOString(),
-    updatedAt: iso(h.updated) ?? iso(h.created) ?? new Date(0).toISOString(),
-    firstRunAt: Number(h.first ?? h.created ?? 0),
-    consecutiveFailures: Number(h.fails ?? 0),
-    seq: Number(h.seq ?? 0),
-  };
-  if (h.job) w.lastJob = JSON.parse(h.job) as LastJob;
-  const ok = iso(h.okAt);
-  if (ok) w.lastSuccessAt = ok;
-  const changed = iso(h.changedAt);
-  if (changed) w.lastChangedAt = changed;
-  const checked = iso(h.checkedAt);
-  if (checked) w.lastCheckedAt = checked;
-  if (h.paused) w.pausedReason = h.paused;
-  if (h.backoff) w.backoffEveryMs = Number(h.backoff);
-  return w;
 }
