@@ -38,7 +38,11 @@ const LANGUAGE_CLASS = /(?:^|\s)(?:language|lang|highlight|sourceCode)-([\w+#.-]
 
 /** The language of a code block: class "language-x" (Prism, markdown renderers), "highlight-x" (Sphinx). */
 function codeLanguage(pre: HTMLElement): string {
-  const candidates = [pre.querySelector("code"), pre, pre.parentElement, pre.parentElement?.parentElement];
+  // Not querySelector: see byTag in extractPage.ts (jsdom's selector engine retains documents).
+  // Sibling pointers: Array.from(el.children) goes through jsdom's HTMLCollection proxy, slow per item.
+  let code = pre.firstElementChild;
+  while (code && code.nodeName !== "CODE") code = code.nextElementSibling;
+  const candidates = [code, pre, pre.parentElement, pre.parentElement?.parentElement];
   for (const el of candidates) {
     const m = LANGUAGE_CLASS.exec(el?.getAttribute("class") ?? "");
     if (m?.[1] && m[1] !== "default" && m[1] !== "none") return m[1];
@@ -53,9 +57,18 @@ function codeLanguage(pre: HTMLElement): string {
  * to turndown's default: their cells become paragraphs, which reads fine as text.
  */
 function addTableRules(td: TurndownService): void {
+  // Per table, computed once: asking for every cell would make big tables quadratic.
+  const simple = new WeakMap<Element, boolean>();
+  const firstRow = new WeakMap<Element, Element | undefined>();
   const inSimpleTable = (node: HTMLElement): boolean => {
-    const table = node.nodeName === "TABLE" ? node : node.closest("table");
-    return table !== null && table.querySelector("table") === null && table.closest("table table") === null;
+    const table = node.nodeName === "TABLE" ? node : enclosingTable(node);
+    if (table === null) return false;
+    let ok = simple.get(table);
+    if (ok === undefined) {
+      ok = table.getElementsByTagName("table").length === 0 && enclosingTable(table) === null;
+      simple.set(table, ok);
+    }
+    return ok;
   };
   td.addRule("tableCell", {
     filter: (node) => (node.nodeName === "TD" || node.nodeName === "TH") && inSimpleTable(node),
@@ -67,8 +80,9 @@ function addTableRules(td: TurndownService): void {
   td.addRule("tableRow", {
     filter: (node) => node.nodeName === "TR" && inSimpleTable(node),
     replacement: (content, node) => {
-      const table = node.closest("table");
-      const isFirst = table?.querySelector("tr") === node;
+      const table = enclosingTable(node);
+      if (table && !firstRow.has(table)) firstRow.set(table, table.getElementsByTagName("tr")[0] ?? undefined);
+      const isFirst = table !== null && firstRow.get(table) === node;
       if (!isFirst) return `\n${content}`;
       const cells = Math.max(1, node.children.length);
       return `\n${content}\n|${" --- |".repeat(cells)}`;
@@ -86,4 +100,9 @@ function addTableRules(td: TurndownService): void {
     filter: (node) => node.nodeName === "CAPTION",
     replacement: (content) => `\n\n${content.trim()}\n\n`,
   });
+}
+
+function enclosingTable(node: Element): Element | null {
+  for (let n = node.parentElement; n; n = n.parentElement) if (n.nodeName === "TABLE") return n;
+  return null;
 }
