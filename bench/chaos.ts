@@ -114,7 +114,8 @@ async function main(): Promise<number> {
     const store = createResultStore(reader, { prefix: PREFIX, maxVersions: 1000 });
     const siteKeys = new Set([...outcomes.map((o) => o.siteKey), ...websites.map((w) => w.siteKey)].filter(Boolean));
     const duplicates = await auditDuplicates(store, siteKeys);
-    const files = await auditFiles(base, store);
+    const succeededSites = [...outcomes.filter((o) => o.status === "success").map((o) => o.siteKey), ...runs.filter((r) => r.succeeded > 0).map((r) => r.siteKey)];
+    const files = await auditFiles(base, store, succeededSites);
     const redisMemory = await reader.info("memory");
     await reader.quit();
 
@@ -220,8 +221,8 @@ async function drain(client: ApiClient, submitted: Map<string, string>, websites
       views.set(id, { url, id, status, error: typeof error === "string" ? error : null, siteKey: String(field(answer?.body, "siteKey") ?? "") });
     });
     const left = entries.filter(([, id]) => !isFinal(views.get(id)?.status)).length;
-    if (round % 5 === 0) log(`draining: ${left} of ${entries.length} jobs not final yet`);
-    if (left > 0) await sleep(1000);
+    if (round % 5 === 0) log(`draining: ${left} of ${entries.length} jobs not final yet${left === 0 ? ", waiting for the websites' last runs" : ""}`);
+    await sleep(1000);
   }
   return entries.map(([url, id]) => views.get(id) ?? { url, id, status: "unknown", error: null, siteKey: "" });
 }

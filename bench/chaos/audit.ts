@@ -81,15 +81,18 @@ export interface FilesAudit {
 
 /**
  * Every stored llms.txt, as served by the API, must parse and pass the full validator against its
- * own run's page list; llms-full.txt must be served too.
+ * own run's page list; llms-full.txt must be served too; and every site in mustExist (those with
+ * a successful job) must have files.
  */
-export async function auditFiles(apiBase: string, store: ResultStore): Promise<FilesAudit> {
+export async function auditFiles(apiBase: string, store: ResultStore, mustExist: Iterable<string> = []): Promise<FilesAudit> {
   const invalid: string[] = [];
   let checked = 0;
+  const missing = new Set(mustExist);
   for (let offset = 0; offset < 100_000; offset += 500) {
     const sites = await store.listSites({ offset, limit: 500 });
     for (const { siteKey } of sites) {
       checked++;
+      missing.delete(siteKey);
       const meta = await store.getMeta(siteKey);
       const res = await fetch(`${apiBase}/sites/${siteKey}/llms.txt`, { signal: AbortSignal.timeout(10_000) });
       const text = await res.text();
@@ -106,17 +109,28 @@ export async function auditFiles(apiBase: string, store: ResultStore): Promise<F
     }
     if (sites.length < 500) break;
   }
+  for (const siteKey of missing) invalid.push(`${siteKey}: a job succeeded but no files are stored`);
   return { checked, invalid };
 }
 
 export interface ScheduleAudit {
   websiteId: string;
   url: string;
+  siteKey: string;
+  /** Ticks that fell inside the website's window. */
   expected: number;
+  /** Ticks the scheduler fired (one job each). */
+  fired: number;
+  /** … that ran the pipeline (success or failure). */
   ran: number;
+  succeeded: number;
+  /** … that ended at once: a run of the site was in flight, or the website was gone. */
+  skipped: number;
+  /** … that never ended. */
+  lost: number;
 }
 
-/** ±1 per site: a tick can fall either side of the window's edges. */
+/** Each tick fires once: ±1 per site, since a tick can fall either side of the window's edges. */
 export function scheduleBreaches(rows: ScheduleAudit[]): ScheduleAudit[] {
-  return rows.filter((r) => Math.abs(r.ran - r.expected) > 1);
+  return rows.filter((r) => Math.abs(r.fired - r.expected) > 1 || r.lost > 0);
 }

@@ -36,24 +36,36 @@ export async function stopWebsites(client: ApiClient, websites: Registered[]): P
 }
 
 /**
- * Runs per website = its jobs that ended (success or failure), read from GET /api/jobs?url=.
- * Expected = the ticks between registration and deletion, the first tick at registration.
+ * Per website: the ticks its scheduler fired (one job each, read from GET /api/jobs?url=) against
+ * the ticks that fell between registration and deletion (the first at registration). A fired tick
+ * either ran the pipeline or was skipped with a reason: a run of the site still in flight (one per
+ * site at a time; after a kill -9 the stalled run holds the site until it is recovered), or the
+ * website was deleted meanwhile. A fired tick that never ended is lost.
  */
 export async function countScheduledRuns(client: ApiClient, websites: Registered[], stoppedAt: Map<string, number>, everyMs: number): Promise<ScheduleAudit[]> {
   return mapLimit(websites, 4, async (w) => {
-    let ran = 0;
+    const row: ScheduleAudit = { websiteId: w.id, url: w.url, siteKey: w.siteKey, expected: 0, fired: 0, ran: 0, succeeded: 0, skipped: 0, lost: 0 };
     let cursor: string | null = null;
     for (let page = 0; page < 1000; page++) {
       const q = `/api/jobs?limit=100&url=${encodeURIComponent(w.url)}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
       const answer = await client.requestRetrying("GET", q, undefined, { tries: 10 });
       const jobs = field(answer.body, "jobs");
       if (!Array.isArray(jobs)) throw new Error(`GET ${q}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
-      ran += jobs.filter((j) => ["success", "failure"].includes(String(field(j, "status")))).length;
+      for (const j of jobs) {
+        row.fired++;
+        const status = field(j, "status");
+        if (status !== "success" && status !== "failure") row.lost++;
+        else if (typeof field(field(j, "result"), "skipped") === "string") row.skipped++;
+        else {
+          row.ran++;
+          if (status === "success") row.succeeded++;
+        }
+      }
       const next = field(answer.body, "nextCursor");
       cursor = typeof next === "string" ? next : null;
       if (!cursor) break;
     }
-    const windowMs = (stoppedAt.get(w.id) ?? Date.now()) - w.registeredAt;
-    return { websiteId: w.id, url: w.url, expected: Math.floor(windowMs / everyMs) + 1, ran };
+    row.expected = Math.floor(((stoppedAt.get(w.id) ?? Date.now()) - w.registeredAt) / everyMs) + 1;
+    return row;
   });
 }
