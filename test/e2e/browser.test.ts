@@ -3,7 +3,8 @@
  * scripts/install-test-deps.sh) driven by playwright-core, which never downloads a browser of its
  * own. Against a real API with auth on, an in-process worker, a redis-server and a fixture site
  * (all on loopback), a user logs in, submits the site, watches the progress reach success over the
- * event stream, opens the llms.txt, and finds the completed job in Bull Board.
+ * event stream, opens the llms.txt, registers the site as a website and sees its scheduled run,
+ * and finds the completed job in Bull Board.
  * Screenshots go to artifacts/browser/ (gitignored) for a person to look at.
  */
 import fs from "node:fs";
@@ -140,8 +141,22 @@ test("a user logs in, generates a site's llms.txt with live progress, opens it, 
   await filePage.waitForLoadState();
   expect(filePage.url()).toMatch(/\/sites\/127\.0\.0\.1:\d+\/llms\.txt$/);
   expect(await filePage.locator("body").textContent()).toBe(shown);
-  await shot(filePage, "3-llms-txt");
+  await shot(filePage, "2b-llms-txt");
   await filePage.close();
+
+  // Register the site as a website: the table shows its schedule, and its first (scheduled) run.
+  await page.fill("#website-url", site.url);
+  await page.fill("#website-every", "1d");
+  await page.click("#website-form button[type=submit]");
+  const row = page.locator("#websites tbody tr", { hasText: site.url });
+  await row.waitFor({ timeout: 10_000 });
+  expect(await row.textContent()).toContain("every 1d");
+  for (let i = 0; i < 60 && !(await row.locator(".badge.success, .badge.unchanged").count()); i++) {
+    await page.waitForTimeout(500);
+    await page.click("#websites-reload");
+  }
+  await row.locator(".badge.success, .badge.unchanged").first().waitFor({ timeout: 1000 });
+  await shot(page, "3-websites");
 
   // The recent jobs list shows it; Bull Board (same login) lists it among the completed jobs.
   await page.click("#jobs-reload");

@@ -336,6 +336,7 @@
     try {
       await api("POST", "/api/websites", body);
       $("website-url").value = "";
+      $("website-every").value = "";
       void loadWebsites();
     } catch (e) {
       setError($("website-form-error"), e);
