@@ -4,20 +4,28 @@
  * process: a bare loop of jsdom + readability + turndown over the same HTML. Also peak RSS.
  * Goal: ≥ 1.5× the bare loop on 2 cores, with peak RSS < 500 MB.
  *
- * Runs from the TypeScript sources through src/lib/tsRequireHook.js (no build step); the pool's
- * threads do the same, once each at start-up. Order matters: the ltx run goes first so that
+ * The harness runs through src/lib/tsRequireHook.js; ltx runs from dist/ (npm run build). Order matters: the ltx run goes first so that
  * its peak RSS (the process's maxRSS, which covers the threads) is not the bare loop's.
  * Flags: --single also times extractPage in a loop on the main thread (the pool's work, 1 thread).
  */
 import os from "node:os";
 
-import { USER_AGENT } from "../src/lib/version";
-import { crawlSite } from "../src/pipeline/crawl";
-import { createExtractor } from "../src/pipeline/extract";
+import type * as VersionModule from "../src/lib/version";
+import type * as CrawlModule from "../src/pipeline/crawl";
+import type * as ExtractModule from "../src/pipeline/extract";
 import type * as ExtractPageModule from "../src/pipeline/extractPage";
-import { resolveSite } from "../src/pipeline/site";
+import type * as SiteModule from "../src/pipeline/site";
 import type { FetchSettings } from "../src/pipeline/types";
 import { startFixtureSite, type FixtureSite } from "./pipelineFixture";
+
+// ltx itself runs from the build (dist/), as in production: its threads then load plain .js and
+// carry no TypeScript transpiler. Only this harness goes through the require hook.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { USER_AGENT } = require("../dist/lib/version") as typeof VersionModule;
+const { crawlSite } = require("../dist/pipeline/crawl") as typeof CrawlModule;
+const { createExtractor } = require("../dist/pipeline/extract") as typeof ExtractModule;
+const { resolveSite } = require("../dist/pipeline/site") as typeof SiteModule;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const MIN_PAGES = 300;
 const MB = 1024 * 1024;
@@ -109,7 +117,7 @@ async function runBareLoop(site: FixtureSite): Promise<Run> {
 
 async function runExtractPageLoop(site: FixtureSite): Promise<Run> {
   // Loaded here, not at the top: jsdom in the main thread would count in the ltx run's RSS.
-  const { extractPage } = require("../src/pipeline/extractPage") as typeof ExtractPageModule;
+  const { extractPage } = require("../dist/pipeline/extractPage") as typeof ExtractPageModule; // eslint-disable-line @typescript-eslint/no-require-imports
   const sampler = rssSampler();
   const started = performance.now();
   for (const [p, html] of site.pages) {

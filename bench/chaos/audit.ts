@@ -117,8 +117,8 @@ export interface ScheduleAudit {
   websiteId: string;
   url: string;
   siteKey: string;
-  /** Ticks that fell inside the website's window. */
-  expected: number;
+  /** Ticks a queue that always keeps up would fire inside the website's window. */
+  nominal: number;
   /** Ticks the scheduler fired (one job each). */
   fired: number;
   /** … that ran the pipeline (success or failure). */
@@ -128,9 +128,15 @@ export interface ScheduleAudit {
   skipped: number;
   /** … that never ended. */
   lost: number;
+  /** Two ticks less than an interval apart: a tick fired twice. */
+  duplicateTicks: number;
+  /** A gap of more than an interval although the tick before it was taken in time: a tick lost. */
+  unexplainedGaps: number;
+  /** How late each tick was taken (start − due), ms. */
+  delaysMs: number[];
 }
 
-/** Each tick fires once: ±1 per site, since a tick can fall either side of the window's edges. */
+/** A site breaches when a tick fired twice, went missing, or never ended. */
 export function scheduleBreaches(rows: ScheduleAudit[]): ScheduleAudit[] {
-  return rows.filter((r) => Math.abs(r.fired - r.expected) > 1 || r.lost > 0);
+  return rows.filter((r) => r.duplicateTicks > 0 || r.unexplainedGaps > 0 || r.lost > 0);
 }
