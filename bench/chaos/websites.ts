@@ -89,13 +89,15 @@ export async function countScheduledRuns(client: ApiClient, websites: Registered
       // tick is the first slot after it was taken (a re-run after a stall only makes that later).
       else if (gap > everyMs + slack && t.started < next.due - everyMs - slack) row.unexplainedGaps++;
     }
-    // The edges: the first tick is due at registration, and the scheduler must not stop early (a
-    // last tick more than an interval before the deletion must have been taken late).
+    // The edges: the first tick is due at registration, and the scheduler must not stop early.
+    // Deleting a website removes its tick that was not taken yet, so a missing last tick only
+    // counts when this site's ticks were all taken in time (a backlogged queue explains it).
     const stop = stoppedAt.get(w.id) ?? Date.now();
     const first = ticks[0];
     const last = ticks[ticks.length - 1];
+    const keptUp = row.delaysMs.every((d) => d < everyMs - slack);
     if (!first || first.due > w.registeredAt + everyMs + slack) row.unexplainedGaps++;
-    if (last && stop - last.due > everyMs + slack && last.started < stop - everyMs - slack) row.unexplainedGaps++;
+    if (keptUp && last && stop - last.due > everyMs + slack && last.started < stop - everyMs - slack) row.unexplainedGaps++;
     row.nominal = Math.floor((stop - w.registeredAt) / everyMs) + 1;
     return row;
   });
