@@ -13,17 +13,17 @@ import type { ExtractedPage, ExtractInput, Heading } from "./types";
 
 export interface ExtractPageOptions {
   /**
-   * jsdom and readability get at most this many characters of a page; links past the cut are
-   * still found by a plain scan of the rest. Readability's cost grows faster than the page (it
-   * re-walks ancestors and subtrees for every candidate), so a 2.5 MB page can take 12–19 s; the
-   * first 1.5 MB of a page that big is a huge single-page reference or changelog, and more of it
-   * would not fit an llms-full.txt budget anyway. The cut is made on the string, not in the DOM:
+   * jsdom and readability get at most this many characters of a page (default 1 MB); links past
+   * the cut are still found by a plain scan of the rest. Readability's cost grows faster than the
+   * page (it re-walks ancestors and subtrees for every candidate), so a 2.5 MB page can take
+   * 12–19 s, and jsdom needs 150–250 MB of heap per MB of HTML. The first 1 MB of a page that big
+   * is a huge single-page reference or changelog; the rest would rarely fit an llms-full.txt budget. The cut is made on the string, not in the DOM:
    * jsdom re-counts a parent's children on every removal, so pruning a long <pre> is quadratic.
    */
   maxHtmlBytes?: number;
 }
 
-export const DEFAULT_MAX_HTML_BYTES = 1_500_000;
+export const DEFAULT_MAX_HTML_BYTES = 1_000_000;
 const MAX_HEADINGS = 200;
 const MAX_DESCRIPTION = 300;
 
