@@ -47,6 +47,8 @@ interface RunStats {
   errors: Map<string, number>;
   latencies: number[];
   seconds: number;
+  /** CPU seconds of the server process during the run (floors only; the API's are in ltxCpu). */
+  serverCpu?: number;
 }
 
 /** `clients` loops, each one call at a time, until the time or the request budget is spent. */
@@ -145,7 +147,9 @@ async function runFloor(script: string): Promise<RunStats> {
   const child = spawn(process.execPath, ["-e", script], { cwd: PACKAGE_ROOT, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PORT: String(port), NODE_ENV: "production" }, stdio: "ignore" });
   try {
     if (!(await waitListening(port, 10_000))) throw new Error("a floor server did not come up");
-    return await runApi(`http://127.0.0.1:${port}`);
+    const cpu0 = cpuSecondsOf(child.pid ?? -1);
+    const stats = await runApi(`http://127.0.0.1:${port}`);
+    return { ...stats, serverCpu: cpuSecondsOf(child.pid ?? -1) - cpu0 };
   } finally {
     child.kill("SIGKILL");
   }
@@ -255,7 +259,7 @@ function report(r: ReportInput): number {
     `${"".padEnd(34)}    jobs    req/s   p50 ms   p99 ms   max ms`,
     row("baseline (Queue.add, bare loop)", r.bare),
     row("ltx (POST /api/jobs, API process)", r.ltx),
-    ...r.floors.map(([name, s]) => row(`  ${name}`, s)),
+    ...r.floors.map(([name, s]) => `${row(`  ${name}`, s)}   server CPU ${f(((s.serverCpu ?? NaN) / (s.ok || 1)) * 1e6, 0)} µs/req`),
     `ratio ltx/baseline                req/s ${f(share, 2)}   (goal ≥ 0.50: ${share >= 0.5 ? "met" : "not met"}; p99 < 50 ms: ${p99 < 50 ? "met" : "not met"})`,
     "",
     `CPU seconds, baseline: loop process ${f(r.bareCpu.harness)}, redis ${f(r.bareCpu.redis)}  (of ${f(r.bare.seconds * os.availableParallelism(), 0)} core-seconds)`,
