@@ -51,6 +51,8 @@ async function main(): Promise<number> {
     process.exit(1);
   }, (SECONDS * 1.25 + 120) * 1000);
 
+  // Other work on the machine skews every figure here: print what was running, as a load average.
+  const loadAtStart = os.loadavg()[0] ?? NaN;
   const baseline = await runBaseline(Math.max(3, Math.round(SECONDS / 4)));
 
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "ltx-load-"));
@@ -131,7 +133,7 @@ async function main(): Promise<number> {
     await Promise.all(group.all().map((p) => p.terminate(30_000)));
     const problems = scanLogs(group.all().map((p) => p.logFile));
 
-    return report({ baseline, stats, elapsed, before, after, samples, problems, runDir, cpu });
+    return report({ baseline, stats, elapsed, before, after, samples, problems, runDir, cpu, loadAtStart });
   } finally {
     clearTimeout(hardDeadline);
     group.killAll();
@@ -240,6 +242,7 @@ async function redisCpu(redis: Redis): Promise<number> {
 }
 
 interface ReportInput {
+  loadAtStart: number;
   cpu: { api: number; workers: number; redis: number; harness: number };
   baseline: { rps: number; p50: number; p99: number };
   stats: Stats;
@@ -278,6 +281,7 @@ function report(r: ReportInput): number {
     ...r.samples.map((s) => `memory at ${String(s.t).padStart(3)} s: ${mem(s)}`),
     `memory after:  ${mem(r.after)}`,
     `crash/unhandled-rejection log lines: ${r.problems.length}`,
+    `machine load average (1 min) at the start: ${f(r.loadAtStart, 2)}, at the end: ${f(os.loadavg()[0] ?? NaN, 2)}`,
   );
   const ok = errors === 0 && r.problems.length === 0;
   lines.push(ok ? "bench:load: ok" : `bench:load: FAIL (logs in ${r.runDir})`);
