@@ -16,6 +16,12 @@ import type { ExtractedPage, ExtractInput, Extractor, FetchedPage, Page, PageRec
  * a real docs page (even a short index) has more, a JavaScript shell's <noscript> line has less.
  */
 export const THIN_TEXT_CHARS = 200;
+/**
+ * ...unless it links to at least this many other pages of the site: then it is a table of contents
+ * (a manual's "Chapter 29" page lists its sections, and Readability drops link lists), not a
+ * JavaScript shell, whose HTML has next to no links until a browser runs it.
+ */
+export const TOC_LINKS_MIN = 5;
 const DEFAULT_EXTRACT_TIMEOUT_MS = 20_000;
 
 function addRecord(s: CrawlState, seq: number, record: PageRecord): void {
@@ -26,8 +32,8 @@ function keep(s: CrawlState, seq: number, page: Page): void {
   s.pages.push({ seq, page });
   s.keptByUrl.set(page.url, page);
   if (page.hash !== undefined) s.keptByHash.set(page.hash, page.url);
-  const { markdown, headings, lang, textLength, ...record } = page;
-  void markdown, void headings, void lang, void textLength;
+  const { markdown, headings, lang, textLength, links, ...record } = page;
+  void markdown, void headings, void lang, void textLength, void links;
   addRecord(s, seq, record);
 }
 
@@ -128,7 +134,13 @@ export async function processFetched(s: CrawlState, work: PageWork, page: Fetche
     return [];
   }
   if (previous && previous.hash === page.hash) {
-    keep(s, work.seq, reuse(s, previous, base, false));
+    // Stored content carries no links (index.ts strips them); the body is here to read them again.
+    const reused = reuse(s, previous, base, false);
+    if (kind === "html") {
+      reused.links = siteLinks(s, url, scanLinks(page.body, url));
+      reused.thin = reused.textLength < THIN_TEXT_CHARS && reused.links.length < TOC_LINKS_MIN ? true : undefined;
+    }
+    keep(s, work.seq, reused);
     return linksOf();
   }
   if (reuseCanonicalDecision(s, work, base)) return linksOf();
@@ -158,6 +170,7 @@ export async function processFetched(s: CrawlState, work: PageWork, page: Fetche
       url = canonical;
     }
   }
+  const onSite = siteLinks(s, url, ex.links);
   keep(s, work.seq, {
     ...base,
     url,
@@ -167,9 +180,20 @@ export async function processFetched(s: CrawlState, work: PageWork, page: Fetche
     lang: ex.lang,
     markdown: ex.markdown,
     textLength: ex.textLength,
-    thin: ex.textLength < THIN_TEXT_CHARS ? true : undefined,
+    thin: ex.textLength < THIN_TEXT_CHARS && onSite.length < TOC_LINKS_MIN ? true : undefined,
+    links: onSite,
   });
   return links;
+}
+
+/** A page's links to other pages of the site: normalised, once each, in page order. */
+function siteLinks(s: CrawlState, pageUrl: string, hrefs: string[]): string[] {
+  const out = new Set<string>();
+  for (const href of hrefs) {
+    const u = tryNormalizeUrl(href);
+    if (u !== undefined && u !== pageUrl && inScope(s.site, u)) out.add(u);
+  }
+  return [...out];
 }
 
 /** extractor.extract with a time budget; the extractor gets a signal that fires on timeout or abort. */

@@ -58,7 +58,7 @@ export async function runPipeline(url: string, opts: PipelineOptions): Promise<P
       warnings: crawl.warnings,
       generatedAt: new Date().toISOString(),
       unchanged: true,
-      content: crawl.pages,
+      content: crawl.pages.map(withoutLinks),
     };
   }
 
@@ -98,9 +98,17 @@ export async function runPipeline(url: string, opts: PipelineOptions): Promise<P
     timings: { discoverMs, crawlMs, generateMs, composeMs, totalMs: Date.now() - started },
     warnings: [...crawl.warnings, ...generated.warnings, ...full.warnings],
     generatedAt: new Date().toISOString(),
-    content: crawl.pages,
+    content: crawl.pages.map(withoutLinks),
   };
   return out;
+}
+
+/** Pages as stored for change detection: their links are this run's navigation, not content to keep. */
+function withoutLinks(page: Page): Page {
+  if (page.links === undefined) return page;
+  const { links, ...rest } = page;
+  void links;
+  return rest;
 }
 
 /** Keeps the last counts, so later phases report the crawl's totals rather than zeros. */

@@ -106,6 +106,12 @@ export interface Page extends PageRecord {
   lang?: string;
   markdown: string;
   textLength: number;
+  /**
+   * The page's links to other pages of the site (normalised, in scope, in page order): the site's
+   * navigation, which the extractive provider reads to section flat sites. Set by the crawl for
+   * this run only; runPipeline's `content` leaves it out, so stored pages don't carry it.
+   */
+  links?: string[];
 }
 
 export interface CrawlLimits {

@@ -11,8 +11,9 @@
  */
 import { OPTIONAL_SECTION } from "../render";
 import type { GenerateInput, GenerateOutput, LlmsDoc, LlmsLink, LlmsSection, Page, Provider, Site } from "../types";
+import { hubSectionName, readNavigation } from "./navigation";
 import { groupSections, placePages, sectionName, type PagePlace, type SectionGroup } from "./structure";
-import { cleanTitle, clipWords, commonTitlePrefix, commonTitleSuffix, firstProseSentence, firstSentence, fullTitle, isHomeLike, norm, plainText, siteNameFrom } from "./text";
+import { cleanTitle, clipWords, commonTitlePrefix, commonTitleSuffix, firstProseSentence, firstSentence, fullTitle, isBoilerplate, isHomeLike, norm, plainText, siteNameFrom } from "./text";
 
 export interface ExtractiveOptions {
   /** Links per primary section at most; the rest go to Optional. */
@@ -32,6 +33,9 @@ const DEFAULTS = { sectionCap: 25, singleSectionAll: 100, primaryCap: 150, maxSe
 const FLAT_CAP = 40;
 const NOTE_CHARS = 160;
 const SUMMARY_CHARS = 300;
+const SUMMARY_LOOKAHEAD = 5;
+// A site is flat when its root holds this share of its primary pages.
+const FLAT_SHARE = 2 / 3;
 
 export function createExtractiveProvider(opts: ExtractiveOptions = {}): Provider {
   return {
@@ -48,12 +52,15 @@ export function buildExtractiveDoc(site: Site, pages: Page[], opts: ExtractiveOp
   const o = { ...DEFAULTS, ...opts };
   const start = pages[0];
   const siteName = siteNameFrom(start, pages, site);
-  const summary = summaryOf(start);
+  const places = placePages(site, pages);
+  const summary = summaryOf(start, places);
   const describe = linkMaker(pages, siteName, summary);
 
-  const groups = foldSingletons(groupSections(placePages(site, pages), rootSectionName(site, siteName, pages)));
+  const byPath = foldSingletons(groupSections(places, rootSectionName(site, siteName, pages)));
+  // A flat site (one directory of pages) has no paths to section by: its navigation may have.
+  const groups = (isFlat(byPath) && navigationGroups(places, pageTitles(pages, siteName))) || byPath;
   // A root section holding only the home page reads better as an overview than as "Docs".
-  if (groups.length > 1 && groups[0]?.key === "" && groups[0].places.every((p) => p.index === 0 || p.secondary) && !groups.some((g) => norm(g.name) === "overview")) {
+  if (groups === byPath && groups.length > 1 && groups[0]?.key === "" && groups[0].places.every((p) => p.index === 0 || p.secondary) && !groups.some((g) => norm(g.name) === "overview")) {
     groups[0].name = "Overview";
   }
   const primary = groups.filter((g) => !g.secondary).slice(0, o.maxSections);
@@ -82,17 +89,29 @@ export function buildExtractiveDoc(site: Site, pages: Page[], opts: ExtractiveOp
   return doc;
 }
 
-function summaryOf(start: Page | undefined): string {
+/**
+ * The start page's description, else its first prose sentence; a start page that is only a table
+ * of contents and a copyright line gives neither, and the first pages in crawl order (a preface,
+ * an introduction) say what the site is.
+ */
+function summaryOf(start: Page | undefined, places: PagePlace[]): string {
   if (!start) return "";
   const desc = usefulDescription(start);
   if (desc && !isExcerptOf(desc, start.markdown)) return clipWords(desc, SUMMARY_CHARS);
-  return firstProseSentence(start.markdown, SUMMARY_CHARS) || (desc ? firstSentence(desc, SUMMARY_CHARS) : "");
+  // An excerpt that is no sentence ("The PostgreSQL Global Development Group") is a banner.
+  const own = firstProseSentence(start.markdown, SUMMARY_CHARS) || (desc && desc.split(/\s+/).length >= 6 ? firstSentence(desc, SUMMARY_CHARS) : "");
+  if (own) return own;
+  for (const place of places.slice(1, 1 + SUMMARY_LOOKAHEAD)) {
+    const sentence = place.secondary ? "" : firstProseSentence(place.page.markdown, SUMMARY_CHARS);
+    if (sentence) return sentence;
+  }
+  return "";
 }
 
-/** The page's description, unless it only repeats the title (texinfo and many generators do). */
+/** The page's description, unless it only repeats the title (texinfo and many generators do) or is boilerplate. */
 function usefulDescription(page: Page): string {
   const desc = page.description.trim();
-  return desc && norm(desc) !== norm(page.title) ? desc : "";
+  return desc && norm(desc) !== norm(page.title) && !isBoilerplate(desc) ? desc : "";
 }
 
 function isExcerptOf(desc: string, markdown: string): boolean {
@@ -139,7 +158,8 @@ function notesFor(pages: Page[], titles: string[], summary: string): string[] {
     // table cell or a banner; the first real paragraph says more.
     const preferText = !own || isWeakDescription(own) || isExcerptOf(own, page.markdown);
     const note = preferText ? firstProseSentence(page.markdown, NOTE_CHARS, i > 0) || firstSentence(own, NOTE_CHARS) : firstSentence(own, NOTE_CHARS);
-    return norm(note) === norm(titles[i] ?? "") ? "" : note;
+    // A note repeating the title, or the summary (taken from this page), adds nothing.
+    return norm(note) === norm(titles[i] ?? "") || norm(note) === norm(summary) ? "" : note;
   });
   const noteCount = countBy(notes.map(norm).filter(Boolean));
   return notes.map((n) => ((noteCount.get(norm(n)) ?? 0) > 1 ? "" : n));
@@ -188,6 +208,27 @@ function foldSingletons(groups: SectionGroup[]): SectionGroup[] {
     else kept.push(g);
   }
   return kept;
+}
+
+function isFlat(groups: SectionGroup[]): boolean {
+  const primary = groups.filter((g) => !g.secondary).flatMap((g) => g.places.filter((p) => !p.secondary));
+  const atRoot = primary.filter((p) => p.key === "").length;
+  return primary.length >= 4 && atRoot >= primary.length * FLAT_SHARE;
+}
+
+/**
+ * Sections from the site's hub pages (see navigation.ts): one per top-level hub, named after it,
+ * the hub's page first; the start page and pages only it links to open the index as an overview.
+ */
+function navigationGroups(places: PagePlace[], titles: string[]): SectionGroup[] | undefined {
+  const nav = readNavigation(places.map((p) => p.page));
+  if (!nav) return undefined;
+  const names = nav.hubs.map((h) => hubSectionName(titles[h] ?? ""));
+  const root: SectionGroup = { key: "", name: names.some((n) => norm(n) === "overview") ? "Getting started" : "Overview", places: [], secondary: false };
+  const byHub = new Map(nav.hubs.map((h, k): [number, SectionGroup] => [h, { key: `#${h}`, name: names[k] ?? "", places: [], secondary: false }]));
+  for (const place of places) (byHub.get(nav.sectionOf[place.index] ?? -1) ?? root).places.push(place);
+  for (const [hub, group] of byHub) group.places.sort((a, b) => Number(b.index === hub) - Number(a.index === hub) || a.index - b.index);
+  return [root, ...byHub.values()].filter((g) => g.places.length > 0);
 }
 
 function countBy(values: string[]): Map<string, number> {

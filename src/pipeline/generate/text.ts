@@ -101,10 +101,31 @@ function proseIn(markdown: string, maxChars: number): string {
   for (const block of markdown.split(/\n\s*\n/)) {
     const b = block.trim();
     if (!b || /^(#|[-*+]\s|\d+[.)]\s|\||>|<|```|~~~)/.test(b)) continue;
+    // A block of nothing but links is a table of contents entry ("[11.9. Index-Only Scans](…)").
+    if (b.replace(/\[((?:[^\]\\]|\\.)*)\]\([^)]*\)/g, "").replace(/[\s,;:.|·•*_]+/g, "") === "") continue;
     const text = plainText(b);
-    if (looksLikeProse(text)) return firstSentence(text, maxChars);
+    if (looksLikeProse(text) && !isHeadingLike(text) && !isBoilerplate(text)) return firstSentence(text, maxChars);
   }
   return "";
+}
+
+// "11.9. Index-Only Scans and Covering Indexes", "A.2. Errors", "Chapter 4. SQL Syntax": a
+// numbered heading or table-of-contents line, not a sentence about the page.
+const NUMBERED_HEADING = /^(?:(?:\d+|[A-Z])(?:\.\d+)+\.?|(?:part|chapter|appendix|section)\s+[\dA-Z]+\.)\s/i;
+
+function isHeadingLike(text: string): boolean {
+  return NUMBERED_HEADING.test(text) && !/[.!?]$/.test(text.trim());
+}
+
+/**
+ * Copyright and legal lines, "Version 15.2", "Last updated 2024-01-01": true of every page of a
+ * site, so never its summary or a page's note.
+ */
+export function isBoilerplate(text: string): boolean {
+  const t = text.replace(/\s+/g, " ").trim();
+  if (/copyright|©|\(c\)\s*\d{4}|all rights reserved|licensed under|^legal notice/i.test(t)) return true;
+  if (/^(version|release|revision|last (updated|modified)|updated|generated|built)\b[^.]{0,60}\d/i.test(t)) return true;
+  return t.split(" ").length <= 5 && /\bv?\d+\.\d+(\.\d+)*\b/.test(t);
 }
 
 // Index pages, letter bars ("A B C D …") and link lists are not prose: at least six words, mostly
