@@ -33,6 +33,8 @@ const MB = 1024 * 1024;
 interface Run {
   pages: number;
   seconds: number;
+  /** CPU time of the whole process (all threads) during the run: shows contention from other work. */
+  cpuSeconds: number;
   peakRssMb: number;
 }
 
@@ -48,12 +50,13 @@ async function main(): Promise<void> {
     const bare = await runBareLoop(site);
     const single = process.argv.includes("--single") ? await runExtractPageLoop(site) : undefined;
 
-    const rate = (r: Run): string => `${(r.pages / r.seconds).toFixed(1)} pages/s (${r.pages} pages in ${r.seconds.toFixed(1)} s, peak RSS ${r.peakRssMb} MB)`;
+    const rate = (r: Run): string => `${(r.pages / r.seconds).toFixed(1)} pages/s (${r.pages} pages in ${r.seconds.toFixed(1)} s, CPU ${r.cpuSeconds.toFixed(1)} s, peak RSS ${r.peakRssMb} MB)`;
     console.log(`bare loop, jsdom + readability + turndown, 1 thread:  ${rate(bare)}`);
     if (single) console.log(`extractPage loop, main thread:                        ${rate(single)}`);
     console.log(`ltx crawlSite, discover + fetch + extract, ${threads} threads: ${rate(ltx)}`);
     const ratio = ltx.pages / ltx.seconds / (bare.pages / bare.seconds);
     console.log(`ratio ltx / bare: ${ratio.toFixed(2)}× (goal ≥ 1.5×); ltx peak RSS ${ltx.peakRssMb} MB (goal < 500 MB)`);
+    console.log(`load average after: ${os.loadavg()[0]?.toFixed(1)} (above ${os.availableParallelism()}, the runs shared the cores with other work)`);
     await timeBigPage(site);
   } finally {
     await site.close();
@@ -73,6 +76,7 @@ async function runLtx(site: FixtureSite, threads: number): Promise<Run> {
   };
   const extractor = createExtractor({ threads, timeoutMs: 20_000 });
   const sampler = rssSampler();
+  const cpu = process.cpuUsage();
   const started = performance.now();
   try {
     const result = await crawlSite(resolveSite(site.url), {
@@ -86,11 +90,11 @@ async function runLtx(site: FixtureSite, threads: number): Promise<Run> {
     const reasons = new Map<string, number>();
     for (const r of skipped) reasons.set(shortReason(r.skipReason ?? ""), (reasons.get(shortReason(r.skipReason ?? "")) ?? 0) + 1);
     console.log(`ltx kept ${result.pages.length} pages, skipped ${skipped.length}${reasons.size ? `: ${JSON.stringify(Object.fromEntries(reasons))}` : ""}`);
-    // Pages the crawl looked at (kept or skipped after fetching): the work it did.
-    const handled = result.records.filter((r) => r.status !== null).length;
+    // Pages kept (fetched and extracted), like the bare loop's; the 404s the manuals link to are not counted.
+    const handled = result.pages.length;
     // maxRSS is the process's true peak so far (threads included): this run goes first, so it is ours.
     const maxRssMb = Math.round((process.resourceUsage().maxRSS * 1024) / MB);
-    return { pages: handled, seconds, peakRssMb: Math.max(sampler.stop(), maxRssMb) };
+    return { pages: handled, seconds, cpuSeconds: cpuSince(cpu), peakRssMb: Math.max(sampler.stop(), maxRssMb) };
   } finally {
     await extractor.close();
   }
@@ -103,6 +107,7 @@ async function runBareLoop(site: FixtureSite): Promise<Run> {
   const { default: TurndownService } = await import("turndown");
   const turndown = new TurndownService({ headingStyle: "atx", codeBlockStyle: "fenced" });
   const sampler = rssSampler();
+  const cpu = process.cpuUsage();
   const started = performance.now();
   for (const [p, html] of site.pages) {
     const dom = new JSDOM(html, { url: new URL(p, site.url).href, virtualConsole: new VirtualConsole() });
@@ -112,19 +117,20 @@ async function runBareLoop(site: FixtureSite): Promise<Run> {
     // jsdom frees a closed window only after the event loop turns; without this the heap passes 3 GB.
     await new Promise((resolve) => setImmediate(resolve));
   }
-  return { pages: site.pages.size, seconds: (performance.now() - started) / 1000, peakRssMb: sampler.stop() };
+  return { pages: site.pages.size, seconds: (performance.now() - started) / 1000, cpuSeconds: cpuSince(cpu), peakRssMb: sampler.stop() };
 }
 
 async function runExtractPageLoop(site: FixtureSite): Promise<Run> {
   // Loaded here, not at the top: jsdom in the main thread would count in the ltx run's RSS.
   const { extractPage } = require("../dist/pipeline/extractPage") as typeof ExtractPageModule; // eslint-disable-line @typescript-eslint/no-require-imports
   const sampler = rssSampler();
+  const cpu = process.cpuUsage();
   const started = performance.now();
   for (const [p, html] of site.pages) {
     extractPage({ url: new URL(p, site.url).href, body: html, contentType: "text/html" });
     await new Promise((resolve) => setImmediate(resolve));
   }
-  return { pages: site.pages.size, seconds: (performance.now() - started) / 1000, peakRssMb: sampler.stop() };
+  return { pages: site.pages.size, seconds: (performance.now() - started) / 1000, cpuSeconds: cpuSince(cpu), peakRssMb: sampler.stop() };
 }
 
 /** One 2.5 MB single-page manual (pages of the fixture joined), bare vs the pool's extractPage. */
@@ -158,6 +164,11 @@ async function timeBigPage(site: FixtureSite): Promise<void> {
   } finally {
     await extractor.close();
   }
+}
+
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
 }
 
 function rssSampler(): { stop(): number } {

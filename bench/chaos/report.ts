@@ -6,7 +6,7 @@ import type { DuplicatesAudit, FilesAudit, JobsAudit, ScheduleAudit } from "./au
 import type { LogProblem } from "../support/processes";
 
 export interface Report {
-  plan: { jobs: number; websites: number; workers: number; everyMs: number; seed: number };
+  plan: { jobs: number; websites: number; workers: number; everyMs: number; seed: number; strictTicks: boolean };
   jobs: JobsAudit;
   duplicates: DuplicatesAudit;
   files: FilesAudit;
@@ -51,7 +51,8 @@ export function printReport(r: Report): number {
   row("  fired twice", sum("duplicateTicks"), sum("duplicateTicks") === 0);
   row("  lost (gap not explained by a late take)", sum("unexplainedGaps"), sum("unexplainedGaps") === 0);
   row("  never ended", sum("lost"), sum("lost") === 0);
-  row("  sites within ±1 of the nominal rate", `${r.runs.filter((x) => Math.abs(x.fired - x.nominal) <= 1).length} of ${r.runs.length}`);
+  const onRate = r.runs.filter((x) => Math.abs(x.fired - x.nominal) <= 1).length;
+  row("  sites within ±1 of the nominal rate", `${onRate} of ${r.runs.length}`, r.plan.strictTicks ? onRate === r.runs.length : null);
   row("stored llms.txt checked", r.files.checked, r.files.checked > 0);
   row("  invalid", r.files.invalid.length, r.files.invalid.length === 0);
   row("crashes / bad exits", r.crashes.length, r.crashes.length === 0);
