@@ -54,6 +54,8 @@ const Env = z.object({
   JOB_RETENTION_COUNT: int(10_000, 0), // finished jobs kept at most, per state
   JOB_TIMEOUT_MS: int(30 * 60_000, 1000), // wall-clock limit of one job attempt
   SHUTDOWN_GRACE_MS: int(30_000, 0), // SIGTERM: how long active jobs may run before they are handed back
+  WORKER_LOCK_DURATION_MS: int(30_000, 2_000), // a job's lock; renewed every half of it. A dead worker's job is taken over after it lapses
+  STALLED_INTERVAL_MS: int(30_000, 1_000), // how often workers look for jobs whose lock lapsed (killed workers)
 
   // Crawl
   MAX_PAGES: int(100, 1, 100_000), // default pages per site
@@ -107,7 +109,7 @@ export interface Config {
   http: { host: string; port: number; bodyLimitBytes: number; maxUrlLength: number; rateLimitPerMinute: number; corsOrigins: string[]; tls: { certPath: string; keyPath: string } | undefined };
   logLevel: RawEnv["LOG_LEVEL"];
   metricsPort: number;
-  worker: { concurrency: number; extractThreads: number; shutdownGraceMs: number; jobTimeoutMs: number };
+  worker: { concurrency: number; extractThreads: number; shutdownGraceMs: number; jobTimeoutMs: number; lockDurationMs: number; stalledIntervalMs: number };
   jobs: { maxAttempts: number; retryBaseDelayMs: number; retryMaxDelayMs: number; retentionDays: number; retentionCount: number };
   crawl: {
     maxPages: number;
@@ -160,7 +162,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     logLevel: e.LOG_LEVEL,
     metricsPort: e.METRICS_PORT,
-    worker: { concurrency: e.WORKER_CONCURRENCY, extractThreads: e.EXTRACT_THREADS, shutdownGraceMs: e.SHUTDOWN_GRACE_MS, jobTimeoutMs: e.JOB_TIMEOUT_MS },
+    worker: {
+      concurrency: e.WORKER_CONCURRENCY,
+      extractThreads: e.EXTRACT_THREADS,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      jobTimeoutMs: e.JOB_TIMEOUT_MS,
+      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: e.STALLED_INTERVAL_MS,
+    },
     jobs: { maxAttempts: e.MAX_ATTEMPTS, retryBaseDelayMs: e.RETRY_BASE_DELAY_MS, retryMaxDelayMs: e.RETRY_MAX_DELAY_MS, retentionDays: e.JOB_RETENTION_DAYS, retentionCount: e.JOB_RETENTION_COUNT },
     crawl: {
       maxPages: e.MAX_PAGES,

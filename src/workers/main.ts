@@ -110,6 +110,8 @@ async function build(config: Readonly<Config>, logger: Logger, url: string, pref
       retryBaseDelayMs: config.jobs.retryBaseDelayMs,
       retryMaxDelayMs: config.jobs.retryMaxDelayMs,
       shutdownGraceMs: config.worker.shutdownGraceMs,
+      lockDurationMs: config.worker.lockDurationMs,
+      stalledIntervalMs: config.worker.stalledIntervalMs,
       ...opts.worker,
     },
   });
