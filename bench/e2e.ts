@@ -166,7 +166,8 @@ async function main(): Promise<number> {
 
 function crawlMsOf(job: Job): number {
   const timings = (job.returnvalue as GenerateJobResult | null)?.timings;
-  return timings ? timings.discoverMs + timings.crawlMs : NaN;
+  // crawlMs runs from the start of discovery (robots.txt, sitemaps) to the last extracted page.
+  return timings ? timings.crawlMs : NaN;
 }
 
 /** Starts `count` worker processes and waits until BullMQ sees their Workers (up to 30 s). */
