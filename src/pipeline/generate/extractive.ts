@@ -221,7 +221,7 @@ function isFlat(groups: SectionGroup[]): boolean {
  * the hub's page first; the start page and pages only it links to open the index as an overview.
  */
 function navigationGroups(places: PagePlace[], titles: string[]): SectionGroup[] | undefined {
-  const nav = readNavigation(places.map((p) => p.page));
+  const nav = readNavigation(places.map((p) => p.page), (i) => places[i]?.secondary === false);
   if (!nav) return undefined;
   const names = nav.hubs.map((h) => hubSectionName(titles[h] ?? ""));
   const root: SectionGroup = { key: "", name: names.some((n) => norm(n) === "overview") ? "Getting started" : "Overview", places: [], secondary: false };

@@ -23,12 +23,20 @@ export const HUB_MIN_CHILDREN = 3;
 // On bigger sites a link that more than half the pages carry is chrome (a sidebar, "Home").
 const CHROME_SHARE = 0.5;
 const CHROME_MIN_PAGES = 20;
+// More sections than this is no outline a reader can take in; fewer pages than this in the
+// median section means the "hubs" were not tables of contents.
+const MAX_HUBS = 24;
+const MIN_MEDIAN_SECTION = 3;
 
-export function readNavigation(pages: Page[]): Navigation | undefined {
+/**
+ * Reads the sections from the pages' links (Page.links), the start page first. `canBeHub` leaves
+ * out pages that list others without being a part of the site's outline (an index, a changelog).
+ */
+export function readNavigation(pages: Page[], canBeHub: (index: number) => boolean = () => true): Navigation | undefined {
   if (pages.length < 4 || pages.filter((p) => p.links !== undefined).length < pages.length / 2) return undefined;
   const children = childLists(pages);
   const childSets = children.map((c) => new Set(c));
-  const isHub = (i: number): boolean => (children[i]?.length ?? 0) >= HUB_MIN_CHILDREN;
+  const isHub = (i: number): boolean => (children[i]?.length ?? 0) >= HUB_MIN_CHILDREN && canBeHub(i);
   const links = (i: number, j: number): boolean => childSets[i]?.has(j) ?? false;
 
   // The start page's links in its order; each hub there opens a section, unless it sits inside
@@ -74,7 +82,18 @@ export function readNavigation(pages: Page[]): Navigation | undefined {
     return resolve(parent, seen);
   };
   for (let i = 0; i < pages.length; i++) sectionOf[i] = resolve(i, new Set());
-  return { hubs, sectionOf };
+  return isOutline(hubs, sectionOf) ? { hubs, sectionOf } : undefined;
+}
+
+/**
+ * An outline has a few sections of several pages each. Pages that cross-reference each other
+ * freely (Vim's help files) or a texinfo manual whose chapters only link "Next"/"Prev" make every
+ * page a "hub" of one: that is no structure to show, and the caller falls back to one list.
+ */
+function isOutline(hubs: number[], sectionOf: number[]): boolean {
+  if (hubs.length < 2 || hubs.length > MAX_HUBS) return false;
+  const sizes = hubs.map((h) => sectionOf.filter((s) => s === h).length).sort((a, b) => a - b);
+  return (sizes[Math.floor(sizes.length / 2)] ?? 0) >= MIN_MEDIAN_SECTION;
 }
 
 /** Each page's links to other included pages, in page order, without chrome and the start page. */
