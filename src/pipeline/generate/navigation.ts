@@ -129,7 +129,7 @@ function indexesOf(pages: Page[], urls: string[]): number[] {
 export function hubSectionName(title: string): string {
   const t = title
     .replace(/^\s*(part|chapter|appendix|book|volume|section)\s+[\dIVXLC]+[.:]?\s+/i, "")
-    .replace(/^\s*(appendix\s+)?[A-Z]\.\s+/, "")
+    .replace(/^\s*(?:[Aa]ppendix\s+)?[A-Z]\.\s+/, "")
     .replace(/^\s*(\d+(\.\d+)*[.:)]?|[IVXLC]+[.:)])\s+(?=\S)/, "")
     .trim();
   return t || title.trim();
