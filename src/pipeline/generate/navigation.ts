@@ -63,12 +63,14 @@ export function readNavigation(pages: Page[], canBeHub: (index: number) => boole
 
   // Any other page: under the first top-level hub that lists it, else under its parent's section,
   // the parent being the page that links to it with the longest list of links (a table of
-  // contents rather than a sentence that mentions it), the first in crawl order on a tie.
+  // contents rather than a sentence that mentions it), the first in crawl order on a tie. An
+  // index (canBeHub false) lists everything and is a parent only when nothing else links.
   const parents = pages.map(() => -1);
+  const weight = (j: number): number => (canBeHub(j) ? pages.length : 0) + (children[j]?.length ?? 0);
   children.forEach((list, j) => {
     for (const i of list) {
       const prev = parents[i] ?? -1;
-      if (prev < 0 || (children[j]?.length ?? 0) > (children[prev]?.length ?? 0)) parents[i] = j;
+      if (prev < 0 || weight(j) > weight(prev)) parents[i] = j;
     }
   });
   const resolve = (i: number, seen: Set<number>): number => {
