@@ -19,15 +19,9 @@ import { GenerateJobData, TRIGGERS, type GenerateJobResult } from "./catalog";
 import type { Queues } from "./queues";
 
 /** What a caller may ask for: a GenerateJobData before normalisation (no siteKey yet). */
-export const GenerateRequest = z.object({
+export const GenerateRequest = GenerateJobData.pick({ maxPages: true, maxDepth: true, include: true, exclude: true, provider: true, model: true, websiteId: true }).extend({
+  // Any string here: normalising it (and refusing what isn't a URL) is enqueue's job.
   url: z.string().min(1).max(4096),
-  maxPages: z.number().int().positive().optional(),
-  maxDepth: z.number().int().min(0).optional(),
-  include: z.array(z.string().max(1000)).max(100).optional(),
-  exclude: z.array(z.string().max(1000)).max(100).optional(),
-  provider: z.enum(["extractive", "openai"]).optional(),
-  model: z.string().min(1).max(200).optional(),
-  websiteId: z.string().min(1).max(200).optional(),
   trigger: z.enum(TRIGGERS).default("api"),
 });
 export type GenerateRequest = z.input<typeof GenerateRequest>;
