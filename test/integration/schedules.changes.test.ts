@@ -11,6 +11,7 @@ import { Redis } from "ioredis";
 import { loadConfig } from "../../src/config/env";
 import { silentLogger } from "../../src/lib/logger";
 import { sleep } from "../../src/lib/time";
+import { waitFor } from "../support/workerHarness";
 import { createQueues, type Queues } from "../../src/queues/queues";
 import { listVersions } from "../../src/scheduler/versions";
 import { createWebsiteService, type WebsiteService } from "../../src/scheduler/websites";
@@ -92,9 +93,13 @@ test("unchanged: no LLM request and success with unchanged: true; changed: one n
   expect(fake.chatCount).toBe(llmCalls);
   expect(second.lastChangedAt).toBe(first.lastChangedAt);
   expect(Date.parse(second.lastCheckedAt ?? "")).toBeGreaterThan(Date.parse(first.lastCheckedAt ?? ""));
-  const job = await queues.generate.getJob(second.lastJob?.id ?? "");
-  expect(await job?.getState()).toBe("completed");
-  expect(job?.returnvalue).toMatchObject({ unchanged: true, version: 1, usage: { requests: 0 } });
+  // The website record is written inside the job, a moment before BullMQ stores its return value.
+  const job = await waitFor(async () => {
+    const j = await queues.generate.getJob(second.lastJob?.id ?? "");
+    return j?.finishedOn !== undefined ? j : undefined;
+  }, 10_000, "the unchanged job to finish");
+  expect(await job.getState()).toBe("completed");
+  expect(job.returnvalue).toMatchObject({ unchanged: true, version: 1, usage: { requests: 0 } });
   const results = createResultStore(redis, { prefix: PREFIX, maxVersions: 20 });
   expect(await listVersions(results, created.siteKey)).toHaveLength(1);
 
