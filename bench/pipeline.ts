@@ -83,7 +83,6 @@ async function runLtx(site: FixtureSite, threads: number): Promise<Run> {
       limits: { maxPages: site.pages.size + 10, maxDepth: 5, include: [], exclude: [] },
       fetch,
       extractor,
-      extractTimeoutMs: 20_000,
     });
     const seconds = (performance.now() - started) / 1000;
     const skipped = result.records.filter((r) => r.skipReason);

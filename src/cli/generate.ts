@@ -91,7 +91,6 @@ export async function generateCommand(argv: string[]): Promise<number> {
       provider: createProvider(settings.providerOptions),
       llmAttempts: positiveInt(values["llm-attempts"], "--llm-attempts") ?? settings.llmAttempts,
       fullMaxBytes: positiveInt(values["full-max-bytes"], "--full-max-bytes") ?? settings.fullMaxBytes,
-      extractTimeoutMs: settings.extractTimeoutMs,
       jobMaxBytes: settings.jobMaxBytes,
       signal: controller.signal,
       logger,

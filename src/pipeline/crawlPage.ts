@@ -22,7 +22,6 @@ export const THIN_TEXT_CHARS = 200;
  * JavaScript shell, whose HTML has next to no links until a browser runs it.
  */
 export const TOC_LINKS_MIN = 5;
-const DEFAULT_EXTRACT_TIMEOUT_MS = 20_000;
 
 function addRecord(s: CrawlState, seq: number, record: PageRecord): void {
   s.records.push({ seq, record });
@@ -147,7 +146,7 @@ export async function processFetched(s: CrawlState, work: PageWork, page: Fetche
 
   let ex: ExtractedPage;
   try {
-    ex = await extractWithTimeout(opts.extractor, { url, body: page.body, contentType: extractorContentType(kind) }, opts.extractTimeoutMs ?? DEFAULT_EXTRACT_TIMEOUT_MS, opts.signal);
+    ex = await extractOrAbort(opts.extractor, { url, body: page.body, contentType: extractorContentType(kind) }, opts.signal);
   } catch (e) {
     const err = coerceError(e);
     if (opts.signal?.aborted) throw new AbortedError(undefined, { cause: err });
@@ -196,24 +195,23 @@ function siteLinks(s: CrawlState, pageUrl: string, hrefs: string[]): string[] {
   return [...out];
 }
 
-/** extractor.extract with a time budget; the extractor gets a signal that fires on timeout or abort. */
-async function extractWithTimeout(extractor: Extractor, input: ExtractInput, timeoutMs: number, signal: AbortSignal | undefined): Promise<ExtractedPage> {
-  const ctl = new AbortController();
-  const onAbort = (): void => ctl.abort(signal?.reason);
-  signal?.addEventListener("abort", onAbort, { once: true });
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new LtxError("TIMEOUT", `extraction timed out after ${timeoutMs} ms`));
-      ctl.abort(); // after the reject, so the race reports the timeout, not the abort
-    }, timeoutMs);
+/**
+ * extractor.extract, settled at once when the run is aborted. The per-page time budget is the
+ * extractor's own (createExtractor's timeoutMs), counted from when a thread starts the page: a
+ * timer here would also count the time the page waits in the pool's queue, and on a busy machine
+ * drop big pages that were never late.
+ */
+async function extractOrAbort(extractor: Extractor, input: ExtractInput, signal: AbortSignal | undefined): Promise<ExtractedPage> {
+  if (signal?.aborted) throw new AbortedError();
+  if (!signal) return extractor.extract(input);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new AbortedError());
+    signal.addEventListener("abort", onAbort, { once: true });
   });
-  const aborted = new Promise<never>((_, reject) => ctl.signal.addEventListener("abort", () => reject(new AbortedError()), { once: true }));
   try {
-    if (signal?.aborted) throw new AbortedError();
-    return await Promise.race([extractor.extract(input, ctl.signal), timeout, aborted]);
+    return await Promise.race([extractor.extract(input, signal), aborted]);
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
+    if (onAbort) signal.removeEventListener("abort", onAbort);
   }
 }

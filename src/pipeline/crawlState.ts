@@ -10,8 +10,6 @@ export interface CrawlOptions {
   limits: CrawlLimits;
   fetch: FetchSettings;
   extractor: Extractor;
-  /** Per-page extraction budget (default 20 s). */
-  extractTimeoutMs?: number;
   /** Total bytes read by this crawl; fetching stops (with a warning) once it is passed. */
   jobMaxBytes?: number;
   previous?: PreviousRun;

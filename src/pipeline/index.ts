@@ -30,7 +30,6 @@ export async function runPipeline(url: string, opts: PipelineOptions): Promise<P
     limits: opts.limits,
     fetch: opts.fetch,
     extractor: opts.extractor,
-    ...(opts.extractTimeoutMs !== undefined ? { extractTimeoutMs: opts.extractTimeoutMs } : {}),
     ...(opts.jobMaxBytes !== undefined ? { jobMaxBytes: opts.jobMaxBytes } : {}),
     ...(opts.previous ? { previous: opts.previous } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),

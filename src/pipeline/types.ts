@@ -216,8 +216,6 @@ export interface PipelineOptions {
   llmAttempts: number;
   /** llms-full.txt size budget; pages that don't fit are left out whole. */
   fullMaxBytes: number;
-  /** Per-page extraction time budget. */
-  extractTimeoutMs?: number;
   /** Total bytes one run may fetch; the crawl stops (with a warning) past it. */
   jobMaxBytes?: number;
   previous?: PreviousRun;

@@ -97,7 +97,6 @@ async function runJob(deps: GenerateDeps, job: GenerateJob, data: GenerateJobDat
       provider: deps.createProvider(settings.providerOptions),
       llmAttempts: settings.llmAttempts,
       fullMaxBytes: settings.fullMaxBytes,
-      extractTimeoutMs: settings.extractTimeoutMs,
       ...(previous ? { previous } : {}),
       signal,
       onProgress: progress.report,
