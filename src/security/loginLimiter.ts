@@ -36,7 +36,9 @@ export function createLoginLimiter(opts: LoginLimiterOptions): LoginLimiter {
       const res = await opts.redis.multi().incr(countKey(client)).expire(countKey(client), windowSeconds, "NX").exec();
       const count = Number(res?.[0]?.[1] ?? 0);
       if (count <= maxFailures) return 0;
-      await opts.redis.multi().set(lockKey(client), "1", "EX", lockSeconds).del(countKey(client)).exec();
+      // The count is kept (not deleted) and expires with the lock: a guess racing in between this
+      // and the lock's SET still sees a count over the limit, instead of a fresh count of 1.
+      await opts.redis.multi().set(lockKey(client), "1", "EX", lockSeconds).expire(countKey(client), lockSeconds).exec();
       return lockSeconds;
     },
     async succeeded(client) {
