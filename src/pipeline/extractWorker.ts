@@ -1,7 +1,7 @@
 /**
  * Entry of one extraction thread (see extract.ts): answers {id, input} with {id, page} or
- * {id, error}. One page at a time; between pages the thread's event loop turns, which is when
- * jsdom frees the window that extractPage closed.
+ * {id, error}. One page at a time; extractPage parses every page into one window it keeps per
+ * thread, and detaches each page's tree when done so nothing of it stays reachable.
  */
 import { parentPort, workerData } from "node:worker_threads";
 
