@@ -14,6 +14,7 @@
  * - only 2xx HTML, markdown and plain text are kept; a page whose readable text is shorter than
  *   THIN_TEXT_CHARS is kept but flagged `thin` (usually a JavaScript shell).
  */
+import { setMaxListeners } from "node:events";
 import { coerceError } from "../lib/coerceError";
 import { AbortedError, FetchError, LtxError, isLtxError, throwIfAborted } from "../lib/errors";
 import { createAgents, fetchPage, type FetchOptions } from "./fetch";
@@ -32,9 +33,18 @@ export type { CrawlOptions, CrawlResult } from "./crawlState";
 
 export async function crawlSite(site: Site, opts: CrawlOptions): Promise<CrawlResult> {
   const agents = createAgents(opts.fetch.perHostConcurrency);
+  // Every page in flight (fetches, extractions) listens to the run's signal, so a crawl holds
+  // more than Node's default 10 listeners by design: a child signal with no limit keeps the
+  // caller's signal as it was and stops a "possible memory leak" warning on the CLI's stderr.
+  const child = new AbortController();
+  setMaxListeners(0, child.signal);
+  const forward = (): void => child.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) forward();
+  else opts.signal?.addEventListener("abort", forward, { once: true });
   try {
-    return await runCrawl(site, opts, agents);
+    return await runCrawl(site, { ...opts, signal: child.signal }, agents);
   } finally {
+    opts.signal?.removeEventListener("abort", forward);
     agents.destroy();
   }
 }
