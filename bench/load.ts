@@ -20,6 +20,7 @@ import { freePort, startRedis } from "../test/support/redisServer";
 import { ApiClient, field, mapLimit, sleep } from "./support/client";
 import { seededRandom, startFlakySites } from "./support/flakySites";
 import { createProcessGroup, PACKAGE_ROOT, scanLogs, waitHttpOk } from "./support/processes";
+import { cpuSecondsOf, percentile, redisCpuSeconds } from "./support/measure";
 
 const args = process.argv.slice(2);
 const argNumber = (name: string, def: number): number => {
@@ -101,7 +102,7 @@ async function main(): Promise<number> {
     let recentNext = 0;
     const samples: Array<{ t: number; workerRssMb: number[]; redisMb: number }> = [];
     const sampler = setInterval(() => void sampleMemory(reader, workers.map((w) => w.pid())).then((m) => samples.push({ t: Math.round((Date.now() - started) / 1000), ...m })), 10_000);
-    const cpuBefore = { api: cpuSeconds(apiProc.pid()), workers: workers.map((w) => cpuSeconds(w.pid())), redis: await redisCpu(reader), harness: process.cpuUsage() };
+    const cpuBefore = { api: cpuSecondsOf(apiProc.pid()), workers: workers.map((w) => cpuSecondsOf(w.pid())), redis: await redisCpuSeconds(reader), harness: process.cpuUsage() };
     const started = Date.now();
     const stats = await runClients(SECONDS, CLIENTS, async (kind) => {
       if (kind === "submit") {
@@ -123,9 +124,9 @@ async function main(): Promise<number> {
     const elapsed = (Date.now() - started) / 1000;
     const harnessCpu = process.cpuUsage(cpuBefore.harness);
     const cpu = {
-      api: cpuSeconds(apiProc.pid()) - cpuBefore.api,
-      workers: workers.reduce((n, w, i) => n + cpuSeconds(w.pid()) - (cpuBefore.workers[i] ?? 0), 0),
-      redis: (await redisCpu(reader)) - cpuBefore.redis,
+      api: cpuSecondsOf(apiProc.pid()) - cpuBefore.api,
+      workers: workers.reduce((n, w, i) => n + cpuSecondsOf(w.pid()) - (cpuBefore.workers[i] ?? 0), 0),
+      redis: (await redisCpuSeconds(reader)) - cpuBefore.redis,
       harness: (harnessCpu.user + harnessCpu.system) / 1e6,
     };
     const after = await sampleMemory(reader, workers.map((w) => w.pid()));
@@ -217,28 +218,6 @@ function rssMb(pid: number): number {
   } catch {
     return NaN;
   }
-}
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-}
-
-/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
-async function redisCpu(redis: Redis): Promise<number> {
-  const info = await redis.info("cpu").catch(() => "");
-  return Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? NaN) + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? NaN);
 }
 
 interface ReportInput {
