@@ -5,10 +5,24 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: {
     // isolatedModules: ts-jest only transpiles; `npm test` runs `tsc --noEmit` for the types.
-    "^.+\\.(ts|js|mjs)$": ["ts-jest", { tsconfig: { allowJs: true, module: "commonjs", moduleResolution: "node10", ignoreDeprecations: "6.0", isolatedModules: true, esModuleInterop: true } }],
+    "^.+\\.(ts|js|mjs)$": [
+      "ts-jest",
+      {
+        tsconfig: {
+          allowJs: true,
+          module: "commonjs",
+          moduleResolution: "node10",
+          ignoreDeprecations: "6.0",
+          isolatedModules: true,
+          esModuleInterop: true,
+        },
+      },
+    ],
   },
   // jsdom 29 pulls in a few ESM-only packages that jest's CommonJS loader can't require.
-  transformIgnorePatterns: ["/node_modules/(?!(@asamuzakjp|@csstools|parse5|entities|whatwg-url|tr46|webidl-conversions|data-urls|html-encoding-sniffer|@exodus|cssstyle|decimal\\.js)/)"],
+  transformIgnorePatterns: [
+    "/node_modules/(?!(@asamuzakjp|@csstools|parse5|entities|whatwg-url|tr46|webidl-conversions|data-urls|html-encoding-sniffer|@exodus|cssstyle|decimal\\.js)/)",
+  ],
   moduleFileExtensions: ["ts", "js", "mjs", "cjs", "json", "node"],
   testTimeout: 60000,
   maxWorkers: 2,

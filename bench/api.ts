@@ -88,8 +88,18 @@ const siteUrl = (prefix: string, n: number): string => `http://127.0.0.1:9/${pre
 /** The ceiling: Queue.add with ltx's payload and options, no HTTP, no validation, no rate limit. */
 async function runBare(redisUrl: string): Promise<RunStats> {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
-  const jobs = { maxAttempts: 5, retryBaseDelayMs: 60_000, retryMaxDelayMs: 3_600_000, retentionDays: 7, retentionCount: 10_000 };
-  const queue = new Queue("generate", { connection, prefix: "bare", defaultJobOptions: jobCatalog.generate.defaults(jobs) });
+  const jobs = {
+    maxAttempts: 5,
+    retryBaseDelayMs: 60_000,
+    retryMaxDelayMs: 3_600_000,
+    retentionDays: 7,
+    retentionCount: 10_000,
+  };
+  const queue = new Queue("generate", {
+    connection,
+    prefix: "bare",
+    defaultJobOptions: jobCatalog.generate.defaults(jobs),
+  });
   try {
     await queue.waitUntilReady();
     return await runLoops(async (n) => {
@@ -113,11 +123,25 @@ async function runApi(base: string): Promise<RunStats> {
     new Promise((resolve, reject) => {
       const body = JSON.stringify({ url: siteUrl("site", n) });
       const req = http.request(
-        { agent, hostname, port, method: "POST", path: "/api/jobs", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) }, timeout: 30_000 },
+        {
+          agent,
+          hostname,
+          port,
+          method: "POST",
+          path: "/api/jobs",
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+          timeout: 30_000,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => resolve(res.statusCode === 202 ? undefined : `${res.statusCode} ${Buffer.concat(chunks).toString("utf8").slice(0, 120)}`));
+          res.on("end", () =>
+            resolve(
+              res.statusCode === 202
+                ? undefined
+                : `${res.statusCode} ${Buffer.concat(chunks).toString("utf8").slice(0, 120)}`,
+            ),
+          );
           res.on("error", reject);
         },
       );
@@ -144,7 +168,11 @@ const FLOORS = {
 
 async function runFloor(script: string): Promise<RunStats> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["-e", script], { cwd: PACKAGE_ROOT, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PORT: String(port), NODE_ENV: "production" }, stdio: "ignore" });
+  const child = spawn(process.execPath, ["-e", script], {
+    cwd: PACKAGE_ROOT,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PORT: String(port), NODE_ENV: "production" },
+    stdio: "ignore",
+  });
   try {
     if (!(await waitListening(port, 10_000))) throw new Error("a floor server did not come up");
     const cpu0 = cpuSecondsOf(child.pid ?? -1);
@@ -173,11 +201,15 @@ async function waitListening(port: number, timeoutMs: number): Promise<boolean> 
 }
 
 async function main(): Promise<number> {
-  if (!fs.existsSync(path.join(PACKAGE_ROOT, "dist", "cli", "ltx.js"))) throw new Error("dist/ is missing: run `npm run build` first (npm run bench:api does)");
-  const hardDeadline = setTimeout(() => {
-    process.stderr.write("bench:api: hard deadline reached, giving up\n");
-    process.exit(1);
-  }, (4 * SECONDS + 120) * 1000);
+  if (!fs.existsSync(path.join(PACKAGE_ROOT, "dist", "cli", "ltx.js")))
+    throw new Error("dist/ is missing: run `npm run build` first (npm run bench:api does)");
+  const hardDeadline = setTimeout(
+    () => {
+      process.stderr.write("bench:api: hard deadline reached, giving up\n");
+      process.exit(1);
+    },
+    (4 * SECONDS + 120) * 1000,
+  );
   const loadBefore = os.loadavg()[0] ?? NaN;
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "ltx-bench-api-"));
   const redis = await startRedis();
@@ -189,7 +221,10 @@ async function main(): Promise<number> {
     const harnessCpu0 = process.cpuUsage();
     const redisCpu0 = await redisCpuSeconds(admin);
     const bare = await runBare(redis.url);
-    const bareCpu = { harness: cpuOf(process.cpuUsage(harnessCpu0)), redis: (await redisCpuSeconds(admin)) - redisCpu0 };
+    const bareCpu = {
+      harness: cpuOf(process.cpuUsage(harnessCpu0)),
+      redis: (await redisCpuSeconds(admin)) - redisCpu0,
+    };
     await admin.flushall();
 
     // 2. The API of the built CLI in a child process.
@@ -210,13 +245,18 @@ async function main(): Promise<number> {
     const harnessCpu1 = process.cpuUsage();
     const redisCpu1 = await redisCpuSeconds(admin);
     const ltx = await runApi(base);
-    const ltxCpu = { api: cpuSecondsOf(api.pid()) - apiCpu0, harness: cpuOf(process.cpuUsage(harnessCpu1)), redis: (await redisCpuSeconds(admin)) - redisCpu1 };
+    const ltxCpu = {
+      api: cpuSecondsOf(api.pid()) - apiCpu0,
+      harness: cpuOf(process.cpuUsage(harnessCpu1)),
+      redis: (await redisCpuSeconds(admin)) - redisCpu1,
+    };
     const queued = await admin.llen("ltx:generate:wait").catch(() => NaN);
     await api.terminate(15_000);
     const problems = scanLogs([api.logFile]);
     // 3. The HTTP stack alone (after the API has stopped, so nothing else competes).
     const floors: Array<[string, RunStats]> = [];
-    if (!args.includes("--no-floors")) for (const [name, script] of Object.entries(FLOORS)) floors.push([name, await runFloor(script)]);
+    if (!args.includes("--no-floors"))
+      for (const [name, script] of Object.entries(FLOORS)) floors.push([name, await runFloor(script)]);
     return report({ bare, bareCpu, ltx, ltxCpu, floors, loadBefore, queued, problems: problems.length, runDir });
   } finally {
     clearTimeout(hardDeadline);
@@ -250,7 +290,15 @@ function report(r: ReportInput): number {
   const ltxRps = r.ltx.ok / r.ltx.seconds;
   const p99 = percentile(r.ltx.latencies, 0.99);
   const errors = (s: RunStats): number => [...s.errors.values()].reduce((a, b) => a + b, 0);
-  const errorText = (s: RunStats): string => `${errors(s)}${errors(s) ? ` (${[...s.errors].slice(0, 3).map(([k, v]) => `${v}× ${k}`).join("; ")})` : ""}`;
+  const errorText = (s: RunStats): string =>
+    `${errors(s)}${
+      errors(s)
+        ? ` (${[...s.errors]
+            .slice(0, 3)
+            .map(([k, v]) => `${v}× ${k}`)
+            .join("; ")})`
+        : ""
+    }`;
   const share = ltxRps / bareRps;
   const lines = [
     "",
@@ -259,7 +307,9 @@ function report(r: ReportInput): number {
     `${"".padEnd(34)}    jobs    req/s   p50 ms   p99 ms   max ms`,
     row("baseline (Queue.add, bare loop)", r.bare),
     row("ltx (POST /api/jobs, API process)", r.ltx),
-    ...r.floors.map(([name, s]) => `${row(`  ${name}`, s)}   server CPU ${f(((s.serverCpu ?? NaN) / (s.ok || 1)) * 1e6, 0)} µs/req`),
+    ...r.floors.map(
+      ([name, s]) => `${row(`  ${name}`, s)}   server CPU ${f(((s.serverCpu ?? NaN) / (s.ok || 1)) * 1e6, 0)} µs/req`,
+    ),
     `ratio ltx/baseline                req/s ${f(share, 2)}   (goal ≥ 0.50: ${share >= 0.5 ? "met" : "not met"}; p99 < 50 ms: ${p99 < 50 ? "met" : "not met"})`,
     "",
     `CPU seconds, baseline: loop process ${f(r.bareCpu.harness)}, redis ${f(r.bareCpu.redis)}  (of ${f(r.bare.seconds * os.availableParallelism(), 0)} core-seconds)`,
@@ -267,7 +317,8 @@ function report(r: ReportInput): number {
     `CPU per request:       baseline ${f(((r.bareCpu.harness + r.bareCpu.redis) / (r.bare.ok || 1)) * 1e6, 0)} µs, ltx API ${f((r.ltxCpu.api / (r.ltx.ok || 1)) * 1e6, 0)} µs + redis ${f((r.ltxCpu.redis / (r.ltx.ok || 1)) * 1e6, 0)} µs`,
     `errors: baseline ${errorText(r.bare)}, ltx ${errorText(r.ltx)}; jobs waiting in the ltx queue at the end: ${r.queued}; crash lines in the API log: ${r.problems}`,
   ];
-  const ok = errors(r.bare) === 0 && errors(r.ltx) === 0 && r.problems === 0 && r.floors.every(([, s]) => errors(s) === 0);
+  const ok =
+    errors(r.bare) === 0 && errors(r.ltx) === 0 && r.problems === 0 && r.floors.every(([, s]) => errors(s) === 0);
   lines.push(ok ? "bench:api: ok" : `bench:api: FAIL (log in ${r.runDir})`);
   process.stdout.write(`${lines.join("\n")}\n`);
   return ok ? 0 : 1;

@@ -21,7 +21,14 @@ import { auditDuplicates, auditFiles, auditJobs, type JobOutcome, scheduleBreach
 import { ApiClient, field, mapLimit, sleep } from "./support/client";
 import { startFlakySites, seededRandom } from "./support/flakySites";
 import { startChaosLlm } from "./chaos/llm";
-import { countStalledJobs, createProcessGroup, type LtxProcess, PACKAGE_ROOT, scanLogs, waitHttpOk } from "./support/processes";
+import {
+  countStalledJobs,
+  createProcessGroup,
+  type LtxProcess,
+  PACKAGE_ROOT,
+  scanLogs,
+  waitHttpOk,
+} from "./support/processes";
 import { printReport } from "./chaos/report";
 import { countScheduledRuns, registerWebsites, stopWebsites, type Registered } from "./chaos/websites";
 
@@ -49,16 +56,31 @@ const plan = {
 };
 const PREFIX = "ltx";
 const random = seededRandom(plan.seed);
-const log = (msg: string): void => void process.stderr.write(`[chaos +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+const log = (msg: string): void =>
+  void process.stderr.write(`[chaos +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
 const t0 = Date.now();
 
 async function main(): Promise<number> {
-  if (!fs.existsSync(path.join(PACKAGE_ROOT, "dist", "cli", "ltx.js"))) throw new Error("dist/ is missing: run `npm run build` first (npm run chaos does)");
+  if (!fs.existsSync(path.join(PACKAGE_ROOT, "dist", "cli", "ltx.js")))
+    throw new Error("dist/ is missing: run `npm run build` first (npm run chaos does)");
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "ltx-chaos-"));
   log(`plan ${JSON.stringify(plan)}; logs in ${runDir}`);
   const redis = await startRedis({ appendonly: true });
-  const sites = await startFlakySites({ servers: 4, pagesPerSite: 4, errorRate: 0.05, slowRate: 0.05, slowMs: 1500, random });
-  const llm = await startChaosLlm({ errorRate: 0.05, invalidRate: 0.05, rateLimitEvery: 60, rateLimitBurst: 5, seed: plan.seed });
+  const sites = await startFlakySites({
+    servers: 4,
+    pagesPerSite: 4,
+    errorRate: 0.05,
+    slowRate: 0.05,
+    slowMs: 1500,
+    random,
+  });
+  const llm = await startChaosLlm({
+    errorRate: 0.05,
+    invalidRate: 0.05,
+    rateLimitEvery: 60,
+    rateLimitBurst: 5,
+    seed: plan.seed,
+  });
   const group = createProcessGroup(runDir);
   const cleanup = async (): Promise<void> => {
     group.killAll();
@@ -101,13 +123,19 @@ async function main(): Promise<number> {
       EXTRACT_THREADS: "1",
     };
     const api = group.spawn("api", "api", env);
-    const workers: LtxProcess[] = Array.from({ length: plan.workers }, (_, i) => group.spawn("worker", `worker-${i + 1}`, env));
+    const workers: LtxProcess[] = Array.from({ length: plan.workers }, (_, i) =>
+      group.spawn("worker", `worker-${i + 1}`, env),
+    );
     const base = `http://127.0.0.1:${apiPort}`;
     if (!(await waitHttpOk(`${base}/healthz`, 20_000))) throw new Error(`the API did not come up; see ${api.logFile}`);
     const client = new ApiClient(base);
 
     // Websites use site numbers from 10,000 up, jobs from 0: no job is de-duplicated against a run.
-    const websites = await registerWebsites(client, Array.from({ length: plan.websites }, (_, i) => sites.siteUrl(10_000 + i)), plan.everyMs);
+    const websites = await registerWebsites(
+      client,
+      Array.from({ length: plan.websites }, (_, i) => sites.siteUrl(10_000 + i)),
+      plan.everyMs,
+    );
     log(`registered ${websites.length} websites every ${plan.everyMs} ms`);
 
     const chaosEnd = Date.now() + plan.chaosMs;
@@ -118,7 +146,9 @@ async function main(): Promise<number> {
     await submitting;
     for (const w of workers) if (!w.running()) w.start();
     const stopAt = await stopWebsites(client, websites);
-    log(`chaos window over: ${faults.kill9} kill -9, ${faults.sigterm} SIGTERM, ${faults.redisRestarts} redis restart; schedules stopped`);
+    log(
+      `chaos window over: ${faults.kill9} kill -9, ${faults.sigterm} SIGTERM, ${faults.redisRestarts} redis restart; schedules stopped`,
+    );
 
     const outcomes = await drain(client, submitted, websites, Date.now() + plan.drainMs);
     const jobs = auditJobs(outcomes, submitted.size);
@@ -129,15 +159,22 @@ async function main(): Promise<number> {
     const store = createResultStore(reader, { prefix: PREFIX, maxVersions: 1000 });
     const siteKeys = new Set([...outcomes.map((o) => o.siteKey), ...websites.map((w) => w.siteKey)].filter(Boolean));
     const duplicates = await auditDuplicates(store, siteKeys);
-    const succeededSites = [...outcomes.filter((o) => o.status === "success").map((o) => o.siteKey), ...runs.filter((r) => r.succeeded > 0).map((r) => r.siteKey)];
+    const succeededSites = [
+      ...outcomes.filter((o) => o.status === "success").map((o) => o.siteKey),
+      ...runs.filter((r) => r.succeeded > 0).map((r) => r.siteKey),
+    ];
     const files = await auditFiles(base, store, succeededSites);
     const redisMemory = await reader.info("memory");
     await reader.quit();
 
     // Graceful stop of everything: each must exit 0 on SIGTERM.
     const stops = await Promise.all([api, ...workers].map((p) => p.terminate(30_000)));
-    const badStops = stops.filter((r) => r && r.code !== 0).map((r) => `${r?.name} exited ${r?.code ?? r?.signal} on SIGTERM`);
-    const crashes = group.exits.filter((e) => e.cause === "none").map((e) => `${e.name} (pid ${e.pid}) exited by itself: ${e.code ?? e.signal} after ${e.uptimeMs} ms`);
+    const badStops = stops
+      .filter((r) => r && r.code !== 0)
+      .map((r) => `${r?.name} exited ${r?.code ?? r?.signal} on SIGTERM`);
+    const crashes = group.exits
+      .filter((e) => e.cause === "none")
+      .map((e) => `${e.name} (pid ${e.pid}) exited by itself: ${e.code ?? e.signal} after ${e.uptimeMs} ms`);
     const logProblems = scanLogs(group.all().map((p) => p.logFile));
 
     const breaches = printReport({
@@ -166,7 +203,12 @@ async function main(): Promise<number> {
 }
 
 /** Submits plan.jobs distinct sites, spread over the first 70% of the chaos window. */
-async function submitAll(client: ApiClient, sites: { siteUrl(n: number): string }, chaosEnd: number, out: Map<string, string>): Promise<void> {
+async function submitAll(
+  client: ApiClient,
+  sites: { siteUrl(n: number): string },
+  chaosEnd: number,
+  out: Map<string, string>,
+): Promise<void> {
   const spreadMs = (chaosEnd - Date.now()) * 0.7;
   const started = Date.now();
   const urls = Array.from({ length: plan.jobs }, (_, i) => sites.siteUrl(i));
@@ -175,14 +217,21 @@ async function submitAll(client: ApiClient, sites: { siteUrl(n: number): string 
     if (due > Date.now()) await sleep(due - Date.now());
     const answer = await client.requestRetrying("POST", "/api/jobs", { url }, { tries: 40 });
     const id = field(answer.body, "id");
-    if ((answer.status !== 202 && answer.status !== 200) || typeof id !== "string") throw new Error(`POST /api/jobs ${url}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    if ((answer.status !== 202 && answer.status !== 200) || typeof id !== "string")
+      throw new Error(`POST /api/jobs ${url}: ${answer.status} ${JSON.stringify(answer.body)}`);
     out.set(url, id);
   });
   log(`submitted ${out.size} jobs`);
 }
 
 /** kill -9 a random worker every few seconds (restarted 0.3–1.5 s later), one SIGTERM, one Redis restart. */
-async function runFaults(workers: LtxProcess[], redis: { restart(): Promise<void> }, chaosEnd: number, faults: { kill9: number; sigterm: number; sigtermExit: string; redisRestarts: number }, n: number): Promise<void> {
+async function runFaults(
+  workers: LtxProcess[],
+  redis: { restart(): Promise<void> },
+  chaosEnd: number,
+  faults: { kill9: number; sigterm: number; sigtermExit: string; redisRestarts: number },
+  n: number,
+): Promise<void> {
   const span = chaosEnd - Date.now();
   const sigtermAt = Date.now() + span * 0.35;
   const redisAt = Date.now() + span * 0.6;
@@ -196,7 +245,8 @@ async function runFaults(workers: LtxProcess[], redis: { restart(): Promise<void
         faults.sigterm++;
         log(`SIGTERM ${w.name}`);
         const rec = await w.terminate(30_000);
-        if (rec && rec.code !== 0) faults.sigtermExit = `${w.name} exited ${rec.code ?? rec.signal} after SIGTERM (want 0)`;
+        if (rec && rec.code !== 0)
+          faults.sigtermExit = `${w.name} exited ${rec.code ?? rec.signal} after SIGTERM (want 0)`;
         log(`${w.name} exited ${rec?.code ?? rec?.signal} after SIGTERM`);
         w.start();
       }
@@ -223,20 +273,36 @@ async function runFaults(workers: LtxProcess[], redis: { restart(): Promise<void
 }
 
 /** Polls every submitted job until it is final (success/failure) or the time is up. */
-async function drain(client: ApiClient, submitted: Map<string, string>, websites: Registered[], until: number): Promise<JobOutcome[]> {
+async function drain(
+  client: ApiClient,
+  submitted: Map<string, string>,
+  websites: Registered[],
+  until: number,
+): Promise<JobOutcome[]> {
   const entries = [...submitted.entries()];
   const views = new Map<string, JobOutcome>();
   for (let round = 0; round < 10_000 && Date.now() < until; round++) {
     const pending = entries.filter(([, id]) => !isFinal(views.get(id)?.status));
     if (pending.length === 0 && (await websitesIdle(client, websites))) break;
     await mapLimit(pending, 16, async ([url, id]) => {
-      const answer = await client.requestRetrying("GET", `/api/jobs/${encodeURIComponent(id)}`, undefined, { tries: 5 }).catch(() => undefined);
+      const answer = await client
+        .requestRetrying("GET", `/api/jobs/${encodeURIComponent(id)}`, undefined, { tries: 5 })
+        .catch(() => undefined);
       const status = answer?.status === 404 ? "missing" : String(field(answer?.body, "status") ?? "unknown");
       const error = field(field(answer?.body, "error"), "message");
-      views.set(id, { url, id, status, error: typeof error === "string" ? error : null, siteKey: String(field(answer?.body, "siteKey") ?? "") });
+      views.set(id, {
+        url,
+        id,
+        status,
+        error: typeof error === "string" ? error : null,
+        siteKey: String(field(answer?.body, "siteKey") ?? ""),
+      });
     });
     const left = entries.filter(([, id]) => !isFinal(views.get(id)?.status)).length;
-    if (round % 5 === 0) log(`draining: ${left} of ${entries.length} jobs not final yet${left === 0 ? ", waiting for the websites' last runs" : ""}`);
+    if (round % 5 === 0)
+      log(
+        `draining: ${left} of ${entries.length} jobs not final yet${left === 0 ? ", waiting for the websites' last runs" : ""}`,
+      );
     await sleep(1000);
   }
   return entries.map(([url, id]) => views.get(id) ?? { url, id, status: "unknown", error: null, siteKey: "" });
@@ -249,7 +315,12 @@ function isFinal(status: string | undefined): boolean {
 async function websitesIdle(client: ApiClient, websites: Registered[]): Promise<boolean> {
   for (const w of websites) {
     for (const status of ["queued", "started", "running"]) {
-      const answer = await client.requestRetrying("GET", `/api/jobs?status=${status}&limit=1&url=${encodeURIComponent(w.url)}`, undefined, { tries: 5 });
+      const answer = await client.requestRetrying(
+        "GET",
+        `/api/jobs?status=${status}&limit=1&url=${encodeURIComponent(w.url)}`,
+        undefined,
+        { tries: 5 },
+      );
       const jobs = field(answer.body, "jobs");
       if (Array.isArray(jobs) && jobs.length > 0) return false;
     }

@@ -67,20 +67,37 @@ interface ThroughputRun {
 }
 
 async function main(): Promise<number> {
-  if (!fs.existsSync(path.join(PACKAGE_ROOT, "dist", "cli", "ltx.js"))) throw new Error("dist/ is missing: run `npm run build` first (npm run bench:e2e does)");
-  const hardDeadline = setTimeout(() => {
-    process.stderr.write("bench:e2e: hard deadline reached, giving up\n");
-    process.exit(1);
-  }, (PROCS.length * (SECONDS + 30) + 120) * 1000);
+  if (!fs.existsSync(path.join(PACKAGE_ROOT, "dist", "cli", "ltx.js")))
+    throw new Error("dist/ is missing: run `npm run build` first (npm run bench:e2e does)");
+  const hardDeadline = setTimeout(
+    () => {
+      process.stderr.write("bench:e2e: hard deadline reached, giving up\n");
+      process.exit(1);
+    },
+    (PROCS.length * (SECONDS + 30) + 120) * 1000,
+  );
   const loadBefore = os.loadavg()[0] ?? NaN;
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "ltx-bench-e2e-"));
   const redis = await startRedis();
-  const sites = await startFlakySites({ servers: 4, pagesPerSite: PAGES_PER_SITE - 1, errorRate: 0, slowRate: 0, slowMs: 0, random: seededRandom(7) });
+  const sites = await startFlakySites({
+    servers: 4,
+    pagesPerSite: PAGES_PER_SITE - 1,
+    errorRate: 0,
+    slowRate: 0,
+    slowMs: 0,
+    random: seededRandom(7),
+  });
   const fake = await startFakeOpenAI({ latencyMs: LLM_LATENCY_MS });
   const group = createProcessGroup(runDir);
   process.once("exit", () => group.killAll());
   const admin = new Redis(redis.url, { maxRetriesPerRequest: 2 });
-  const jobsConfig = { maxAttempts: 1, retryBaseDelayMs: 1000, retryMaxDelayMs: 1000, retentionDays: 1, retentionCount: 100_000 };
+  const jobsConfig = {
+    maxAttempts: 1,
+    retryBaseDelayMs: 1000,
+    retryMaxDelayMs: 1000,
+    retentionDays: 1,
+    retentionCount: 100_000,
+  };
   const queues = createQueues({ connection: admin, prefix: PREFIX, jobs: jobsConfig });
   const env = {
     REDIS_URL: redis.url,
@@ -106,7 +123,8 @@ async function main(): Promise<number> {
     for (let i = 0; i < 4; i++) {
       const cpuBefore = cpuSecondsOf(single[0]?.pid() ?? -1);
       const [job] = await runBatch(queues, [site()], 30);
-      if (!job || job.failedReason) throw new Error(`the single job failed: ${job?.failedReason ?? "timed out"}; logs in ${runDir}`);
+      if (!job || job.failedReason)
+        throw new Error(`the single job failed: ${job?.failedReason ?? "timed out"}; logs in ${runDir}`);
       if (i === 0) continue; // warm-up: cold code, first connections
       singleMs.push((job.finishedOn ?? NaN) - (job.processedOn ?? NaN));
       singleCrawlMs.push(crawlMsOf(job));
@@ -122,7 +140,11 @@ async function main(): Promise<number> {
       await admin.flushall(); // no finished jobs or stored files from the previous run
       const workers = await startWorkers(group, env, procs, queues, `p${procs}`);
       const n = JOBS ?? ROUNDS * procs * CONCURRENCY;
-      const cpu0 = { workers: workers.map((w) => cpuSecondsOf(w.pid())), redis: await redisCpuSeconds(admin), harness: process.cpuUsage() };
+      const cpu0 = {
+        workers: workers.map((w) => cpuSecondsOf(w.pid())),
+        redis: await redisCpuSeconds(admin),
+        harness: process.cpuUsage(),
+      };
       const started = Date.now();
       const jobs = await runBatch(queues, Array.from({ length: n }, site), SECONDS);
       const waitedUntil = Date.now();
@@ -152,7 +174,16 @@ async function main(): Promise<number> {
       });
     }
     const problems = scanLogs(group.all().map((p) => p.logFile));
-    return report({ jobMs, crawlMs: percentile(singleCrawlMs, 0.5), cpuPerJob: singleCpu / singleMs.length, chatsPerJob: chats / 4, runs, loadBefore, problems: problems.length, runDir });
+    return report({
+      jobMs,
+      crawlMs: percentile(singleCrawlMs, 0.5),
+      cpuPerJob: singleCpu / singleMs.length,
+      chatsPerJob: chats / 4,
+      runs,
+      loadBefore,
+      problems: problems.length,
+      runDir,
+    });
   } finally {
     clearTimeout(hardDeadline);
     group.killAll();
@@ -171,12 +202,19 @@ function crawlMsOf(job: Job): number {
 }
 
 /** Starts `count` worker processes and waits until BullMQ sees their Workers (up to 30 s). */
-async function startWorkers(group: ProcessGroup, env: Record<string, string>, count: number, queues: Queues, tag: string): Promise<LtxProcess[]> {
+async function startWorkers(
+  group: ProcessGroup,
+  env: Record<string, string>,
+  count: number,
+  queues: Queues,
+  tag: string,
+): Promise<LtxProcess[]> {
   const before = await queues.generate.getWorkersCount();
   const workers = Array.from({ length: count }, (_, i) => group.spawn("worker", `worker-${tag}-${i + 1}`, env));
   const deadline = Date.now() + 30_000;
   while ((await queues.generate.getWorkersCount()) < before + count) {
-    if (Date.now() > deadline || workers.some((w) => !w.running())) throw new Error(`worker processes did not start (logs in ${path.dirname(workers[0]?.logFile ?? "")})`);
+    if (Date.now() > deadline || workers.some((w) => !w.running()))
+      throw new Error(`worker processes did not start (logs in ${path.dirname(workers[0]?.logFile ?? "")})`);
     await sleep(100);
   }
   return workers;

@@ -46,11 +46,15 @@ interface Stats {
 }
 
 async function main(): Promise<number> {
-  if (!fs.existsSync(path.join(PACKAGE_ROOT, "dist", "cli", "ltx.js"))) throw new Error("dist/ is missing: run `npm run build` first (npm run bench:load does)");
-  const hardDeadline = setTimeout(() => {
-    process.stderr.write("bench:load: hard deadline reached, giving up\n");
-    process.exit(1);
-  }, (SECONDS * 1.25 + 120) * 1000);
+  if (!fs.existsSync(path.join(PACKAGE_ROOT, "dist", "cli", "ltx.js")))
+    throw new Error("dist/ is missing: run `npm run build` first (npm run bench:load does)");
+  const hardDeadline = setTimeout(
+    () => {
+      process.stderr.write("bench:load: hard deadline reached, giving up\n");
+      process.exit(1);
+    },
+    (SECONDS * 1.25 + 120) * 1000,
+  );
 
   // Other work on the machine skews every figure here: print what was running, as a load average.
   const loadAtStart = os.loadavg()[0] ?? NaN;
@@ -96,18 +100,38 @@ async function main(): Promise<number> {
       if (views.every((v) => field(v.body, "status") === "success")) break;
       await sleep(200);
     }
-    const before = await sampleMemory(reader, workers.map((w) => w.pid()));
+    const before = await sampleMemory(
+      reader,
+      workers.map((w) => w.pid()),
+    );
 
     const recentIds = Array.from({ length: 300 }, (_, i) => jobIds[i % jobIds.length] as string);
     let recentNext = 0;
     const samples: Array<{ t: number; workerRssMb: number[]; redisMb: number }> = [];
-    const sampler = setInterval(() => void sampleMemory(reader, workers.map((w) => w.pid())).then((m) => samples.push({ t: Math.round((Date.now() - started) / 1000), ...m })), 10_000);
-    const cpuBefore = { api: cpuSecondsOf(apiProc.pid()), workers: workers.map((w) => cpuSecondsOf(w.pid())), redis: await redisCpuSeconds(reader), harness: process.cpuUsage() };
+    const sampler = setInterval(
+      () =>
+        void sampleMemory(
+          reader,
+          workers.map((w) => w.pid()),
+        ).then((m) => samples.push({ t: Math.round((Date.now() - started) / 1000), ...m })),
+      10_000,
+    );
+    const cpuBefore = {
+      api: cpuSecondsOf(apiProc.pid()),
+      workers: workers.map((w) => cpuSecondsOf(w.pid())),
+      redis: await redisCpuSeconds(reader),
+      harness: process.cpuUsage(),
+    };
     const started = Date.now();
     const stats = await runClients(SECONDS, CLIENTS, async (kind) => {
       if (kind === "submit") {
         const url = siteUrls[Math.floor(random() * SITES)] as string;
-        const res = await fetch(`${base}/api/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ url }), signal: AbortSignal.timeout(30_000) });
+        const res = await fetch(`${base}/api/jobs`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ url }),
+          signal: AbortSignal.timeout(30_000),
+        });
         const body = (await res.json()) as unknown;
         const id = field(body, "id");
         // Poll recent jobs only: retention (JOB_RETENTION_COUNT) removes old finished ones, and a
@@ -115,7 +139,10 @@ async function main(): Promise<number> {
         if (typeof id === "string") recentIds[recentNext++ % recentIds.length] = id;
         return res.status;
       }
-      const target = kind === "status" ? `/api/jobs/${recentIds[Math.floor(random() * recentIds.length)]}` : (fileLinks[Math.floor(random() * fileLinks.length)] as string);
+      const target =
+        kind === "status"
+          ? `/api/jobs/${recentIds[Math.floor(random() * recentIds.length)]}`
+          : (fileLinks[Math.floor(random() * fileLinks.length)] as string);
       const res = await fetch(`${base}${target}`, { signal: AbortSignal.timeout(30_000) });
       await res.arrayBuffer();
       return res.status;
@@ -129,7 +156,10 @@ async function main(): Promise<number> {
       redis: (await redisCpuSeconds(reader)) - cpuBefore.redis,
       harness: (harnessCpu.user + harnessCpu.system) / 1e6,
     };
-    const after = await sampleMemory(reader, workers.map((w) => w.pid()));
+    const after = await sampleMemory(
+      reader,
+      workers.map((w) => w.pid()),
+    );
     await reader.quit();
     await Promise.all(group.all().map((p) => p.terminate(30_000)));
     const problems = scanLogs(group.all().map((p) => p.logFile));
@@ -160,7 +190,12 @@ function pickKind(): Kind {
 
 /** `clients` loops, each one request at a time, until `seconds` pass. Any non-2xx/304 is an error. */
 async function runClients(seconds: number, clients: number, call: (kind: Kind) => Promise<number>): Promise<Stats> {
-  const stats: Stats = { count: { submit: 0, status: 0, file: 0 }, latencies: { submit: [], status: [], file: [] }, errors: new Map(), seconds: 0 };
+  const stats: Stats = {
+    count: { submit: 0, status: 0, file: 0 },
+    latencies: { submit: [], status: [], file: [] },
+    errors: new Map(),
+    seconds: 0,
+  };
   const end = Date.now() + seconds * 1000;
   // The first second opens 200 connections at once and runs cold code: not what we measure.
   const measureFrom = Date.now() + Math.min(1000, seconds * 100);
@@ -238,7 +273,8 @@ function report(r: ReportInput): number {
   const all = [...r.stats.latencies.submit, ...r.stats.latencies.status, ...r.stats.latencies.file];
   const rps = all.length / r.stats.seconds;
   const errors = [...r.stats.errors.values()].reduce((a, b) => a + b, 0);
-  const mem = (m: { workerRssMb: number[]; redisMb: number }): string => `workers ${m.workerRssMb.map((x) => f(x)).join(" + ")} MB RSS, redis ${f(m.redisMb)} MB`;
+  const mem = (m: { workerRssMb: number[]; redisMb: number }): string =>
+    `workers ${m.workerRssMb.map((x) => f(x)).join(" + ")} MB RSS, redis ${f(m.redisMb)} MB`;
   const lines = [
     "",
     `bench:load — ${CLIENTS} concurrent clients, ${f(r.elapsed, 0)} s, mix 20% submit / 50% status / 30% llms.txt (${os.availableParallelism()} cores)`,
@@ -249,13 +285,22 @@ function report(r: ReportInput): number {
   ];
   for (const kind of ["submit", "status", "file"] as const) {
     const l = r.stats.latencies[kind];
-    lines.push(`  ${kind.padEnd(20)}${String(l.length).padStart(8)}  ${f(l.length / r.stats.seconds, 0).padStart(9)}  ${f(percentile(l, 0.5)).padStart(8)}  ${f(percentile(l, 0.99)).padStart(8)}`);
+    lines.push(
+      `  ${kind.padEnd(20)}${String(l.length).padStart(8)}  ${f(l.length / r.stats.seconds, 0).padStart(9)}  ${f(percentile(l, 0.5)).padStart(8)}  ${f(percentile(l, 0.99)).padStart(8)}`,
+    );
   }
   lines.push(
     `ratio ltx/baseline    req/s ${f(rps / r.baseline.rps, 2)}`,
     `CPU during the run (core-seconds of ${f(r.elapsed * os.availableParallelism(), 0)}): API ${f(r.cpu.api)}, workers ${f(r.cpu.workers)}, redis ${f(r.cpu.redis)}, load clients ${f(r.cpu.harness)}`,
     "",
-    `errors: ${errors}${errors ? ` (${[...r.stats.errors].slice(0, 5).map(([k, v]) => `${v}× ${k}`).join("; ")})` : ""}`,
+    `errors: ${errors}${
+      errors
+        ? ` (${[...r.stats.errors]
+            .slice(0, 5)
+            .map(([k, v]) => `${v}× ${k}`)
+            .join("; ")})`
+        : ""
+    }`,
     `memory before: ${mem(r.before)}`,
     ...r.samples.map((s) => `memory at ${String(s.t).padStart(3)} s: ${mem(s)}`),
     `memory after:  ${mem(r.after)}`,

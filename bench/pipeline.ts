@@ -11,9 +11,9 @@
 import os from "node:os";
 
 import type * as VersionModule from "../src/lib/version";
-import type * as CrawlModule from "../src/pipeline/crawl";
-import type * as ExtractModule from "../src/pipeline/extract";
-import type * as ExtractPageModule from "../src/pipeline/extractPage";
+import type * as CrawlModule from "../src/pipeline/crawl/crawl";
+import type * as ExtractModule from "../src/pipeline/extract/extract";
+import type * as ExtractPageModule from "../src/pipeline/extract/extractPage";
 import type * as SiteModule from "../src/pipeline/site";
 import type { FetchSettings } from "../src/pipeline/types";
 import { startFixtureSite, type FixtureSite } from "./pipelineFixture";
@@ -44,19 +44,26 @@ async function main(): Promise<void> {
   try {
     const bytes = Array.from(site.pages.values()).reduce((n, html) => n + Buffer.byteLength(html), 0);
     console.log(`fixture: ${site.pages.size} pages, ${(bytes / MB).toFixed(1)} MB (${site.source}) at ${site.url}`);
-    console.log(`machine: ${os.availableParallelism()} cores, load average ${os.loadavg()[0]?.toFixed(1)} (other work on the machine skews both runs)`);
+    console.log(
+      `machine: ${os.availableParallelism()} cores, load average ${os.loadavg()[0]?.toFixed(1)} (other work on the machine skews both runs)`,
+    );
 
     const ltx = await runLtx(site, threads);
     const bare = await runBareLoop(site);
     const single = process.argv.includes("--single") ? await runExtractPageLoop(site) : undefined;
 
-    const rate = (r: Run): string => `${(r.pages / r.seconds).toFixed(1)} pages/s (${r.pages} pages in ${r.seconds.toFixed(1)} s, CPU ${r.cpuSeconds.toFixed(1)} s, peak RSS ${r.peakRssMb} MB)`;
+    const rate = (r: Run): string =>
+      `${(r.pages / r.seconds).toFixed(1)} pages/s (${r.pages} pages in ${r.seconds.toFixed(1)} s, CPU ${r.cpuSeconds.toFixed(1)} s, peak RSS ${r.peakRssMb} MB)`;
     console.log(`bare loop, jsdom + readability + turndown, 1 thread:  ${rate(bare)}`);
     if (single) console.log(`extractPage loop, main thread:                        ${rate(single)}`);
     console.log(`ltx crawlSite, discover + fetch + extract, ${threads} threads: ${rate(ltx)}`);
     const ratio = ltx.pages / ltx.seconds / (bare.pages / bare.seconds);
-    console.log(`ratio ltx / bare: ${ratio.toFixed(2)}× (goal ≥ 1.5×); ltx peak RSS ${ltx.peakRssMb} MB (goal < 500 MB)`);
-    console.log(`load average after: ${os.loadavg()[0]?.toFixed(1)} (above ${os.availableParallelism()}, the runs shared the cores with other work)`);
+    console.log(
+      `ratio ltx / bare: ${ratio.toFixed(2)}× (goal ≥ 1.5×); ltx peak RSS ${ltx.peakRssMb} MB (goal < 500 MB)`,
+    );
+    console.log(
+      `load average after: ${os.loadavg()[0]?.toFixed(1)} (above ${os.availableParallelism()}, the runs shared the cores with other work)`,
+    );
     await timeBigPage(site);
   } finally {
     await site.close();
@@ -87,8 +94,11 @@ async function runLtx(site: FixtureSite, threads: number): Promise<Run> {
     const seconds = (performance.now() - started) / 1000;
     const skipped = result.records.filter((r) => r.skipReason);
     const reasons = new Map<string, number>();
-    for (const r of skipped) reasons.set(shortReason(r.skipReason ?? ""), (reasons.get(shortReason(r.skipReason ?? "")) ?? 0) + 1);
-    console.log(`ltx kept ${result.pages.length} pages, skipped ${skipped.length}${reasons.size ? `: ${JSON.stringify(Object.fromEntries(reasons))}` : ""}`);
+    for (const r of skipped)
+      reasons.set(shortReason(r.skipReason ?? ""), (reasons.get(shortReason(r.skipReason ?? "")) ?? 0) + 1);
+    console.log(
+      `ltx kept ${result.pages.length} pages, skipped ${skipped.length}${reasons.size ? `: ${JSON.stringify(Object.fromEntries(reasons))}` : ""}`,
+    );
     // Pages kept (fetched and extracted), like the bare loop's; the 404s the manuals link to are not counted.
     const handled = result.pages.length;
     // maxRSS is the process's true peak so far (threads included): this run goes first, so it is ours.
@@ -116,7 +126,12 @@ async function runBareLoop(site: FixtureSite): Promise<Run> {
     // jsdom frees a closed window only after the event loop turns; without this the heap passes 3 GB.
     await new Promise((resolve) => setImmediate(resolve));
   }
-  return { pages: site.pages.size, seconds: (performance.now() - started) / 1000, cpuSeconds: cpuSince(cpu), peakRssMb: sampler.stop() };
+  return {
+    pages: site.pages.size,
+    seconds: (performance.now() - started) / 1000,
+    cpuSeconds: cpuSince(cpu),
+    peakRssMb: sampler.stop(),
+  };
 }
 
 async function runExtractPageLoop(site: FixtureSite): Promise<Run> {
@@ -129,7 +144,12 @@ async function runExtractPageLoop(site: FixtureSite): Promise<Run> {
     extractPage({ url: new URL(p, site.url).href, body: html, contentType: "text/html" });
     await new Promise((resolve) => setImmediate(resolve));
   }
-  return { pages: site.pages.size, seconds: (performance.now() - started) / 1000, cpuSeconds: cpuSince(cpu), peakRssMb: sampler.stop() };
+  return {
+    pages: site.pages.size,
+    seconds: (performance.now() - started) / 1000,
+    cpuSeconds: cpuSince(cpu),
+    peakRssMb: sampler.stop(),
+  };
 }
 
 /** One 2.5 MB single-page manual (pages of the fixture joined), bare vs the pool's extractPage. */

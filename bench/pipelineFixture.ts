@@ -69,11 +69,19 @@ function tryInstall(pkgs: string[]): void {
   console.error(`bench: installing ${pkgs.join(", ")} for real HTML manuals…`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   try {
-    execFileSync("apt-get", ["install", "-y", "--no-install-recommends", ...pkgs], { stdio: "ignore", env, timeout: 300_000 });
+    execFileSync("apt-get", ["install", "-y", "--no-install-recommends", ...pkgs], {
+      stdio: "ignore",
+      env,
+      timeout: 300_000,
+    });
   } catch {
     try {
       execFileSync("apt-get", ["update"], { stdio: "ignore", env, timeout: 300_000 });
-      execFileSync("apt-get", ["install", "-y", "--no-install-recommends", ...pkgs], { stdio: "ignore", env, timeout: 300_000 });
+      execFileSync("apt-get", ["install", "-y", "--no-install-recommends", ...pkgs], {
+        stdio: "ignore",
+        env,
+        timeout: 300_000,
+      });
     } catch {
       console.error("bench: apt-get failed; using generated pages");
     }
@@ -95,8 +103,9 @@ const WORDS =
 function generatedPages(n: number): Map<string, string> {
   const pages = new Map<string, string>();
   let seed = 42;
-  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const sentence = (): string => Array.from({ length: 12 }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(" ") + ".";
+  const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const sentence = (): string =>
+    Array.from({ length: 12 }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(" ") + ".";
   for (let i = 0; i < n; i++) {
     const target = 5_000 + Math.floor(rand() * 55_000);
     let body = `<h1>Chapter ${i}</h1>`;
@@ -106,7 +115,10 @@ function generatedPages(n: number): Map<string, string> {
       body += `<table><tr><th>Name</th><th>Default</th></tr><tr><td>${WORDS[s % WORDS.length]}</td><td>${s}</td></tr></table>`;
     }
     const nav = `<nav><a href="p${(i + 1) % n}.html">next</a> <a href="p${(i + n - 1) % n}.html">previous</a></nav>`;
-    pages.set(`/gen/p${i}.html`, `<!doctype html><html lang="en"><head><title>Chapter ${i} | Manual</title></head><body>${nav}<main>${body}</main></body></html>`);
+    pages.set(
+      `/gen/p${i}.html`,
+      `<!doctype html><html lang="en"><head><title>Chapter ${i} | Manual</title></head><body>${nav}<main>${body}</main></body></html>`,
+    );
   }
   return pages;
 }

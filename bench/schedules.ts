@@ -41,7 +41,21 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 }
 
-const stubResult = (data: { siteKey: string; url: string }): GenerateJobResult => ({ siteKey: data.siteKey, url: data.url, version: 1, unchanged: true, pagesIncluded: 0, pagesSkipped: 0, provider: "extractive", model: null, fallback: false, usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 }, warnings: [], timings: { discoverMs: 0, crawlMs: 0, generateMs: 0, composeMs: 0, totalMs: 0 }, generatedAt: new Date().toISOString() });
+const stubResult = (data: { siteKey: string; url: string }): GenerateJobResult => ({
+  siteKey: data.siteKey,
+  url: data.url,
+  version: 1,
+  unchanged: true,
+  pagesIncluded: 0,
+  pagesSkipped: 0,
+  provider: "extractive",
+  model: null,
+  fallback: false,
+  usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 },
+  warnings: [],
+  timings: { discoverMs: 0, crawlMs: 0, generateMs: 0, composeMs: 0, totalMs: 0 },
+  generatedAt: new Date().toISOString(),
+});
 
 async function baselineSchedulers(redis: Redis): Promise<{ ms: number; bytesEach: number }> {
   const q = new Queue<unknown, unknown, string>("generate", { connection: redis, prefix: "base" });
@@ -51,7 +65,14 @@ async function baselineSchedulers(redis: Redis): Promise<{ ms: number; bytesEach
     await Promise.all(
       Array.from({ length: Math.min(500, WEBSITES - i) }, (_, j) => {
         const n = i + j;
-        return q.upsertJobScheduler(`b${n}`, { every: 86_400_000, startDate: Date.now() + 86_400_000 }, { name: "generate", data: { url: `http://127.0.0.1:9/s${n}/`, siteKey: `127.0.0.1:9/s${n}`, trigger: "schedule" } });
+        return q.upsertJobScheduler(
+          `b${n}`,
+          { every: 86_400_000, startDate: Date.now() + 86_400_000 },
+          {
+            name: "generate",
+            data: { url: `http://127.0.0.1:9/s${n}/`, siteKey: `127.0.0.1:9/s${n}`, trigger: "schedule" },
+          },
+        );
       }),
     );
   }
@@ -74,10 +95,12 @@ async function baselineDelay(redis: Redis): Promise<number[]> {
   );
   await worker.waitUntilReady();
   const t0 = Date.now() + LEAD_MS;
-  await q.addBulk(Array.from({ length: DUE }, (_, i) => {
-    const due = t0 + Math.floor((i / DUE) * DUE_SPREAD_MS);
-    return { name: "plain", data: { due }, opts: { delay: due - Date.now(), removeOnComplete: true } };
-  }));
+  await q.addBulk(
+    Array.from({ length: DUE }, (_, i) => {
+      const due = t0 + Math.floor((i / DUE) * DUE_SPREAD_MS);
+      return { name: "plain", data: { due }, opts: { delay: due - Date.now(), removeOnComplete: true } };
+    }),
+  );
   const deadline = Date.now() + LEAD_MS + DUE_SPREAD_MS + 20_000;
   while (delays.length < DUE && Date.now() < deadline) await sleep(100);
   await worker.close();
@@ -92,7 +115,9 @@ async function baselineDelay(redis: Redis): Promise<number[]> {
  * Redis stores a hash as a hashtable instead of a compact listpack, which costs ~0.7 KB per website.
  */
 async function main(): Promise<void> {
-  console.log(`bench:schedules — ${WEBSITES} websites, ${DUE} due runs (stub pipeline: this measures the scheduler, not crawling or an LLM)`);
+  console.log(
+    `bench:schedules — ${WEBSITES} websites, ${DUE} due runs (stub pipeline: this measures the scheduler, not crawling or an LLM)`,
+  );
   for (const args of [[], ["--hash-max-listpack-value", "1024"]]) {
     console.log(`\nredis-server ${args.length > 0 ? args.join(" ") : "(default settings)"}`);
     await runOnce(args);
@@ -106,10 +131,20 @@ async function runOnce(args: string[]): Promise<void> {
     const base = await baselineSchedulers(redis);
 
     const prefix = "ltx";
-    const queues = createQueues({ connection: redis, prefix, jobs: { maxAttempts: 1, retryBaseDelayMs: 1000, retryMaxDelayMs: 1000, retentionDays: 1, retentionCount: 10_000 } });
+    const queues = createQueues({
+      connection: redis,
+      prefix,
+      jobs: { maxAttempts: 1, retryBaseDelayMs: 1000, retryMaxDelayMs: 1000, retentionDays: 1, retentionCount: 10_000 },
+    });
     const websites = createWebsiteStore(redis, { prefix });
-    const service = createWebsiteService({ websites, redis, queues, settings: { defaultEveryMs: 86_400_000, maxPagesLimit: 1000, maxUrlLength: 2048 } });
-    const urls = (from: number, n: number): string[] => Array.from({ length: n }, (_, i) => `http://127.0.0.1:9/site${from + i}/`);
+    const service = createWebsiteService({
+      websites,
+      redis,
+      queues,
+      settings: { defaultEveryMs: 86_400_000, maxPagesLimit: 1000, maxUrlLength: 2048 },
+    });
+    const urls = (from: number, n: number): string[] =>
+      Array.from({ length: n }, (_, i) => `http://127.0.0.1:9/site${from + i}/`);
 
     // 9,000 not due during the bench (first runs spread over a day), then 1,000 due in a few seconds.
     const before = await usedMemory(redis);
@@ -141,9 +176,31 @@ async function runOnce(args: string[]): Promise<void> {
       runs.push({ websiteId: job.data.websiteId ?? "", delay: Date.now() - Number(String(job.id).split(":").pop()) });
       return stubResult(job.data);
     };
-    const generate = withWebsiteRuns(stub, { websites, queue: queues.generate, redis, settings: { backoffAfter: 3, pauseAfter: 10 }, logger: silentLogger() });
-    const worker = await startWorker({ connection: redis, prefix, handlers: { generate } as Handlers, logger: silentLogger(), settings: { concurrency: CONCURRENCY, retryBaseDelayMs: 1000, retryMaxDelayMs: 1000, shutdownGraceMs: 5000, drainDelaySeconds: 1 } });
-    const dueImport = await service.import({ urls: urls(WEBSITES - DUE, DUE), every: "1d", spread: `${DUE_SPREAD_MS}ms` });
+    const generate = withWebsiteRuns(stub, {
+      websites,
+      queue: queues.generate,
+      redis,
+      settings: { backoffAfter: 3, pauseAfter: 10 },
+      logger: silentLogger(),
+    });
+    const worker = await startWorker({
+      connection: redis,
+      prefix,
+      handlers: { generate } as Handlers,
+      logger: silentLogger(),
+      settings: {
+        concurrency: CONCURRENCY,
+        retryBaseDelayMs: 1000,
+        retryMaxDelayMs: 1000,
+        shutdownGraceMs: 5000,
+        drainDelaySeconds: 1,
+      },
+    });
+    const dueImport = await service.import({
+      urls: urls(WEBSITES - DUE, DUE),
+      every: "1d",
+      spread: `${DUE_SPREAD_MS}ms`,
+    });
     // Only the due set counts: one of the 9,000 may draw a first run within these seconds.
     const dueIds = new Set(dueImport.items.map((i) => i.id));
     const dueRuns = () => runs.filter((r) => dueIds.has(r.websiteId));
@@ -154,16 +211,29 @@ async function runOnce(args: string[]): Promise<void> {
     await queues.close();
 
     const baseDelays = (await baselineDelay(redis)).sort((a, b) => a - b);
-    const ltxDelays = dueRuns().map((r) => r.delay).sort((a, b) => a - b);
+    const ltxDelays = dueRuns()
+      .map((r) => r.delay)
+      .sort((a, b) => a - b);
     const kb = (b: number): string => `${(b / 1024).toFixed(2)} KB`;
-    console.log(`websites registered: ${total} (import 1: ${later.added} added in ${importMs} ms = ${Math.round((later.added / importMs) * 1000)}/s; import 2: ${dueImport.added} added in ${dueImport.durationMs} ms)`);
-    console.log(`import time     baseline (bare upsertJobScheduler ×${WEBSITES}): ${base.ms} ms · ltx import of ${later.added}: ${importMs} ms · ratio ${(importMs / ((base.ms * later.added) / WEBSITES)).toFixed(2)}× (validation, record, index, scheduler)`);
-    console.log(`memory/website  baseline (scheduler + its next job): ${kb(base.bytesEach)} · ltx (record + index entry + scheduler + next job): ${kb(bytesEach)} · ratio ${(bytesEach / base.bytesEach).toFixed(2)}× · goal < 2 KB: ${bytesEach < 2048 ? "met" : "NOT met"}`);
-    console.log(`  MEMORY USAGE of one website's keys: ${parts.join(", ")} = ${sampleBytes} B (plus entries in the website index and BullMQ's sorted sets and event stream)`);
-    const line = (d: number[]): string => `p50 ${pct(d, 50)} ms, p99 ${pct(d, 99)} ms, max ${d[d.length - 1]} ms (${d.length} runs)`;
+    console.log(
+      `websites registered: ${total} (import 1: ${later.added} added in ${importMs} ms = ${Math.round((later.added / importMs) * 1000)}/s; import 2: ${dueImport.added} added in ${dueImport.durationMs} ms)`,
+    );
+    console.log(
+      `import time     baseline (bare upsertJobScheduler ×${WEBSITES}): ${base.ms} ms · ltx import of ${later.added}: ${importMs} ms · ratio ${(importMs / ((base.ms * later.added) / WEBSITES)).toFixed(2)}× (validation, record, index, scheduler)`,
+    );
+    console.log(
+      `memory/website  baseline (scheduler + its next job): ${kb(base.bytesEach)} · ltx (record + index entry + scheduler + next job): ${kb(bytesEach)} · ratio ${(bytesEach / base.bytesEach).toFixed(2)}× · goal < 2 KB: ${bytesEach < 2048 ? "met" : "NOT met"}`,
+    );
+    console.log(
+      `  MEMORY USAGE of one website's keys: ${parts.join(", ")} = ${sampleBytes} B (plus entries in the website index and BullMQ's sorted sets and event stream)`,
+    );
+    const line = (d: number[]): string =>
+      `p50 ${pct(d, 50)} ms, p99 ${pct(d, 99)} ms, max ${d[d.length - 1]} ms (${d.length} runs)`;
     console.log(`delay (start − due)  baseline (plain delayed jobs, no-op worker): ${line(baseDelays)}`);
     console.log(`                     ltx (job schedulers + website-run wrapper, stub pipeline): ${line(ltxDelays)}`);
-    console.log(`  ratio p99 ltx / baseline: ${(pct(ltxDelays, 99) / Math.max(1, pct(baseDelays, 99))).toFixed(2)}× · goal p99 < 1 s: ${pct(ltxDelays, 99) < 1000 && ltxDelays.length === DUE ? "met" : "NOT met"}`);
+    console.log(
+      `  ratio p99 ltx / baseline: ${(pct(ltxDelays, 99) / Math.max(1, pct(baseDelays, 99))).toFixed(2)}× · goal p99 < 1 s: ${pct(ltxDelays, 99) < 1000 && ltxDelays.length === DUE ? "met" : "NOT met"}`,
+    );
   } finally {
     redis.disconnect();
     await server.stop();

@@ -4,7 +4,7 @@
  * client sees); versions are read from the result store (to catch a job whose results were stored
  * twice, by two workers that both thought they held it).
  */
-import { parseLlmsTxt, validateLlmsTxt } from "../../src/pipeline/validate";
+import { parseLlmsTxt, validateLlmsTxt } from "../../src/pipeline/validate/format";
 import { resolveSite } from "../../src/pipeline/site";
 import type { ResultStore } from "../../src/store/results";
 
@@ -26,7 +26,10 @@ export interface JobsAudit {
 
 /** A failure's reason without the volatile bits (ports, ids, numbers), so equal reasons group. */
 export function reasonKey(message: string): string {
-  return message.replace(/https?:\/\/\S+/g, "<url>").replace(/\d+/g, "N").slice(0, 120);
+  return message
+    .replace(/https?:\/\/\S+/g, "<url>")
+    .replace(/\d+/g, "N")
+    .slice(0, 120);
 }
 
 export function auditJobs(outcomes: JobOutcome[], submitted: number): JobsAudit {
@@ -84,7 +87,11 @@ export interface FilesAudit {
  * own run's page list; llms-full.txt must be served too; and every site in mustExist (those with
  * a successful job) must have files.
  */
-export async function auditFiles(apiBase: string, store: ResultStore, mustExist: Iterable<string> = []): Promise<FilesAudit> {
+export async function auditFiles(
+  apiBase: string,
+  store: ResultStore,
+  mustExist: Iterable<string> = [],
+): Promise<FilesAudit> {
   const invalid: string[] = [];
   let checked = 0;
   const missing = new Set(mustExist);
@@ -103,9 +110,17 @@ export async function auditFiles(apiBase: string, store: ResultStore, mustExist:
         continue;
       }
       const { doc, issues: formatIssues } = parseLlmsTxt(text);
-      const pageUrls = new Set(meta.pages.filter((p) => !p.skipReason && p.status !== null && p.status < 300).map((p) => p.url));
+      const pageUrls = new Set(
+        meta.pages.filter((p) => !p.skipReason && p.status !== null && p.status < 300).map((p) => p.url),
+      );
       const issues = doc ? validateLlmsTxt(text, { site: resolveSite(meta.url), pageUrls }) : formatIssues;
-      if (issues.length > 0) invalid.push(`${siteKey}: ${issues.slice(0, 3).map((i) => `${i.code} (line ${i.line ?? "?"})`).join(", ")}`);
+      if (issues.length > 0)
+        invalid.push(
+          `${siteKey}: ${issues
+            .slice(0, 3)
+            .map((i) => `${i.code} (line ${i.line ?? "?"})`)
+            .join(", ")}`,
+        );
     }
     if (sites.length < 500) break;
   }

@@ -16,10 +16,16 @@ export interface Registered {
 export async function registerWebsites(client: ApiClient, urls: string[], everyMs: number): Promise<Registered[]> {
   return mapLimit(urls, 8, async (url) => {
     const before = Date.now();
-    const answer = await client.requestRetrying("POST", "/api/websites", { url, every: `${everyMs / 1000}s` }, { tries: 10 });
+    const answer = await client.requestRetrying(
+      "POST",
+      "/api/websites",
+      { url, every: `${everyMs / 1000}s` },
+      { tries: 10 },
+    );
     const website = field(answer.body, "website") ?? answer.body;
     const id = field(website, "id");
-    if (answer.status >= 300 || typeof id !== "string") throw new Error(`POST /api/websites ${url}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+    if (answer.status >= 300 || typeof id !== "string")
+      throw new Error(`POST /api/websites ${url}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
     return { id, url, siteKey: resolveSite(url).key, registeredAt: before };
   });
 }
@@ -28,8 +34,11 @@ export async function registerWebsites(client: ApiClient, urls: string[], everyM
 export async function stopWebsites(client: ApiClient, websites: Registered[]): Promise<Map<string, number>> {
   const stoppedAt = new Map<string, number>();
   await mapLimit(websites, 8, async (w) => {
-    const answer = await client.requestRetrying("DELETE", `/api/websites/${encodeURIComponent(w.id)}`, undefined, { tries: 20 });
-    if (answer.status >= 300 && answer.status !== 404) throw new Error(`DELETE /api/websites/${w.id}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+    const answer = await client.requestRetrying("DELETE", `/api/websites/${encodeURIComponent(w.id)}`, undefined, {
+      tries: 20,
+    });
+    if (answer.status >= 300 && answer.status !== 404)
+      throw new Error(`DELETE /api/websites/${w.id}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
     stoppedAt.set(w.id, Date.now());
   });
   return stoppedAt;
@@ -47,16 +56,35 @@ export async function stopWebsites(client: ApiClient, websites: Registered[]): P
  * still in flight (one per site at a time; after a kill -9 the stalled run holds the site until it
  * is recovered), or the website was deleted meanwhile. A tick that never ended is lost.
  */
-export async function countScheduledRuns(client: ApiClient, websites: Registered[], stoppedAt: Map<string, number>, everyMs: number): Promise<ScheduleAudit[]> {
+export async function countScheduledRuns(
+  client: ApiClient,
+  websites: Registered[],
+  stoppedAt: Map<string, number>,
+  everyMs: number,
+): Promise<ScheduleAudit[]> {
   return mapLimit(websites, 4, async (w) => {
-    const row: ScheduleAudit = { websiteId: w.id, url: w.url, siteKey: w.siteKey, nominal: 0, fired: 0, ran: 0, succeeded: 0, skipped: 0, lost: 0, duplicateTicks: 0, unexplainedGaps: 0, delaysMs: [] };
+    const row: ScheduleAudit = {
+      websiteId: w.id,
+      url: w.url,
+      siteKey: w.siteKey,
+      nominal: 0,
+      fired: 0,
+      ran: 0,
+      succeeded: 0,
+      skipped: 0,
+      lost: 0,
+      duplicateTicks: 0,
+      unexplainedGaps: 0,
+      delaysMs: [],
+    };
     const ticks: Array<{ due: number; started: number }> = [];
     let cursor: string | null = null;
     for (let page = 0; page < 1000; page++) {
       const q = `/api/jobs?limit=100&url=${encodeURIComponent(w.url)}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
       const answer = await client.requestRetrying("GET", q, undefined, { tries: 10 });
       const jobs = field(answer.body, "jobs");
-      if (!Array.isArray(jobs)) throw new Error(`GET ${q}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+      if (!Array.isArray(jobs))
+        throw new Error(`GET ${q}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
       for (const j of jobs) {
         row.fired++;
         const status = field(j, "status");
@@ -97,7 +125,8 @@ export async function countScheduledRuns(client: ApiClient, websites: Registered
     const last = ticks[ticks.length - 1];
     const keptUp = row.delaysMs.every((d) => d < everyMs - slack);
     if (!first || first.due > w.registeredAt + everyMs + slack) row.unexplainedGaps++;
-    if (keptUp && last && stop - last.due > everyMs + slack && last.started < stop - everyMs - slack) row.unexplainedGaps++;
+    if (keptUp && last && stop - last.due > everyMs + slack && last.started < stop - everyMs - slack)
+      row.unexplainedGaps++;
     row.nominal = Math.floor((stop - w.registeredAt) / everyMs) + 1;
     return row;
   });

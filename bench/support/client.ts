@@ -18,7 +18,10 @@ export class ApiClient {
   async request(method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<ApiAnswer> {
     const res = await fetch(`${this.base}${path}`, {
       method,
-      headers: body === undefined ? { accept: "application/json" } : { "content-type": "application/json", accept: "application/json" },
+      headers:
+        body === undefined
+          ? { accept: "application/json" }
+          : { "content-type": "application/json", accept: "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -33,7 +36,12 @@ export class ApiClient {
   }
 
   /** request() until an answer below 500 (and not 429), at most `tries` times. */
-  async requestRetrying(method: string, path: string, body?: unknown, opts: { tries?: number; deadline?: number } = {}): Promise<ApiAnswer> {
+  async requestRetrying(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { tries?: number; deadline?: number } = {},
+  ): Promise<ApiAnswer> {
     const tries = opts.tries ?? 30;
     let last = "";
     for (let i = 0; i < tries; i++) {
@@ -57,7 +65,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Runs fn over items with at most `limit` at once. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {

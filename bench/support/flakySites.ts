@@ -28,17 +28,35 @@ export interface FlakySites {
   close(): Promise<void>;
 }
 
-const TOPICS = ["Installation", "Configuration", "Command line", "HTTP API", "Scheduling", "Troubleshooting", "Upgrading", "Security"];
+const TOPICS = [
+  "Installation",
+  "Configuration",
+  "Command line",
+  "HTTP API",
+  "Scheduling",
+  "Troubleshooting",
+  "Upgrading",
+  "Security",
+];
 
 function pageHtml(site: number, page: number, pagesPerSite: number): string {
-  const title = page === 0 ? `Project ${site} documentation` : `${TOPICS[(site + page) % TOPICS.length]} — Project ${site}`;
-  const links = page === 0 ? Array.from({ length: pagesPerSite }, (_, i) => `<li><a href="p${i + 1}.html">${TOPICS[(site + i + 1) % TOPICS.length]}</a></li>`).join("") : `<li><a href="./">Home</a></li>`;
+  const title =
+    page === 0 ? `Project ${site} documentation` : `${TOPICS[(site + page) % TOPICS.length]} — Project ${site}`;
+  const links =
+    page === 0
+      ? Array.from(
+          { length: pagesPerSite },
+          (_, i) => `<li><a href="p${i + 1}.html">${TOPICS[(site + i + 1) % TOPICS.length]}</a></li>`,
+        ).join("")
+      : `<li><a href="./">Home</a></li>`;
   const para = (k: number): string =>
     `<p>Project ${site} section ${page}.${k}: this page explains how the ${TOPICS[(site + page) % TOPICS.length]?.toLowerCase()} part works, ` +
     `which options it takes, what the defaults are and how to check that it did what you wanted. Read it before you change the settings in production.</p>`;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title>` +
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title>` +
     `<meta name="description" content="Documentation of project ${site}, page ${page}."></head>` +
-    `<body><nav><ul>${links}</ul></nav><main><article><h1>${title}</h1>${para(1)}${para(2)}<h2>Details</h2>${para(3)}</article></main></body></html>`;
+    `<body><nav><ul>${links}</ul></nav><main><article><h1>${title}</h1>${para(1)}${para(2)}<h2>Details</h2>${para(3)}</article></main></body></html>`
+  );
 }
 
 export async function startFlakySites(opts: FlakySitesOptions): Promise<FlakySites> {
@@ -65,7 +83,9 @@ export async function startFlakySites(opts: FlakySitesOptions): Promise<FlakySit
         res.writeHead(500, { "content-type": "text/plain" }).end("flaky");
         return;
       }
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" }).end(pageHtml(site, page, opts.pagesPerSite));
+      res
+        .writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" })
+        .end(pageHtml(site, page, opts.pagesPerSite));
     };
     if (opts.random() < opts.slowRate) {
       counts.slow++;

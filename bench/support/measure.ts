@@ -27,5 +27,7 @@ export function cpuSecondsOf(pid: number): number {
 /** CPU seconds redis-server has used (main thread and children), from INFO cpu. */
 export async function redisCpuSeconds(redis: Redis): Promise<number> {
   const info = await redis.info("cpu").catch(() => "");
-  return Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? NaN) + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? NaN);
+  return (
+    Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? NaN) + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? NaN)
+  );
 }

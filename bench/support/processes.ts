@@ -59,7 +59,14 @@ export function createProcessGroup(logDir: string): ProcessGroup {
       let child: ChildProcess | undefined;
       let cause: ExitRecord["cause"] = "none";
       let startedAt = 0;
-      let exited: Promise<ExitRecord> = Promise.resolve({ name, pid: -1, code: 0, signal: null, cause: "none", uptimeMs: 0 });
+      let exited: Promise<ExitRecord> = Promise.resolve({
+        name,
+        pid: -1,
+        code: 0,
+        signal: null,
+        cause: "none",
+        uptimeMs: 0,
+      });
       const isRunning = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null;
       const proc: LtxProcess = {
         name,
@@ -72,7 +79,10 @@ export function createProcessGroup(logDir: string): ProcessGroup {
           const fd = fs.openSync(logFile, "a");
           cause = "none";
           startedAt = Date.now();
-          const c = spawn(process.execPath, [CLI, role], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, stdio: ["ignore", fd, fd] });
+          const c = spawn(process.execPath, [CLI, role], {
+            env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+            stdio: ["ignore", fd, fd],
+          });
           fs.closeSync(fd);
           child = c;
           live.add(c);
@@ -133,7 +143,8 @@ export interface LogProblem {
 
 // What a crash or a lost promise looks like in our logs: pino's fatal level, Node's own messages
 // for an unhandled rejection or uncaught exception, and the handlers' messages in src/lib.
-const PROBLEM = /"level":60|unhandled ?rejection|uncaught ?exception|UnhandledPromiseRejection|FATAL ERROR|Segmentation fault|heap out of memory/i;
+const PROBLEM =
+  /"level":60|unhandled ?rejection|uncaught ?exception|UnhandledPromiseRejection|FATAL ERROR|Segmentation fault|heap out of memory/i;
 
 /** Lines in the processes' logs that show a crash or an unhandled rejection. */
 export function scanLogs(files: string[]): LogProblem[] {

@@ -25,7 +25,10 @@ export interface BoardOptions {
    * function that is called when the retry then fails), or a message to refuse it with 409.
    * The API uses it to keep "one job in flight per site" (see api/routes/retryJob.ts).
    */
-  beforeRetry?: (queueName: string, jobId: string) => Promise<{ refuse: string } | { release: () => Promise<void> } | undefined>;
+  beforeRetry?: (
+    queueName: string,
+    jobId: string,
+  ) => Promise<{ refuse: string } | { release: () => Promise<void> } | undefined>;
 }
 
 const RETRY_ROUTE = "/api/queues/:queueName/:jobId/retry";
@@ -80,7 +83,12 @@ export function createBoardRouter(opts: BoardOptions): Router {
   const serverAdapter = new ExpressAdapter().setBasePath(basePath);
   createBullBoard({
     queues: opts.queues.map(
-      (q) => new BullMQAdapter(q, { readOnlyMode: false, allowRetries: true, description: opts.descriptions?.[q.name] ?? "" }),
+      (q) =>
+        new BullMQAdapter(q, {
+          readOnlyMode: false,
+          allowRetries: true,
+          description: opts.descriptions?.[q.name] ?? "",
+        }),
     ),
     serverAdapter,
     options: {

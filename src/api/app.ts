@@ -73,7 +73,9 @@ export function buildApp(deps: AppDeps): Express {
   // No upgrade-insecure-requests: on a plain-HTTP deployment (a LAN address, compose on :3000) it
   // would make browsers fetch the web page's own assets over https, which isn't there.
   const apiHeaders = helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
-  app.use((req, res, next) => (isBoardPath(req.path) ? boardSecurityHeaders(req, res, next) : apiHeaders(req, res, next)));
+  app.use((req, res, next) =>
+    isBoardPath(req.path) ? boardSecurityHeaders(req, res, next) : apiHeaders(req, res, next),
+  );
   app.use(express.json({ limit: deps.config.http.bodyLimitBytes }));
 
   for (const r of deps.publicRouters ?? []) app.use(r);
@@ -82,9 +84,21 @@ export function buildApp(deps: AppDeps): Express {
   if (deps.auth) app.use(deps.config.auth.publicFiles ? ["/api", "/admin"] : ["/api", "/admin", "/sites"], deps.auth);
   app.use(siteFilesRouter({ store: deps.store }));
 
-  app.use(BOARD_BASE_PATH, createBoardRouter({ queues: deps.queues.all, beforeRetry: boardRetryGuard(deps.queues.generate, deps.redis) }));
-  app.use(jobsRouter({ queues: deps.queues, redis: deps.redis, limits, canceller: deps.canceller, urlGuard: deps.urlGuard }));
-  app.use(eventsRouter({ queue: deps.queues.generate, hub: deps.jobEvents, logger: deps.logger, heartbeatMs: deps.sseHeartbeatMs }));
+  app.use(
+    BOARD_BASE_PATH,
+    createBoardRouter({ queues: deps.queues.all, beforeRetry: boardRetryGuard(deps.queues.generate, deps.redis) }),
+  );
+  app.use(
+    jobsRouter({ queues: deps.queues, redis: deps.redis, limits, canceller: deps.canceller, urlGuard: deps.urlGuard }),
+  );
+  app.use(
+    eventsRouter({
+      queue: deps.queues.generate,
+      hub: deps.jobEvents,
+      logger: deps.logger,
+      heartbeatMs: deps.sseHeartbeatMs,
+    }),
+  );
   app.use(resultsApiRouter({ store: deps.store, limits }));
   for (const r of deps.apiRouters ?? []) app.use(r);
 

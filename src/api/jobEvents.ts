@@ -6,7 +6,8 @@
  */
 import type { QueueEvents } from "bullmq";
 
-export type JobEventName = "active" | "progress" | "completed" | "failed" | "delayed" | "waiting" | "removed" | "stalled";
+export type JobEventName =
+  "active" | "progress" | "completed" | "failed" | "delayed" | "waiting" | "removed" | "stalled";
 
 export interface JobEvent {
   name: JobEventName;
@@ -26,7 +27,16 @@ export interface JobEventHub {
   detach(): void;
 }
 
-const FORWARDED: readonly JobEventName[] = ["active", "progress", "completed", "failed", "delayed", "waiting", "removed", "stalled"];
+const FORWARDED: readonly JobEventName[] = [
+  "active",
+  "progress",
+  "completed",
+  "failed",
+  "delayed",
+  "waiting",
+  "removed",
+  "stalled",
+];
 
 export function createJobEventHub(queueEvents: QueueEvents): JobEventHub {
   const listeners = new Map<string, Set<JobEventListener>>();

@@ -38,7 +38,15 @@ const STATES_OF: Record<JobStatus, ListedState[]> = {
   success: ["completed"],
   failure: ["failed"],
 };
-const ALL_STATES: ListedState[] = ["active", "waiting", "delayed", "prioritized", "waiting-children", "completed", "failed"];
+const ALL_STATES: ListedState[] = [
+  "active",
+  "waiting",
+  "delayed",
+  "prioritized",
+  "waiting-children",
+  "completed",
+  "failed",
+];
 
 interface Candidate {
   id: string;
@@ -113,7 +121,8 @@ function siteKeyOf(data: string | null): string | undefined {
   if (data === null) return undefined;
   try {
     const parsed: unknown = JSON.parse(data);
-    if (typeof parsed === "object" && parsed !== null && "siteKey" in parsed && typeof parsed.siteKey === "string") return parsed.siteKey;
+    if (typeof parsed === "object" && parsed !== null && "siteKey" in parsed && typeof parsed.siteKey === "string")
+      return parsed.siteKey;
   } catch {
     // a payload that isn't JSON belongs to no site
   }
@@ -139,6 +148,7 @@ export function decodeCursor(cursor: string): { createdAt: number; id: string } 
   const dot = text.indexOf(".");
   const createdAt = Number(text.slice(0, dot));
   const id = text.slice(dot + 1);
-  if (dot <= 0 || !Number.isSafeInteger(createdAt) || id === "") throw new InputError("cursor: not a cursor from a previous page");
+  if (dot <= 0 || !Number.isSafeInteger(createdAt) || id === "")
+    throw new InputError("cursor: not a cursor from a previous page");
   return { createdAt, id };
 }

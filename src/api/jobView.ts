@@ -114,7 +114,8 @@ export function jobView(job: Job, state: JobState | "unknown"): JobView {
 export function parseFailedReason(reason: string): { code: ErrorCode | null; message: string } {
   const m = /^([A-Z_]+): ([\s\S]*)$/.exec(reason);
   const code = m?.[1];
-  if (m && code !== undefined && (ERROR_CODES as readonly string[]).includes(code)) return { code: code as ErrorCode, message: m[2] ?? "" };
+  if (m && code !== undefined && (ERROR_CODES as readonly string[]).includes(code))
+    return { code: code as ErrorCode, message: m[2] ?? "" };
   return { code: null, message: reason };
 }
 

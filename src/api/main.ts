@@ -21,7 +21,9 @@ import { createJobEventHub, type JobEventHub } from "./jobEvents";
 import { createHttpServer } from "./server";
 
 /** What the parts of later issues add to the app, built from the process's own clients. */
-export type AppExtensions = Partial<Pick<AppDeps, "auth" | "publicRouters" | "apiRouters" | "pageRouter" | "preMiddleware" | "urlGuard">>;
+export type AppExtensions = Partial<
+  Pick<AppDeps, "auth" | "publicRouters" | "apiRouters" | "pageRouter" | "preMiddleware" | "urlGuard">
+>;
 
 export interface ApiContext {
   config: Readonly<Config>;
@@ -60,9 +62,16 @@ export interface ApiHandle {
   close(): Promise<void>;
 }
 
-export async function runApiProcess(config: Readonly<Config>, logger: Logger, opts: RunApiOptions = {}): Promise<ApiHandle> {
+export async function runApiProcess(
+  config: Readonly<Config>,
+  logger: Logger,
+  opts: RunApiOptions = {},
+): Promise<ApiHandle> {
   const redisUrl = opts.redisUrl ?? config.redis.url;
-  if (redisUrl === undefined) throw new ConfigError("invalid configuration: REDIS_URL is not set (`ltx start` runs a local redis-server when it is unset; `ltx api` needs one)");
+  if (redisUrl === undefined)
+    throw new ConfigError(
+      "invalid configuration: REDIS_URL is not set (`ltx start` runs a local redis-server when it is unset; `ltx api` needs one)",
+    );
   const prefix = keyPrefix(config.redis.prefix);
   const shutdown = opts.shutdown ?? createShutdown(logger);
   try {

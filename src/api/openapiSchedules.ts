@@ -10,10 +10,20 @@ const err = (description: string): Obj => ({ description, content: json(ref("Err
 const ok = (description: string, schema?: Obj): Obj => ({ description, ...(schema ? { content: json(schema) } : {}) });
 const id: Obj = { name: "id", in: "path", required: true, schema: { type: "string" }, description: "website id" };
 const AUTH = { "401": err("no valid session or token (ENABLE_AUTH=1)") };
-const WRITE = { "400": err("bad input (INVALID_INPUT, INVALID_URL, BLOCKED_ADDRESS)"), ...AUTH, "413": err("body too large"), "429": err("over RATE_LIMIT_PER_MINUTE") };
+const WRITE = {
+  "400": err("bad input (INVALID_INPUT, INVALID_URL, BLOCKED_ADDRESS)"),
+  ...AUTH,
+  "413": err("body too large"),
+  "429": err("over RATE_LIMIT_PER_MINUTE"),
+};
 
 const scheduleFields: Obj = {
-  every: { oneOf: [{ type: "string", description: "30m, 6h, 1d…" }, { type: "number", exclusiveMinimum: 0, description: "seconds" }] },
+  every: {
+    oneOf: [
+      { type: "string", description: "30m, 6h, 1d…" },
+      { type: "number", exclusiveMinimum: 0, description: "seconds" },
+    ],
+  },
   cron: { type: "string", maxLength: 200 },
   tz: { type: "string", maxLength: 100 },
   enabled: { type: "boolean" },
@@ -27,21 +37,41 @@ const optionFields: Obj = {
 };
 
 export const scheduleSchemas: Obj = {
-  CreateWebsite: { type: "object", additionalProperties: false, required: ["url"], properties: { url: { type: "string", format: "uri" }, ...scheduleFields, ...optionFields } },
+  CreateWebsite: {
+    type: "object",
+    additionalProperties: false,
+    required: ["url"],
+    properties: { url: { type: "string", format: "uri" }, ...scheduleFields, ...optionFields },
+  },
   PatchWebsite: {
     type: "object",
     additionalProperties: false,
     description: "null clears an option; the URL can't change",
-    properties: { ...scheduleFields, ...Object.fromEntries(Object.entries(optionFields).map(([k, v]) => [k, { oneOf: [v, { type: "null" }] }])) },
+    properties: {
+      ...scheduleFields,
+      ...Object.fromEntries(Object.entries(optionFields).map(([k, v]) => [k, { oneOf: [v, { type: "null" }] }])),
+    },
   },
   ImportWebsites: {
     type: "object",
     additionalProperties: false,
     required: ["urls"],
-    properties: { urls: { type: "array", minItems: 1, maxItems: 100000, items: { type: "string" } }, spread: scheduleFields.every, ...scheduleFields, ...optionFields },
+    properties: {
+      urls: { type: "array", minItems: 1, maxItems: 100000, items: { type: "string" } },
+      spread: scheduleFields.every,
+      ...scheduleFields,
+      ...optionFields,
+    },
   },
-  Website: { type: "object", description: "a registered website: id, url, siteKey, schedule, enabled, options, status, nextRunAt, links", additionalProperties: true },
-  WebsiteList: { type: "object", properties: { items: { type: "array", items: ref("Website") }, nextCursor: { type: "string" } } },
+  Website: {
+    type: "object",
+    description: "a registered website: id, url, siteKey, schedule, enabled, options, status, nextRunAt, links",
+    additionalProperties: true,
+  },
+  WebsiteList: {
+    type: "object",
+    properties: { items: { type: "array", items: ref("Website") }, nextCursor: { type: "string" } },
+  },
   ImportReport: {
     type: "object",
     properties: {
@@ -49,7 +79,18 @@ export const scheduleSchemas: Obj = {
       skipped: { type: "integer" },
       rejected: { type: "integer" },
       durationMs: { type: "number" },
-      items: { type: "array", items: { type: "object", properties: { url: { type: "string" }, status: { type: "string", enum: ["added", "skipped", "rejected"] }, id: { type: "string" }, reason: { type: "string" } } } },
+      items: {
+        type: "array",
+        items: {
+          type: "object",
+          properties: {
+            url: { type: "string" },
+            status: { type: "string", enum: ["added", "skipped", "rejected"] },
+            id: { type: "string" },
+            reason: { type: "string" },
+          },
+        },
+      },
     },
   },
   Schedule: {
@@ -66,13 +107,29 @@ export const scheduleSchemas: Obj = {
       websiteId: { type: ["string", "null"] },
     },
   },
-  ScheduleList: { type: "object", properties: { paused: { type: "boolean" }, total: { type: "integer" }, items: { type: "array", items: ref("Schedule") }, nextCursor: { type: "string" } } },
-  Paused: { type: "object", properties: { paused: { type: "boolean" }, queues: { type: "array", items: { type: "string" } } } },
+  ScheduleList: {
+    type: "object",
+    properties: {
+      paused: { type: "boolean" },
+      total: { type: "integer" },
+      items: { type: "array", items: ref("Schedule") },
+      nextCursor: { type: "string" },
+    },
+  },
+  Paused: {
+    type: "object",
+    properties: { paused: { type: "boolean" }, queues: { type: "array", items: { type: "string" } } },
+  },
 };
 
 export const schedulePaths: Obj = {
   "/api/websites": {
-    post: { tags: ["websites"], summary: "register a website (and its schedule)", requestBody: { required: true, content: json(ref("CreateWebsite")) }, responses: { "201": ok("registered", ref("Website")), "409": err("URL already registered"), ...WRITE } },
+    post: {
+      tags: ["websites"],
+      summary: "register a website (and its schedule)",
+      requestBody: { required: true, content: json(ref("CreateWebsite")) },
+      responses: { "201": ok("registered", ref("Website")), "409": err("URL already registered"), ...WRITE },
+    },
     get: {
       tags: ["websites"],
       summary: "list registered websites",
@@ -85,25 +142,60 @@ export const schedulePaths: Obj = {
     },
   },
   "/api/websites/import": {
-    post: { tags: ["websites"], summary: "register many websites at once", requestBody: { required: true, content: json(ref("ImportWebsites")) }, responses: { "200": ok("what was added, skipped, rejected", ref("ImportReport")), ...WRITE } },
+    post: {
+      tags: ["websites"],
+      summary: "register many websites at once",
+      requestBody: { required: true, content: json(ref("ImportWebsites")) },
+      responses: { "200": ok("what was added, skipped, rejected", ref("ImportReport")), ...WRITE },
+    },
   },
   "/api/websites/{id}": {
     parameters: [id],
-    get: { tags: ["websites"], summary: "one website", responses: { "200": ok("the website", ref("Website")), "404": err("no such website"), ...AUTH } },
-    patch: { tags: ["websites"], summary: "change its schedule, options or enabled flag", requestBody: { required: true, content: json(ref("PatchWebsite")) }, responses: { "200": ok("updated", ref("Website")), "404": err("no such website"), ...WRITE } },
-    delete: { tags: ["websites"], summary: "unregister (its schedule goes too)", responses: { "204": { description: "removed" }, "404": err("no such website"), ...AUTH } },
+    get: {
+      tags: ["websites"],
+      summary: "one website",
+      responses: { "200": ok("the website", ref("Website")), "404": err("no such website"), ...AUTH },
+    },
+    patch: {
+      tags: ["websites"],
+      summary: "change its schedule, options or enabled flag",
+      requestBody: { required: true, content: json(ref("PatchWebsite")) },
+      responses: { "200": ok("updated", ref("Website")), "404": err("no such website"), ...WRITE },
+    },
+    delete: {
+      tags: ["websites"],
+      summary: "unregister (its schedule goes too)",
+      responses: { "204": { description: "removed" }, "404": err("no such website"), ...AUTH },
+    },
   },
   "/api/websites/{id}/refresh": {
     parameters: [id],
-    post: { tags: ["websites"], summary: "regenerate now", responses: { "202": ok("queued", ref("Job")), "200": ok("a job is already in flight", ref("Job")), "404": err("no such website"), ...AUTH } },
+    post: {
+      tags: ["websites"],
+      summary: "regenerate now",
+      responses: {
+        "202": ok("queued", ref("Job")),
+        "200": ok("a job is already in flight", ref("Job")),
+        "404": err("no such website"),
+        ...AUTH,
+      },
+    },
   },
   "/api/websites/{id}/versions": {
     parameters: [id],
-    get: { tags: ["websites"], summary: "stored versions with change summaries, newest first", responses: { "200": ok("versions"), "404": err("no such website"), ...AUTH } },
+    get: {
+      tags: ["websites"],
+      summary: "stored versions with change summaries, newest first",
+      responses: { "200": ok("versions"), "404": err("no such website"), ...AUTH },
+    },
   },
   "/api/websites/{id}/versions/{n}": {
     parameters: [id, { name: "n", in: "path", required: true, schema: { type: "integer", minimum: 1 } }],
-    get: { tags: ["websites"], summary: "one version with its llms.txt", responses: { "200": ok("the version"), "404": err("no such website or version"), ...AUTH } },
+    get: {
+      tags: ["websites"],
+      summary: "one version with its llms.txt",
+      responses: { "200": ok("the version"), "404": err("no such website or version"), ...AUTH },
+    },
   },
   "/api/schedules": {
     get: {
@@ -117,6 +209,18 @@ export const schedulePaths: Obj = {
       responses: { "200": ok("schedulers", ref("ScheduleList")), "400": err("bad query"), ...AUTH },
     },
   },
-  "/api/schedules/pause": { post: { tags: ["schedules"], summary: "pause regeneration (the generate queue)", responses: { "200": ok("paused", ref("Paused")), ...AUTH } } },
-  "/api/schedules/resume": { post: { tags: ["schedules"], summary: "resume regeneration", responses: { "200": ok("resumed", ref("Paused")), ...AUTH } } },
+  "/api/schedules/pause": {
+    post: {
+      tags: ["schedules"],
+      summary: "pause regeneration (the generate queue)",
+      responses: { "200": ok("paused", ref("Paused")), ...AUTH },
+    },
+  },
+  "/api/schedules/resume": {
+    post: {
+      tags: ["schedules"],
+      summary: "resume regeneration",
+      responses: { "200": ok("resumed", ref("Paused")), ...AUTH },
+    },
+  },
 };

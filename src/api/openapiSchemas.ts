@@ -17,7 +17,11 @@ export const componentSchemas: Record<string, Schema> = {
     type: "object",
     required: ["error"],
     properties: {
-      error: { type: "object", required: ["code", "message"], properties: { code: str({ enum: [...ERROR_CODES] }), message: str() } },
+      error: {
+        type: "object",
+        required: ["code", "message"],
+        properties: { code: str({ enum: [...ERROR_CODES] }), message: str() },
+      },
     },
   },
   CreateJob: {
@@ -25,7 +29,12 @@ export const componentSchemas: Record<string, Schema> = {
     additionalProperties: false,
     required: ["url"],
     properties: {
-      url: str({ format: "uri", description: "http(s) start URL; private and loopback hosts are refused (BLOCKED_ADDRESS) unless allowed by the operator", maxLength: 2048 }),
+      url: str({
+        format: "uri",
+        description:
+          "http(s) start URL; private and loopback hosts are refused (BLOCKED_ADDRESS) unless allowed by the operator",
+        maxLength: 2048,
+      }),
       maxPages: int({ minimum: 1, description: "at most MAX_PAGES_LIMIT" }),
       maxDepth: int({ minimum: 0, maximum: 100 }),
       provider: str({ enum: ["extractive", "openai"] }),
@@ -40,7 +49,14 @@ export const componentSchemas: Record<string, Schema> = {
   },
   JobCreated: {
     type: "object",
-    properties: { id: str(), url: str(), siteKey: str(), status: str({ enum: [...JOB_STATUSES] }), links: ref("JobLinks"), deduplicated: { type: "boolean" } },
+    properties: {
+      id: str(),
+      url: str(),
+      siteKey: str(),
+      status: str({ enum: [...JOB_STATUSES] }),
+      links: ref("JobLinks"),
+      deduplicated: { type: "boolean" },
+    },
   },
   Job: {
     type: "object",
@@ -72,7 +88,12 @@ export const componentSchemas: Record<string, Schema> = {
     properties: { links: ref("JobLinks") },
     additionalProperties: true,
   },
-  Login: { type: "object", additionalProperties: false, required: ["password"], properties: { password: str({ minLength: 1, maxLength: 1024 }) } },
+  Login: {
+    type: "object",
+    additionalProperties: false,
+    required: ["password"],
+    properties: { password: str({ minLength: 1, maxLength: 1024 }) },
+  },
   Me: {
     type: "object",
     properties: {
@@ -84,10 +105,26 @@ export const componentSchemas: Record<string, Schema> = {
       tokenName: str(),
     },
   },
-  CreateToken: { type: "object", additionalProperties: false, required: ["name"], properties: { name: str({ minLength: 1, maxLength: 100 }) } },
-  Token: { type: "object", properties: { id: str(), name: str(), hint: str({ description: "first characters of the secret" }), createdAt: str({ format: "date-time" }) } },
+  CreateToken: {
+    type: "object",
+    additionalProperties: false,
+    required: ["name"],
+    properties: { name: str({ minLength: 1, maxLength: 100 }) },
+  },
+  Token: {
+    type: "object",
+    properties: {
+      id: str(),
+      name: str(),
+      hint: str({ description: "first characters of the secret" }),
+      createdAt: str({ format: "date-time" }),
+    },
+  },
   TokenCreated: {
-    allOf: [ref("Token"), { type: "object", properties: { token: str({ description: "the secret (ltx_…): shown only in this answer" }) } }],
+    allOf: [
+      ref("Token"),
+      { type: "object", properties: { token: str({ description: "the secret (ltx_…): shown only in this answer" }) } },
+    ],
   },
   TokenList: { type: "object", properties: { tokens: { type: "array", items: ref("Token") } } },
   Health: { type: "object", properties: { status: str({ const: "ok" }), version: str(), uptimeSeconds: int() } },
@@ -95,7 +132,10 @@ export const componentSchemas: Record<string, Schema> = {
     type: "object",
     properties: {
       status: str({ enum: ["ready", "unavailable"] }),
-      checks: { type: "array", items: { type: "object", properties: { name: str(), ok: { type: "boolean" }, detail: str() } } },
+      checks: {
+        type: "array",
+        items: { type: "object", properties: { name: str(), ok: { type: "boolean" }, detail: str() } },
+      },
     },
   },
 };

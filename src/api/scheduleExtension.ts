@@ -18,20 +18,30 @@ export interface ScheduleExtensionOptions {
   urlGuard?: (url: string) => Promise<void>;
 }
 
-export function scheduleExtension(ctx: Pick<ApiContext, "config" | "redis" | "prefix" | "queues" | "store" | "logger">, opts: ScheduleExtensionOptions = {}): { apiRouters: Router[]; service: WebsiteService } {
+export function scheduleExtension(
+  ctx: Pick<ApiContext, "config" | "redis" | "prefix" | "queues" | "store" | "logger">,
+  opts: ScheduleExtensionOptions = {},
+): { apiRouters: Router[]; service: WebsiteService } {
   const websites = createWebsiteStore(ctx.redis, { prefix: ctx.prefix });
   const service = createWebsiteService({
     websites,
     redis: ctx.redis,
     queues: ctx.queues,
-    settings: { defaultEveryMs: ctx.config.schedules.defaultIntervalMs, maxPagesLimit: ctx.config.crawl.maxPagesLimit, maxUrlLength: ctx.config.http.maxUrlLength },
+    settings: {
+      defaultEveryMs: ctx.config.schedules.defaultIntervalMs,
+      maxPagesLimit: ctx.config.crawl.maxPagesLimit,
+      maxUrlLength: ctx.config.http.maxUrlLength,
+    },
     ...(opts.urlGuard ? { urlGuard: opts.urlGuard } : {}),
     logger: ctx.logger,
   });
   // Listed by GET /api/schedules; the scheduler part of a process runs its worker.
   const maintenance = ctx.queues.byName(MAINTENANCE_QUEUE);
   return {
-    apiRouters: [websitesRouter({ service, results: withChangeSummaries(ctx.store) }), schedulesRouter({ generate: ctx.queues.generate, maintenance })],
+    apiRouters: [
+      websitesRouter({ service, results: withChangeSummaries(ctx.store) }),
+      schedulesRouter({ generate: ctx.queues.generate, maintenance }),
+    ],
     service,
   };
 }

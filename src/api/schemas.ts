@@ -41,7 +41,8 @@ function urlProblem(value: string): string | undefined {
   } catch {
     return "is not a valid absolute URL";
   }
-  if (u.protocol !== "http:" && u.protocol !== "https:") return `scheme ${u.protocol.replace(/:$/, "")} is not allowed (http or https only)`;
+  if (u.protocol !== "http:" && u.protocol !== "https:")
+    return `scheme ${u.protocol.replace(/:$/, "")} is not allowed (http or https only)`;
   if (u.hostname === "") return "has no host";
   if (u.username !== "" || u.password !== "") return "must not carry credentials";
   return undefined;
@@ -52,7 +53,12 @@ const pattern = z.string().min(1).max(MAX_PATTERN_LENGTH);
 export function createJobBodySchema(limits: SchemaLimits) {
   return z.strictObject({
     url: httpUrlSchema(limits.maxUrlLength),
-    maxPages: z.number().int().min(1).max(limits.maxPagesLimit, `must be at most ${limits.maxPagesLimit} (MAX_PAGES_LIMIT)`).optional(),
+    maxPages: z
+      .number()
+      .int()
+      .min(1)
+      .max(limits.maxPagesLimit, `must be at most ${limits.maxPagesLimit} (MAX_PAGES_LIMIT)`)
+      .optional(),
     maxDepth: z.number().int().min(0).max(MAX_DEPTH_LIMIT).optional(),
     provider: z.enum(["extractive", "openai"]).optional(),
     model: z.string().trim().min(1).max(200).optional(),
@@ -81,4 +87,8 @@ export function resultsQuerySchema(limits: SchemaLimits) {
 }
 
 /** Job ids are BullMQ ids: short, no path tricks. Anything else is a 404, not a Redis lookup. */
-export const jobIdSchema = z.string().min(1).max(200).regex(/^[A-Za-z0-9:_-]+$/, "is not a job id");
+export const jobIdSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9:_-]+$/, "is not a job id");

@@ -36,7 +36,10 @@ export interface SecurityParts {
   metrics: Metrics;
 }
 
-export function securityExtensions(ctx: Pick<ApiContext, "config" | "redis" | "prefix" | "queues">, opts: SecurityOptions = {}): SecurityParts {
+export function securityExtensions(
+  ctx: Pick<ApiContext, "config" | "redis" | "prefix" | "queues">,
+  opts: SecurityOptions = {},
+): SecurityParts {
   const { config, redis, prefix } = ctx;
   const authServices = createAuthServices({
     redis,
@@ -46,9 +49,20 @@ export function securityExtensions(ctx: Pick<ApiContext, "config" | "redis" | "p
     ...(opts.loginLimits ? { loginLimits: opts.loginLimits } : {}),
     ...(opts.now ? { now: opts.now } : {}),
   });
-  const metrics = createMetrics({ queues: ctx.queues.all, processMetrics: opts.processMetrics ?? true, labels: { role: "api" } });
-  const policy = config.crawl.allowPrivateNetworks ? undefined : createAddressPolicy({ allowPrivate: false, allowHosts: config.crawl.allowHosts });
-  const limiter = createRateLimiter({ redis, prefix, perMinute: config.http.rateLimitPerMinute, ...(opts.now ? { now: opts.now } : {}) });
+  const metrics = createMetrics({
+    queues: ctx.queues.all,
+    processMetrics: opts.processMetrics ?? true,
+    labels: { role: "api" },
+  });
+  const policy = config.crawl.allowPrivateNetworks
+    ? undefined
+    : createAddressPolicy({ allowPrivate: false, allowHosts: config.crawl.allowHosts });
+  const limiter = createRateLimiter({
+    redis,
+    prefix,
+    perMinute: config.http.rateLimitPerMinute,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
 
   // Auth first, so the rate limit can count a token's requests under its id rather than its address.
   const auth: RequestHandler = async (req, res, next) => {
@@ -63,7 +77,12 @@ export function securityExtensions(ctx: Pick<ApiContext, "config" | "redis" | "p
     extensions: {
       auth,
       preMiddleware: [cors(config.http.corsOrigins)],
-      publicRouters: [healthRouter({ redis, queues: ctx.queues.all }), metricsRouter(metrics), openapiRouter(opts.openapi), authRouter(authServices)],
+      publicRouters: [
+        healthRouter({ redis, queues: ctx.queues.all }),
+        metricsRouter(metrics),
+        openapiRouter(opts.openapi),
+        authRouter(authServices),
+      ],
       apiRouters: [tokensRouter(authServices)],
       urlGuard: createUrlGuard({ policy, ...(opts.lookup ? { lookup: opts.lookup } : {}) }),
     },

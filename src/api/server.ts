@@ -29,6 +29,8 @@ export function createHttpServer(app: RequestListener, tls?: TlsFiles): http.Ser
     // TLS 1.2 is the floor; node's defaults pick modern ciphers.
     return https.createServer({ cert, key, minVersion: "TLSv1.2" }, app);
   } catch (e) {
-    throw new ConfigError(`invalid configuration: TLS_CERT_PATH/TLS_KEY_PATH don't form a certificate and key: ${coerceError(e).message}`);
+    throw new ConfigError(
+      `invalid configuration: TLS_CERT_PATH/TLS_KEY_PATH don't form a certificate and key: ${coerceError(e).message}`,
+    );
   }
 }

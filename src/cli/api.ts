@@ -32,14 +32,17 @@ export function parseServeArgs(argv: string[]): ServeArgs | { help: true } | str
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === "--help" || arg === "-h") return { help: true };
-    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
     if (flag !== "--host" && flag !== "--port") return `unexpected argument ${JSON.stringify(arg)}`;
     const value = inline ?? argv[++i];
     if (value === undefined || value === "") return `${flag} needs a value`;
     if (flag === "--host") out.host = value;
     else {
       const port = Number(value);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) return `--port must be 0-65535, got ${JSON.stringify(value)}`;
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        return `--port must be 0-65535, got ${JSON.stringify(value)}`;
       out.port = port;
     }
   }
@@ -51,7 +54,10 @@ export function parseServeArgs(argv: string[]): ServeArgs | { help: true } | str
  * resolves with 0 once the registry has closed everything; the deadline and a second signal exit
  * at once (process.exit), since something is then stuck.
  */
-export function startService(name: string, deadlineExtraMs = 15_000): { config: Readonly<Config>; logger: Logger; shutdown: Shutdown; stopped: Promise<number> } | number {
+export function startService(
+  name: string,
+  deadlineExtraMs = 15_000,
+): { config: Readonly<Config>; logger: Logger; shutdown: Shutdown; stopped: Promise<number> } | number {
   let config: Readonly<Config>;
   try {
     config = loadConfig();
@@ -79,7 +85,11 @@ export function startService(name: string, deadlineExtraMs = 15_000): { config: 
 export function apiExtend(ctx: ApiContext): AppExtensions {
   const security = securityExtensions(ctx);
   const schedules = scheduleExtension(ctx, { urlGuard: security.extensions.urlGuard });
-  return { ...security.extensions, apiRouters: [...security.extensions.apiRouters, ...schedules.apiRouters], pageRouter: webRouter() };
+  return {
+    ...security.extensions,
+    apiRouters: [...security.extensions.apiRouters, ...schedules.apiRouters],
+    pageRouter: webRouter(),
+  };
 }
 
 /** Logs a start-up failure, closes what was built, and picks the exit code. */

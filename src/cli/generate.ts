@@ -11,7 +11,7 @@ import { pipelineSettings, type PipelineOverrides } from "../config/pipelineSett
 import { coerceError } from "../lib/coerceError";
 import { InputError, isLtxError } from "../lib/errors";
 import { createLogger } from "../lib/logger";
-import { createExtractor } from "../pipeline/extract";
+import { createExtractor } from "../pipeline/extract/extract";
 import { createProvider } from "../pipeline/generate";
 import { runPipeline } from "../pipeline";
 import { resolveSite } from "../pipeline/site";
@@ -68,7 +68,13 @@ export async function generateCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${GENERATE_HELP}\n`);
     return 0;
   }
-  if (positionals.length !== 1) return fail(positionals.length === 0 ? "missing <url> (try `ltx generate --help`)" : `expected one <url>, got ${positionals.length}`, 2);
+  if (positionals.length !== 1)
+    return fail(
+      positionals.length === 0
+        ? "missing <url> (try `ltx generate --help`)"
+        : `expected one <url>, got ${positionals.length}`,
+      2,
+    );
 
   const controller = new AbortController();
   const onSigint = (): void => controller.abort(new Error("interrupted"));
@@ -102,7 +108,10 @@ export async function generateCommand(argv: string[]): Promise<number> {
   } catch (e) {
     bar?.finish();
     const err = coerceError(e);
-    const code = isLtxError(err) && (err.code === "INVALID_URL" || err.code === "INVALID_INPUT" || err.code === "CONFIG_INVALID") ? 2 : 1;
+    const code =
+      isLtxError(err) && (err.code === "INVALID_URL" || err.code === "INVALID_INPUT" || err.code === "CONFIG_INVALID")
+        ? 2
+        : 1;
     return fail(controller.signal.aborted ? "interrupted" : err.message, controller.signal.aborted ? 130 : code);
   } finally {
     process.removeListener("SIGINT", onSigint);
@@ -114,10 +123,12 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 
 function readOverrides(values: Values, maxPagesLimit: number): PipelineOverrides {
   const maxPages = positiveInt(values["max-pages"], "--max-pages");
-  if (maxPages !== undefined && maxPages > maxPagesLimit) throw new InputError(`--max-pages ${maxPages} is above MAX_PAGES_LIMIT (${maxPagesLimit})`);
+  if (maxPages !== undefined && maxPages > maxPagesLimit)
+    throw new InputError(`--max-pages ${maxPages} is above MAX_PAGES_LIMIT (${maxPagesLimit})`);
   const maxDepth = nonNegativeInt(values["max-depth"], "--max-depth");
   const provider = values.provider;
-  if (provider !== undefined && provider !== "extractive" && provider !== "openai") throw new InputError(`--provider must be extractive or openai, got ${JSON.stringify(provider)}`);
+  if (provider !== undefined && provider !== "extractive" && provider !== "openai")
+    throw new InputError(`--provider must be extractive or openai, got ${JSON.stringify(provider)}`);
   for (const p of [...(values.include ?? []), ...(values.exclude ?? [])]) checkPattern(p);
   return { maxPages, maxDepth, include: values.include, exclude: values.exclude, provider, model: values.model };
 }
@@ -130,7 +141,8 @@ function positiveInt(v: string | undefined, flag: string): number | undefined {
 
 function nonNegativeInt(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InputError(`${flag} must be a whole number, got ${JSON.stringify(v)}`);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
+    throw new InputError(`${flag} must be a whole number, got ${JSON.stringify(v)}`);
   return Number(v);
 }
 
@@ -160,9 +172,16 @@ async function writeResult(result: PipelineResult, values: Values): Promise<void
     for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
     const kept = result.pages.filter((p) => !p.skipReason).length;
     const skipped = result.pages.length - kept;
-    const where = values.out ? ` → ${path.join(values.out, "llms.txt")}, ${path.join(values.out, "llms-full.txt")}` : "";
-    const llm = result.provider === "openai" ? ` · ${result.usage.totalTokens} tokens in ${result.usage.requests} requests${result.fallback ? " (fell back to extractive)" : ""}` : "";
-    process.stderr.write(`ltx: ${kept} pages (${skipped} skipped) · ${result.provider}${llm} · ${(result.timings.totalMs / 1000).toFixed(1)}s${where}\n`);
+    const where = values.out
+      ? ` → ${path.join(values.out, "llms.txt")}, ${path.join(values.out, "llms-full.txt")}`
+      : "";
+    const llm =
+      result.provider === "openai"
+        ? ` · ${result.usage.totalTokens} tokens in ${result.usage.requests} requests${result.fallback ? " (fell back to extractive)" : ""}`
+        : "";
+    process.stderr.write(
+      `ltx: ${kept} pages (${skipped} skipped) · ${result.provider}${llm} · ${(result.timings.totalMs / 1000).toFixed(1)}s${where}\n`,
+    );
   }
 }
 

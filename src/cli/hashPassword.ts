@@ -20,7 +20,10 @@ its scrypt hash for AUTH_PASSWORD_HASH.
   printf '%s\\n' 'correct horse battery staple' | ltx hash-password
 `;
 
-export async function hashPasswordCommand(argv: string[], io: HashPasswordIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function hashPasswordCommand(
+  argv: string[],
+  io: HashPasswordIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
     io.stdout.write(HELP);
     return 0;
@@ -51,7 +54,7 @@ export async function hashPasswordCommand(argv: string[], io: HashPasswordIo = {
 }
 
 function firstLine(text: string): string {
-  return (text.split(/\r?\n/)[0] ?? "");
+  return text.split(/\r?\n/)[0] ?? "";
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

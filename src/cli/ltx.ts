@@ -12,12 +12,30 @@ export interface Command {
 
 // Commands are required on demand so `ltx generate` never loads Express, BullMQ or Bull Board.
 const commands: Record<string, Command> = {
-  generate: { summary: "crawl a site and print its llms.txt (or write llms.txt + llms-full.txt)", run: generateCommand },
-  api: { summary: "run the HTTP API and Bull Board", run: (argv) => (require("./api") as typeof import("./api")).apiCommand(argv) },
-  worker: { summary: "run a worker process (generate jobs, WORKER_CONCURRENCY at once)", run: (argv) => (require("./worker") as typeof import("./worker")).workerCommand(argv) },
-  start: { summary: "run API + worker + schedules in one process (starts a local redis-server when REDIS_URL is unset)", run: (argv) => (require("./start") as typeof import("./start")).startCommand(argv) },
-  sites: { summary: "manage registered websites: `ltx sites import FILE`, `ltx sites list`", run: (argv) => (require("./sites") as typeof import("./sites")).sitesCommand(argv) },
-  "hash-password": { summary: "read a password from stdin and print the AUTH_PASSWORD_HASH for it", run: (argv) => (require("./hashPassword") as typeof import("./hashPassword")).hashPasswordCommand(argv) },
+  generate: {
+    summary: "crawl a site and print its llms.txt (or write llms.txt + llms-full.txt)",
+    run: generateCommand,
+  },
+  api: {
+    summary: "run the HTTP API and Bull Board",
+    run: (argv) => (require("./api") as typeof import("./api")).apiCommand(argv),
+  },
+  worker: {
+    summary: "run a worker process (generate jobs, WORKER_CONCURRENCY at once)",
+    run: (argv) => (require("./worker") as typeof import("./worker")).workerCommand(argv),
+  },
+  start: {
+    summary: "run API + worker + schedules in one process (starts a local redis-server when REDIS_URL is unset)",
+    run: (argv) => (require("./start") as typeof import("./start")).startCommand(argv),
+  },
+  sites: {
+    summary: "manage registered websites: `ltx sites import FILE`, `ltx sites list`",
+    run: (argv) => (require("./sites") as typeof import("./sites")).sitesCommand(argv),
+  },
+  "hash-password": {
+    summary: "read a password from stdin and print the AUTH_PASSWORD_HASH for it",
+    run: (argv) => (require("./hashPassword") as typeof import("./hashPassword")).hashPasswordCommand(argv),
+  },
 };
 
 export function usage(): string {

@@ -56,7 +56,11 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
 
-export async function sitesCommand(argv: string[], out: NodeJS.WritableStream = process.stdout, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function sitesCommand(
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -69,7 +73,8 @@ export async function sitesCommand(argv: string[], out: NodeJS.WritableStream = 
     out.write(`${SITES_HELP}\n`);
     return values.help ? 0 : 2;
   }
-  if (command !== "import" && command !== "list") return fail(`unknown command ${JSON.stringify(command)} (try \`ltx sites --help\`)`, 2);
+  if (command !== "import" && command !== "list")
+    return fail(`unknown command ${JSON.stringify(command)} (try \`ltx sites --help\`)`, 2);
   if (command === "import" && rest.length !== 1) return fail("usage: ltx sites import FILE", 2);
   if (command === "list" && rest.length !== 0) return fail(`unexpected argument ${JSON.stringify(rest[0])}`, 2);
 
@@ -80,7 +85,11 @@ export async function sitesCommand(argv: string[], out: NodeJS.WritableStream = 
     return fail(coerceError(e).message, 2);
   }
   if (!config.redis.url) return fail("REDIS_URL is not set: `ltx sites` talks to the service's Redis", 2);
-  const logger = createLogger({ level: config.logLevel === "info" ? "warn" : config.logLevel, name: "ltx-sites", destination: process.stderr as never });
+  const logger = createLogger({
+    level: config.logLevel === "info" ? "warn" : config.logLevel,
+    name: "ltx-sites",
+    destination: process.stderr as never,
+  });
   const prefix = keyPrefix(config.redis.prefix);
   const redis = createRedis(config.redis.url, { name: "ltx-sites" });
   redis.on("error", () => undefined); // the command's own error says it
@@ -90,12 +99,19 @@ export async function sitesCommand(argv: string[], out: NodeJS.WritableStream = 
       websites: createWebsiteStore(redis, { prefix }),
       redis,
       queues,
-      settings: { defaultEveryMs: config.schedules.defaultIntervalMs, maxPagesLimit: config.crawl.maxPagesLimit, maxUrlLength: config.http.maxUrlLength },
+      settings: {
+        defaultEveryMs: config.schedules.defaultIntervalMs,
+        maxPagesLimit: config.crawl.maxPagesLimit,
+        maxUrlLength: config.http.maxUrlLength,
+      },
       logger,
     });
-    return command === "import" ? await importSites(service, rest[0] as string, values, out) : await listSites(service, values, out);
+    return command === "import"
+      ? await importSites(service, rest[0] as string, values, out)
+      : await listSites(service, values, out);
   } catch (e) {
-    if (e instanceof ZodError) return fail(e.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`).join("; "), 2);
+    if (e instanceof ZodError)
+      return fail(e.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`).join("; "), 2);
     const err = coerceError(e);
     return fail(err.message, isLtxError(err) && !err.retryable ? 2 : 1);
   } finally {
@@ -104,7 +120,12 @@ export async function sitesCommand(argv: string[], out: NodeJS.WritableStream = 
   }
 }
 
-async function importSites(service: WebsiteService, file: string, values: Values, out: NodeJS.WritableStream): Promise<number> {
+async function importSites(
+  service: WebsiteService,
+  file: string,
+  values: Values,
+  out: NodeJS.WritableStream,
+): Promise<number> {
   const text = file === "-" ? await readStdin() : await readFile(file, "utf8");
   const lines: { n: number; url: string }[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -122,9 +143,12 @@ async function importSites(service: WebsiteService, file: string, values: Values
   if (values.model !== undefined) body.model = values.model;
   if (values.disabled) body.enabled = false;
   const report = await service.import(body);
-  out.write(`added ${report.added}, skipped ${report.skipped}, rejected ${report.rejected} (${lines.length} URLs in ${report.durationMs} ms)\n`);
+  out.write(
+    `added ${report.added}, skipped ${report.skipped}, rejected ${report.rejected} (${lines.length} URLs in ${report.durationMs} ms)\n`,
+  );
   report.items.forEach((item, i) => {
-    if (item.status === "rejected") out.write(`rejected line ${lines[i]?.n ?? "?"}: ${item.url}: ${item.reason ?? "invalid"}\n`);
+    if (item.status === "rejected")
+      out.write(`rejected line ${lines[i]?.n ?? "?"}: ${item.url}: ${item.reason ?? "invalid"}\n`);
   });
   return report.rejected > 0 ? 1 : 0;
 }
@@ -135,7 +159,11 @@ async function listSites(service: WebsiteService, values: Values, out: NodeJS.Wr
   const rows: WebsiteView[] = [];
   let cursor: string | undefined;
   do {
-    const page = await service.list({ limit: String(Math.min(100, want - rows.length)), ...(values.status ? { status: values.status } : {}), ...(cursor ? { cursor } : {}) });
+    const page = await service.list({
+      limit: String(Math.min(100, want - rows.length)),
+      ...(values.status ? { status: values.status } : {}),
+      ...(cursor ? { cursor } : {}),
+    });
     rows.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor !== undefined && rows.length < want);
@@ -152,7 +180,11 @@ function table(rows: WebsiteView[]): string {
   const body = rows.map((w) => [
     w.id,
     w.status,
-    describeSchedule(w.schedule.cron ? { pattern: w.schedule.cron, ...(w.schedule.tz ? { tz: w.schedule.tz } : {}) } : { every: w.schedule.everyMs ?? 0 }),
+    describeSchedule(
+      w.schedule.cron
+        ? { pattern: w.schedule.cron, ...(w.schedule.tz ? { tz: w.schedule.tz } : {}) }
+        : { every: w.schedule.everyMs ?? 0 },
+    ),
     w.nextRunAt ?? "-",
     w.lastJob ? `${w.lastJob.status} ${w.lastJob.finishedAt ?? w.lastJob.startedAt ?? ""}`.trim() : "-",
     String(w.consecutiveFailures),

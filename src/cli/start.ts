@@ -43,7 +43,13 @@ export async function startCommand(argv: string[]): Promise<number> {
     }
     await runSchedulerProcess(config, logger, { shutdown, redisUrl });
     await runWorkerProcess(config, logger.child({ part: "worker" }), { shutdown, redisUrl });
-    const api = await runApiProcess(config, logger.child({ part: "api" }), { shutdown, redisUrl, host: args.host, port: args.port, extend: apiExtend });
+    const api = await runApiProcess(config, logger.child({ part: "api" }), {
+      shutdown,
+      redisUrl,
+      host: args.host,
+      port: args.port,
+      extend: apiExtend,
+    });
     process.stderr.write(`ltx: API on ${api.url}  ·  web page ${api.url}/  ·  Bull Board ${api.url}/admin/queues\n`);
   } catch (e) {
     return failedStart("start", e, logger, shutdown);

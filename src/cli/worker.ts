@@ -11,7 +11,8 @@ import { createShutdown, installSignalHandlers } from "../lib/shutdown";
 import { runSchedulerProcess } from "../scheduler/main";
 import { runWorkerProcess } from "../workers/main";
 
-const USAGE = "Usage: ltx worker\n\nRuns a worker process against REDIS_URL. Configuration comes from environment variables (WORKER_CONCURRENCY, MAX_ATTEMPTS, SHUTDOWN_GRACE_MS, …).\n";
+const USAGE =
+  "Usage: ltx worker\n\nRuns a worker process against REDIS_URL. Configuration comes from environment variables (WORKER_CONCURRENCY, MAX_ATTEMPTS, SHUTDOWN_GRACE_MS, …).\n";
 
 export async function workerCommand(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {

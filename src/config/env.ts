@@ -14,7 +14,8 @@ const bool = (def: boolean) =>
     .optional()
     .transform((v) => (v === undefined || v === "" ? def : ["1", "true", "yes", "on"].includes(v)));
 
-const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
 
 const duration = (def: string) =>
   z
@@ -23,7 +24,10 @@ const duration = (def: string) =>
     .transform((v, ctx) => {
       const ms = parseDuration(v);
       if (ms === undefined || ms < 1000) {
-        ctx.addIssue({ code: "custom", message: `expected a duration like 30s, 15m, 6h, 1d (at least 1s), got ${JSON.stringify(v)}` });
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a duration like 30s, 15m, 6h, 1d (at least 1s), got ${JSON.stringify(v)}`,
+        });
         return z.NEVER;
       }
       return ms;
@@ -32,7 +36,12 @@ const duration = (def: string) =>
 const list = z
   .string()
   .optional()
-  .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+  .transform((v) =>
+    (v ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 const Env = z.object({
   // Redis and the processes
@@ -106,11 +115,32 @@ export type RawEnv = z.infer<typeof Env>;
 
 export interface Config {
   redis: { url: string | undefined; prefix: string; dataDir: string };
-  http: { host: string; port: number; bodyLimitBytes: number; maxUrlLength: number; rateLimitPerMinute: number; corsOrigins: string[]; tls: { certPath: string; keyPath: string } | undefined };
+  http: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    maxUrlLength: number;
+    rateLimitPerMinute: number;
+    corsOrigins: string[];
+    tls: { certPath: string; keyPath: string } | undefined;
+  };
   logLevel: RawEnv["LOG_LEVEL"];
   metricsPort: number;
-  worker: { concurrency: number; extractThreads: number; shutdownGraceMs: number; jobTimeoutMs: number; lockDurationMs: number; stalledIntervalMs: number };
-  jobs: { maxAttempts: number; retryBaseDelayMs: number; retryMaxDelayMs: number; retentionDays: number; retentionCount: number };
+  worker: {
+    concurrency: number;
+    extractThreads: number;
+    shutdownGraceMs: number;
+    jobTimeoutMs: number;
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+  };
+  jobs: {
+    maxAttempts: number;
+    retryBaseDelayMs: number;
+    retryMaxDelayMs: number;
+    retentionDays: number;
+    retentionCount: number;
+  };
   crawl: {
     maxPages: number;
     maxPagesLimit: number;
@@ -126,9 +156,29 @@ export interface Config {
     allowPrivateNetworks: boolean;
     allowHosts: string[];
   };
-  llm: { provider: "extractive" | "openai"; apiKey: string | undefined; baseUrl: string | undefined; model: string; tokenBudget: number; attempts: number; timeoutMs: number };
-  schedules: { defaultIntervalMs: number; maxVersionsPerSite: number; failureBackoffAfter: number; failurePauseAfter: number; maintenanceIntervalMs: number };
-  auth: { enabled: boolean; passwordHash: string | undefined; sessionSecret: string | undefined; sessionDurationSeconds: number; publicFiles: boolean };
+  llm: {
+    provider: "extractive" | "openai";
+    apiKey: string | undefined;
+    baseUrl: string | undefined;
+    model: string;
+    tokenBudget: number;
+    attempts: number;
+    timeoutMs: number;
+  };
+  schedules: {
+    defaultIntervalMs: number;
+    maxVersionsPerSite: number;
+    failureBackoffAfter: number;
+    failurePauseAfter: number;
+    maintenanceIntervalMs: number;
+  };
+  auth: {
+    enabled: boolean;
+    passwordHash: string | undefined;
+    sessionSecret: string | undefined;
+    sessionDurationSeconds: number;
+    publicFiles: boolean;
+  };
 }
 
 /** Parses the environment; throws ConfigError naming every bad variable. Pure: pass any env. */
@@ -143,12 +193,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     throw new ConfigError("invalid configuration: LTX_PROVIDER=openai needs OPENAI_API_KEY or OPENAI_BASE_URL");
   }
   if (e.ENABLE_AUTH && (!e.AUTH_PASSWORD_HASH || !e.SESSION_SECRET)) {
-    throw new ConfigError("invalid configuration: ENABLE_AUTH=1 needs AUTH_PASSWORD_HASH (make one with `ltx hash-password`) and SESSION_SECRET (16+ characters)");
+    throw new ConfigError(
+      "invalid configuration: ENABLE_AUTH=1 needs AUTH_PASSWORD_HASH (make one with `ltx hash-password`) and SESSION_SECRET (16+ characters)",
+    );
   }
   if ((e.TLS_CERT_PATH === undefined) !== (e.TLS_KEY_PATH === undefined)) {
     throw new ConfigError("invalid configuration: TLS_CERT_PATH and TLS_KEY_PATH go together");
   }
-  if (e.MAX_PAGES > e.MAX_PAGES_LIMIT) throw new ConfigError("invalid configuration: MAX_PAGES is above MAX_PAGES_LIMIT");
+  if (e.MAX_PAGES > e.MAX_PAGES_LIMIT)
+    throw new ConfigError("invalid configuration: MAX_PAGES is above MAX_PAGES_LIMIT");
   const config: Config = {
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, dataDir: e.REDIS_DATA_DIR },
     http: {
@@ -170,7 +223,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: e.STALLED_INTERVAL_MS,
     },
-    jobs: { maxAttempts: e.MAX_ATTEMPTS, retryBaseDelayMs: e.RETRY_BASE_DELAY_MS, retryMaxDelayMs: e.RETRY_MAX_DELAY_MS, retentionDays: e.JOB_RETENTION_DAYS, retentionCount: e.JOB_RETENTION_COUNT },
+    jobs: {
+      maxAttempts: e.MAX_ATTEMPTS,
+      retryBaseDelayMs: e.RETRY_BASE_DELAY_MS,
+      retryMaxDelayMs: e.RETRY_MAX_DELAY_MS,
+      retentionDays: e.JOB_RETENTION_DAYS,
+      retentionCount: e.JOB_RETENTION_COUNT,
+    },
     crawl: {
       maxPages: e.MAX_PAGES,
       maxPagesLimit: e.MAX_PAGES_LIMIT,
@@ -202,7 +261,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       failurePauseAfter: e.FAILURE_PAUSE_AFTER,
       maintenanceIntervalMs: e.MAINTENANCE_INTERVAL,
     },
-    auth: { enabled: e.ENABLE_AUTH, passwordHash: e.AUTH_PASSWORD_HASH, sessionSecret: e.SESSION_SECRET, sessionDurationSeconds: e.SESSION_DURATION_SECONDS, publicFiles: e.PUBLIC_FILES },
+    auth: {
+      enabled: e.ENABLE_AUTH,
+      passwordHash: e.AUTH_PASSWORD_HASH,
+      sessionSecret: e.SESSION_SECRET,
+      sessionDurationSeconds: e.SESSION_DURATION_SECONDS,
+      publicFiles: e.PUBLIC_FILES,
+    },
   };
   return deepFreeze(config);
 }

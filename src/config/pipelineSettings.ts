@@ -35,7 +35,11 @@ export interface PipelineSettings {
   providerOptions: ProviderOptions;
 }
 
-export function pipelineSettings(config: Readonly<Config>, overrides: PipelineOverrides = {}, addressPolicy?: AddressPolicy): PipelineSettings {
+export function pipelineSettings(
+  config: Readonly<Config>,
+  overrides: PipelineOverrides = {},
+  addressPolicy?: AddressPolicy,
+): PipelineSettings {
   const { crawl, llm } = config;
   return {
     limits: {

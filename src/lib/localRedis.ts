@@ -42,19 +42,29 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<LocalRed
   fs.mkdirSync(dataDir, { recursive: true });
   const port = opts.port && opts.port > 0 ? opts.port : await freeLoopbackPort();
   const args = [
-    "--bind", "127.0.0.1",
-    "--port", String(port),
-    "--dir", dataDir,
-    "--appendonly", "yes",
-    "--appendfsync", "everysec", // at most one second of writes lost on a power cut
-    "--maxmemory-policy", "noeviction",
+    "--bind",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--dir",
+    dataDir,
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "everysec", // at most one second of writes lost on a power cut
+    "--maxmemory-policy",
+    "noeviction",
     // BullMQ's job and scheduler hashes hold 100–350-byte JSON values; above 64 bytes (the default)
     // Redis stores a hash as a hashtable instead of a listpack: ~0.7 KB more per scheduled website
     // (npm run bench:schedules). The ziplist spelling works on Redis 6 and 7.
-    "--hash-max-ziplist-value", "1024",
-    "--protected-mode", "yes",
-    "--daemonize", "no",
-    "--logfile", "",
+    "--hash-max-ziplist-value",
+    "1024",
+    "--protected-mode",
+    "yes",
+    "--daemonize",
+    "no",
+    "--logfile",
+    "",
   ];
   const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
@@ -89,7 +99,11 @@ async function waitReady(child: ChildProcess, port: number, timeoutMs: number, o
     await sleep(50);
   }
   child.kill("SIGKILL");
-  throw new LtxError("UNAVAILABLE", `local redis-server did not start (${exited ?? "timed out"}): ${output.join("").trim().slice(-800)}`, { retryable: false });
+  throw new LtxError(
+    "UNAVAILABLE",
+    `local redis-server did not start (${exited ?? "timed out"}): ${output.join("").trim().slice(-800)}`,
+    { retryable: false },
+  );
 }
 
 /** A raw RESP PING, so this module needs no Redis client. */
@@ -160,9 +174,15 @@ async function installRedis(binary: string, opts: LocalRedisOptions): Promise<vo
   // Installing the package also enables a system service on :6379; we don't use it, ours runs apart.
   for (const args of [["update"], ["install", "-y", "--no-install-recommends", "redis-server"]]) {
     const code = await run("apt-get", args, "inherit", { DEBIAN_FRONTEND: "noninteractive" });
-    if (code !== 0) throw new LtxError("UNAVAILABLE", `apt-get ${args.join(" ")} failed with exit code ${code}; install redis-server by hand or set REDIS_URL`, { retryable: false });
+    if (code !== 0)
+      throw new LtxError(
+        "UNAVAILABLE",
+        `apt-get ${args.join(" ")} failed with exit code ${code}; install redis-server by hand or set REDIS_URL`,
+        { retryable: false },
+      );
   }
-  if (!(await hasBinary(binary))) throw new LtxError("UNAVAILABLE", "redis-server is still missing after apt-get install", { retryable: false });
+  if (!(await hasBinary(binary)))
+    throw new LtxError("UNAVAILABLE", "redis-server is still missing after apt-get install", { retryable: false });
 }
 
 function hasBinaryNamed(name: string): Promise<boolean> {
@@ -172,10 +192,18 @@ function hasBinaryNamed(name: string): Promise<boolean> {
   );
 }
 
-function run(cmd: string, args: string[], stdio: "ignore" | "inherit", env: Record<string, string> = {}): Promise<number> {
+function run(
+  cmd: string,
+  args: string[],
+  stdio: "ignore" | "inherit",
+  env: Record<string, string> = {},
+): Promise<number> {
   return new Promise((resolve, reject) => {
     // stdout of ours may be a pipe someone reads (llms.txt): send the child's chatter to stderr.
-    const child = spawn(cmd, args, { stdio: stdio === "inherit" ? ["ignore", process.stderr, process.stderr] : "ignore", env: { ...process.env, ...env } });
+    const child = spawn(cmd, args, {
+      stdio: stdio === "inherit" ? ["ignore", process.stderr, process.stderr] : "ignore",
+      env: { ...process.env, ...env },
+    });
     child.once("error", reject);
     child.once("exit", (code) => resolve(code ?? 1));
   });

@@ -3,7 +3,11 @@ import pino, { type Logger } from "pino";
 export type { Logger };
 
 // Token-shaped strings are masked wherever they appear in a log line, not only in known keys.
-const SECRET_PATTERNS: RegExp[] = [/\bsk-[A-Za-z0-9_-]{8,}/g, /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/gi, /\bltx_[A-Za-z0-9_-]{16,}/g];
+const SECRET_PATTERNS: RegExp[] = [
+  /\bsk-[A-Za-z0-9_-]{8,}/g,
+  /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+  /\bltx_[A-Za-z0-9_-]{16,}/g,
+];
 
 function maskSecrets(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return SECRET_PATTERNS.reduce((s, re) => s.replace(re, "[redacted]"), value);
@@ -28,7 +32,20 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       level: opts.level ?? "info",
       name: opts.name,
       redact: {
-        paths: ["authorization", "cookie", "apiKey", "password", "*.password", "*.authorization", "*.cookie", "*.apiKey", "req.headers.authorization", "req.headers.cookie", "headers.authorization", "headers.cookie"],
+        paths: [
+          "authorization",
+          "cookie",
+          "apiKey",
+          "password",
+          "*.password",
+          "*.authorization",
+          "*.cookie",
+          "*.apiKey",
+          "req.headers.authorization",
+          "req.headers.cookie",
+          "headers.authorization",
+          "headers.cookie",
+        ],
         censor: "[redacted]",
       },
       formatters: { log: (obj) => maskSecrets(obj) as Record<string, unknown> },

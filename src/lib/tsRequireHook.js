@@ -2,13 +2,13 @@
  * Development-only: lets plain Node `require()` load .ts files by transpiling them on the fly
  * with typescript.transpileModule (no type check, CommonJS output).
  *
- * Why it exists: the extraction pool runs src/pipeline/extractWorker.ts in worker_threads. Under
+ * Why it exists: the extraction pool runs src/pipeline/extract/extractWorker.ts in worker_threads. Under
  * jest (ts-jest compiles in-process) and in `npm run bench:pipeline`, the sources are .ts, and a
  * worker thread loads its entry with Node's own loader, which can't read TypeScript. extract.ts
  * preloads this hook in the thread only when it is itself running from a .ts file.
  *
  * Why it is harmless in production: it is a .js file under src/ and the build (tsconfig.build.json,
- * no allowJs) does not copy it to dist/; dist/*.js load dist/pipeline/extractWorker.js directly.
+ * no allowJs) does not copy it to dist/; dist/*.js load dist/pipeline/extract/extractWorker.js directly.
  * `typescript` is a devDependency, required only when this file runs.
  */
 "use strict";

@@ -46,7 +46,15 @@ export interface MetricsOptions {
   now?: () => number;
 }
 
-const STATES = ["waiting", "active", "delayed", "prioritized", "completed", "failed", "waiting-children"] as const satisfies readonly JobType[];
+const STATES = [
+  "waiting",
+  "active",
+  "delayed",
+  "prioritized",
+  "completed",
+  "failed",
+  "waiting-children",
+] as const satisfies readonly JobType[];
 
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
@@ -80,7 +88,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     labelNames: ["queue"],
     registers: [registry],
     async collect() {
-      for (const [queue, c] of await counts()) this.set({ queue }, (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0));
+      for (const [queue, c] of await counts())
+        this.set({ queue }, (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0));
     },
   });
   new Gauge({
@@ -104,11 +113,36 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
     registers: [registry],
   });
-  const pages = new Counter({ name: "ltx_pages_total", help: "Pages looked at by finished jobs", labelNames: ["result"], registers: [registry] });
-  const llmRequests = new Counter({ name: "ltx_llm_requests_total", help: "LLM requests made", labelNames: ["provider"], registers: [registry] });
-  const llmErrors = new Counter({ name: "ltx_llm_errors_total", help: "LLM requests that failed", labelNames: ["provider", "code"], registers: [registry] });
-  const llmTokens = new Counter({ name: "ltx_llm_tokens_total", help: "LLM tokens used", labelNames: ["provider", "kind"], registers: [registry] });
-  const schedulerRuns = new Counter({ name: "ltx_scheduler_runs_total", help: "Scheduled generations, by outcome", labelNames: ["outcome"], registers: [registry] });
+  const pages = new Counter({
+    name: "ltx_pages_total",
+    help: "Pages looked at by finished jobs",
+    labelNames: ["result"],
+    registers: [registry],
+  });
+  const llmRequests = new Counter({
+    name: "ltx_llm_requests_total",
+    help: "LLM requests made",
+    labelNames: ["provider"],
+    registers: [registry],
+  });
+  const llmErrors = new Counter({
+    name: "ltx_llm_errors_total",
+    help: "LLM requests that failed",
+    labelNames: ["provider", "code"],
+    registers: [registry],
+  });
+  const llmTokens = new Counter({
+    name: "ltx_llm_tokens_total",
+    help: "LLM tokens used",
+    labelNames: ["provider", "kind"],
+    registers: [registry],
+  });
+  const schedulerRuns = new Counter({
+    name: "ltx_scheduler_runs_total",
+    help: "Scheduled generations, by outcome",
+    labelNames: ["outcome"],
+    registers: [registry],
+  });
 
   return {
     registry,

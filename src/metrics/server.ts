@@ -21,7 +21,8 @@ export async function startMetricsServer(metrics: Metrics, port: number, host = 
     }
     metrics.render().then(
       ({ contentType, body }) => res.writeHead(200, { "content-type": contentType }).end(body),
-      (e: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${coerceError(e).message}\n`),
+      (e: unknown) =>
+        res.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${coerceError(e).message}\n`),
     );
   });
   await new Promise<void>((resolve, reject) => {

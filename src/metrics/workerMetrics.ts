@@ -20,7 +20,14 @@ function resultOf(value: unknown): JobOutcome["result"] {
   if (typeof value !== "object" || value === null) return undefined;
   const r = value as Record<string, unknown>;
   const usage = r.usage as TokenUsage | null | undefined;
-  if (typeof r.pagesIncluded !== "number" || typeof r.pagesSkipped !== "number" || typeof r.provider !== "string" || typeof usage !== "object" || usage === null) return undefined;
+  if (
+    typeof r.pagesIncluded !== "number" ||
+    typeof r.pagesSkipped !== "number" ||
+    typeof r.provider !== "string" ||
+    typeof usage !== "object" ||
+    usage === null
+  )
+    return undefined;
   return { pagesIncluded: r.pagesIncluded, pagesSkipped: r.pagesSkipped, provider: r.provider, usage };
 }
 
@@ -30,12 +37,20 @@ function isScheduled(job: Job): boolean {
 }
 
 /** Returns a function that detaches the listeners (the Worker's close() makes that optional). */
-export function attachWorkerMetrics(metrics: Pick<Metrics, "onJobFinished" | "onLlmError" | "onSchedulerRun">, workers: readonly Worker[]): () => void {
+export function attachWorkerMetrics(
+  metrics: Pick<Metrics, "onJobFinished" | "onLlmError" | "onSchedulerRun">,
+  workers: readonly Worker[],
+): () => void {
   const detach: Array<() => void> = [];
   for (const w of workers) {
     const onCompleted = (job: Job, value: unknown): void => {
       const result = resultOf(value);
-      metrics.onJobFinished({ queue: job.queueName, outcome: "success", durationMs: durationMs(job), ...(result ? { result } : {}) });
+      metrics.onJobFinished({
+        queue: job.queueName,
+        outcome: "success",
+        durationMs: durationMs(job),
+        ...(result ? { result } : {}),
+      });
       if (isScheduled(job)) metrics.onSchedulerRun("success");
     };
     const onFailed = (job: Job | undefined, err: Error): void => {
@@ -43,7 +58,11 @@ export function attachWorkerMetrics(metrics: Pick<Metrics, "onJobFinished" | "on
       // The worker writes "<CODE>: message"; a job with attempts left will run again.
       const code = /^([A-Z_]+):/.exec(err.message)?.[1] ?? "UNKNOWN";
       const final = err.name === "UnrecoverableError" || job.attemptsMade >= (job.opts.attempts ?? 1);
-      metrics.onJobFinished({ queue: job.queueName, outcome: final ? "failure" : "retry", durationMs: durationMs(job) });
+      metrics.onJobFinished({
+        queue: job.queueName,
+        outcome: final ? "failure" : "retry",
+        durationMs: durationMs(job),
+      });
       if (final && isScheduled(job)) metrics.onSchedulerRun("failure");
       if (LLM_CODES.has(code)) {
         const data = job.data as { provider?: unknown } | undefined;
@@ -72,8 +91,18 @@ export interface WorkerMetricsHandle {
  * Everything a worker root needs in one call: a registry over its queues (role="worker"), fed by
  * its Workers' events, served on METRICS_PORT when that is set (0 = not served).
  */
-export async function serveWorkerMetrics(opts: { queues: readonly MetricsQueue[]; workers: readonly Worker[]; port: number; host?: string; processMetrics?: boolean }): Promise<WorkerMetricsHandle> {
-  const metrics = createMetrics({ queues: opts.queues, labels: { role: "worker" }, processMetrics: opts.processMetrics ?? true });
+export async function serveWorkerMetrics(opts: {
+  queues: readonly MetricsQueue[];
+  workers: readonly Worker[];
+  port: number;
+  host?: string;
+  processMetrics?: boolean;
+}): Promise<WorkerMetricsHandle> {
+  const metrics = createMetrics({
+    queues: opts.queues,
+    labels: { role: "worker" },
+    processMetrics: opts.processMetrics ?? true,
+  });
   const detach = attachWorkerMetrics(metrics, opts.workers);
   const server = opts.port > 0 ? await startMetricsServer(metrics, opts.port, opts.host) : undefined;
   let closing: Promise<void> | undefined;

@@ -63,7 +63,9 @@ export function composeFullTxt(doc: LlmsDoc, pages: Page[], opts: ComposeOptions
   if (omitted.length > 0) {
     const named = omitted.slice(0, LISTED_IN_WARNING).join(", ");
     const more = omitted.length > LISTED_IN_WARNING ? ` and ${omitted.length - LISTED_IN_WARNING} more` : "";
-    warnings.push(`llms-full.txt: ${omitted.length} page(s) left out to stay under ${opts.maxBytes} bytes: ${named}${more}`);
+    warnings.push(
+      `llms-full.txt: ${omitted.length} page(s) left out to stay under ${opts.maxBytes} bytes: ${named}${more}`,
+    );
   }
   return { text: `${parts.join("")}\n`, omitted, warnings };
 }

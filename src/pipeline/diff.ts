@@ -5,7 +5,7 @@
  * Pure: no I/O.
  */
 import type { LlmsDoc } from "./types";
-import { parseLlmsTxt } from "./validate";
+import { parseLlmsTxt } from "./validate/format";
 
 export interface LinkRef {
   url: string;
@@ -66,12 +66,17 @@ export function diffLlmsDocs(prev: LlmsDoc, next: LlmsDoc): ChangeSummary {
       continue;
     }
     if (now.title !== l.title) links.renamed.push({ url, from: l.title, to: now.title });
-    if (now.section !== l.section && renameOf.get(l.section) !== now.section) links.moved.push({ url, from: l.section, to: now.section });
+    if (now.section !== l.section && renameOf.get(l.section) !== now.section)
+      links.moved.push({ url, from: l.section, to: now.section });
   }
 
   const summary: ChangeSummary = {
     summaryChanged: (prev.summary ?? "") !== (next.summary ?? "") || (prev.details ?? "") !== (next.details ?? ""),
-    sections: { added: addedSections.map((s) => s.name), removed: removedSections.map((s) => s.name), renamed: renamedSections },
+    sections: {
+      added: addedSections.map((s) => s.name),
+      removed: removedSections.map((s) => s.name),
+      renamed: renamedSections,
+    },
     links,
     text: "",
   };
@@ -93,16 +98,25 @@ export function summarizeChanges(prevText: string | undefined, nextText: string)
 
 /** A summary for the first version of a site: everything is added. */
 export function initialSummary(doc: LlmsDoc): ChangeSummary {
-  return diffLlmsDocs({ title: doc.title, sections: [] }, { ...doc, summary: doc.summary ?? "", details: doc.details ?? "" });
+  return diffLlmsDocs(
+    { title: doc.title, sections: [] },
+    { ...doc, summary: doc.summary ?? "", details: doc.details ?? "" },
+  );
 }
 
 export function isEmptyChange(s: ChangeSummary): boolean {
-  return !s.title && !s.summaryChanged && s.sections.added.length + s.sections.removed.length + s.sections.renamed.length === 0 && s.links.added.length + s.links.removed.length + s.links.renamed.length + s.links.moved.length === 0;
+  return (
+    !s.title &&
+    !s.summaryChanged &&
+    s.sections.added.length + s.sections.removed.length + s.sections.renamed.length === 0 &&
+    s.links.added.length + s.links.removed.length + s.links.renamed.length + s.links.moved.length === 0
+  );
 }
 
 function linkMap(doc: LlmsDoc): Map<string, LinkRef> {
   const m = new Map<string, LinkRef>();
-  for (const s of doc.sections) for (const l of s.links) if (!m.has(l.url)) m.set(l.url, { url: l.url, title: l.title, section: s.name });
+  for (const s of doc.sections)
+    for (const l of s.links) if (!m.has(l.url)) m.set(l.url, { url: l.url, title: l.title, section: s.name });
   return m;
 }
 

@@ -6,7 +6,7 @@
  */
 import { AbortedError, LtxError, throwIfAborted } from "../lib/errors";
 import { resolveSite } from "./site";
-import { crawlSite } from "./crawl";
+import { crawlSite } from "./crawl/crawl";
 import { generateLlmsTxt } from "./generate";
 import { composeFullTxt } from "./compose";
 import type { PipelineOptions, PipelineResult, Progress, Page, PageRecord } from "./types";
@@ -62,7 +62,11 @@ export async function runPipeline(url: string, opts: PipelineOptions): Promise<P
   }
 
   if (crawl.pages.length === 0) {
-    throw new LtxError("NO_CONTENT", `no readable page was found on ${crawl.site.startUrl}${skipSummary(crawl.records)}`, { retryable: false });
+    throw new LtxError(
+      "NO_CONTENT",
+      `no readable page was found on ${crawl.site.startUrl}${skipSummary(crawl.records)}`,
+      { retryable: false },
+    );
   }
 
   progress({ phase: "generate" });
@@ -111,7 +115,9 @@ function withoutLinks(page: Page): Page {
 }
 
 /** Keeps the last counts, so later phases report the crawl's totals rather than zeros. */
-function progressReporter(onProgress: PipelineOptions["onProgress"]): (p: Partial<Progress> & Pick<Progress, "phase">) => void {
+function progressReporter(
+  onProgress: PipelineOptions["onProgress"],
+): (p: Partial<Progress> & Pick<Progress, "phase">) => void {
   let last: Progress = { phase: "discover", pagesDiscovered: 0, pagesFetched: 0, pagesExtracted: 0, pagesTotal: 0 };
   return (p) => {
     last = { ...last, ...p };

@@ -17,8 +17,28 @@ import { InputError, InvalidUrlError } from "../lib/errors";
 import type { Site } from "./types";
 
 const TRACKING_PARAMS = new Set([
-  "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "fbclid", "msclkid", "yclid", "twclid", "igshid",
-  "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "ref", "ref_src", "ref_url", "source", "spm",
+  "gclid",
+  "gclsrc",
+  "dclid",
+  "gbraid",
+  "wbraid",
+  "fbclid",
+  "msclkid",
+  "yclid",
+  "twclid",
+  "igshid",
+  "mc_cid",
+  "mc_eid",
+  "_ga",
+  "_gl",
+  "_hsenc",
+  "_hsmi",
+  "mkt_tok",
+  "ref",
+  "ref_src",
+  "ref_url",
+  "source",
+  "spm",
 ]);
 
 function isTrackingParam(name: string): boolean {
@@ -128,7 +148,10 @@ function compilePattern(pattern: string): (url: URL) => boolean {
     const whole = pattern.includes("://");
     const p = whole || pattern.startsWith("/") || pattern.startsWith("*") ? pattern : `/${pattern}`;
     const anchored = p.endsWith("$");
-    const body = (anchored ? p.slice(0, -1) : p).split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*");
+    const body = (anchored ? p.slice(0, -1) : p)
+      .split("*")
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*");
     const regex = new RegExp(`^${body}${anchored ? "$" : ""}`);
     test = (u) => regex.test(whole ? u.toString() : `${u.pathname}${u.search}`);
   }
@@ -155,7 +178,9 @@ export function checkPatterns(patterns: readonly string[]): void {
     try {
       compilePattern(p);
     } catch (e) {
-      throw new InputError(`invalid URL pattern ${JSON.stringify(p)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new InputError(`invalid URL pattern ${JSON.stringify(p)}: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: e,
+      });
     }
   }
 }

@@ -22,7 +22,12 @@ export function cancelFlagKey(prefix: string, jobId: string): string {
  * Asks whichever worker holds `jobId` to abort it (the job then fails without retry, reason
  * "cancelled"). Returns how many worker processes heard the request (0: none was subscribed).
  */
-export async function requestCancel(redis: Redis, prefix: string, jobId: string, reason = "cancelled by request"): Promise<number> {
+export async function requestCancel(
+  redis: Redis,
+  prefix: string,
+  jobId: string,
+  reason = "cancelled by request",
+): Promise<number> {
   const results = await redis
     .multi()
     .set(cancelFlagKey(prefix, jobId), reason, "PX", CANCEL_FLAG_TTL_MS)

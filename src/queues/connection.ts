@@ -40,11 +40,15 @@ export function createRedis(url: string, opts: CreateRedisOptions = {}): Redis {
  */
 export function keyPrefix(prefix: string): string {
   if (prefix.length === 0 || /[\s:]$/.test(prefix) || /\s/.test(prefix)) {
-    throw new ConfigError(`invalid configuration: REDIS_PREFIX ${JSON.stringify(prefix)} must be non-empty, without spaces, and not end with ":"`);
+    throw new ConfigError(
+      `invalid configuration: REDIS_PREFIX ${JSON.stringify(prefix)} must be non-empty, without spaces, and not end with ":"`,
+    );
   }
   const open = prefix.indexOf("{");
   if (open !== -1 && prefix.indexOf("}", open) <= open + 1) {
-    throw new ConfigError(`invalid configuration: REDIS_PREFIX ${JSON.stringify(prefix)} has an empty or unclosed {hash tag}`);
+    throw new ConfigError(
+      `invalid configuration: REDIS_PREFIX ${JSON.stringify(prefix)} has an empty or unclosed {hash tag}`,
+    );
   }
   return prefix;
 }
@@ -59,7 +63,10 @@ export interface RedisContext {
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === "end") return;
   try {
-    await Promise.race([redis.quit(), new Promise((_, reject) => setTimeout(() => reject(new Error("quit timed out")), 2000).unref())]);
+    await Promise.race([
+      redis.quit(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("quit timed out")), 2000).unref()),
+    ]);
   } catch {
     redis.disconnect();
   }

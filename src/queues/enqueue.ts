@@ -19,7 +19,15 @@ import { GenerateJobData, TRIGGERS, type GenerateJobResult } from "./catalog";
 import type { Queues } from "./queues";
 
 /** What a caller may ask for: a GenerateJobData before normalisation (no siteKey yet). */
-export const GenerateRequest = GenerateJobData.pick({ maxPages: true, maxDepth: true, include: true, exclude: true, provider: true, model: true, websiteId: true }).extend({
+export const GenerateRequest = GenerateJobData.pick({
+  maxPages: true,
+  maxDepth: true,
+  include: true,
+  exclude: true,
+  provider: true,
+  model: true,
+  websiteId: true,
+}).extend({
   // Any string here: normalising it (and refusing what isn't a URL) is enqueue's job.
   url: z.string().min(1).max(4096),
   trigger: z.enum(TRIGGERS).default("api"),
@@ -62,21 +70,30 @@ export function generateJobData(input: unknown, opts: Pick<EnqueueOptions, "maxP
   const data: GenerateJobData = { ...req, url: site.startUrl, siteKey: site.key };
   // Parse the result too: catches a normaliser that yields something the worker would reject.
   const checked = GenerateJobData.safeParse(data);
-  if (!checked.success) throw new InputError(`invalid generate request: ${checked.error.issues[0]?.message ?? "rejected"}`);
+  if (!checked.success)
+    throw new InputError(`invalid generate request: ${checked.error.issues[0]?.message ?? "rejected"}`);
   return checked.data;
 }
 
 /** How often to re-add when the in-flight job finished between our add and our read. */
 const ADD_TRIES = 3;
 
-export async function enqueueGenerate(queues: Pick<Queues, "generate">, input: unknown, opts: EnqueueOptions = {}): Promise<EnqueueResult> {
+export async function enqueueGenerate(
+  queues: Pick<Queues, "generate">,
+  input: unknown,
+  opts: EnqueueOptions = {},
+): Promise<EnqueueResult> {
   const data = generateJobData(input, opts);
   const queue = queues.generate;
   for (let i = 0; i < ADD_TRIES; i++) {
     // Our own id, so we can tell: addJob returns the in-flight job's id instead when it
     // de-duplicated, and the Job object it hands back then carries *our* data, not that job's.
     const jobId = randomUUID();
-    const added = await queue.add("generate", data, { ...opts.jobOptions, jobId, deduplication: { id: dedupIdOf(data.siteKey) } });
+    const added = await queue.add("generate", data, {
+      ...opts.jobOptions,
+      jobId,
+      deduplication: { id: dedupIdOf(data.siteKey) },
+    });
     if (added.id === jobId) return { job: added, deduplicated: false };
     const existing = added.id === undefined ? undefined : await queue.getJob(added.id);
     if (existing) return { job: existing, deduplicated: true };

@@ -5,7 +5,14 @@
 import { Queue, QueueEvents } from "bullmq";
 import { coerceError } from "../lib/coerceError";
 import type { Logger } from "../lib/logger";
-import { jobCatalog, QUEUE_NAMES, type GenerateJobData, type GenerateJobResult, type JobsConfig, type QueueName } from "./catalog";
+import {
+  jobCatalog,
+  QUEUE_NAMES,
+  type GenerateJobData,
+  type GenerateJobResult,
+  type JobsConfig,
+  type QueueName,
+} from "./catalog";
 import type { Redis } from "./connection";
 
 export type GenerateQueue = Queue<GenerateJobData, GenerateJobResult, "generate">;
@@ -76,11 +83,18 @@ export interface QueueEventsHandle {
  * event stream) on its own connection: it blocks on XREAD, so it can't share the API's client.
  * One per process is enough; SSE handlers filter by jobId.
  */
-export function createQueueEvents(opts: { connection: Redis; prefix: string; queue: QueueName; logger?: Logger }): QueueEventsHandle {
+export function createQueueEvents(opts: {
+  connection: Redis;
+  prefix: string;
+  queue: QueueName;
+  logger?: Logger;
+}): QueueEventsHandle {
   // A blocking reader must retry forever across Redis restarts (see connection.ts).
   const client = opts.connection.duplicate({ maxRetriesPerRequest: null });
   const events = new QueueEvents(opts.queue, { connection: client, prefix: opts.prefix });
-  events.on("error", (e: unknown) => opts.logger?.warn({ err: coerceError(e), queue: opts.queue }, "queue events error"));
+  events.on("error", (e: unknown) =>
+    opts.logger?.warn({ err: coerceError(e), queue: opts.queue }, "queue events error"),
+  );
   let closing: Promise<void> | undefined;
   return {
     events,

@@ -20,7 +20,12 @@ import { closeRedis, createRedis, keyPrefix } from "../queues/connection";
 import { createQueues } from "../queues/queues";
 import { checkRedis } from "../store/redisChecks";
 import { createWebsiteStore } from "../store/websites";
-import { ensureMaintenanceSchedulers, MAINTENANCE_QUEUE, startMaintenanceWorker, type MaintenanceDeps } from "./maintenance";
+import {
+  ensureMaintenanceSchedulers,
+  MAINTENANCE_QUEUE,
+  startMaintenanceWorker,
+  type MaintenanceDeps,
+} from "./maintenance";
 import { checkConsistency, type ConsistencyReport } from "./sync";
 
 export interface SchedulerProcessOptions {
@@ -40,9 +45,16 @@ export interface SchedulerProcess {
   startupReport: ConsistencyReport | undefined;
 }
 
-export async function runSchedulerProcess(config: Readonly<Config>, logger: Logger, opts: SchedulerProcessOptions = {}): Promise<SchedulerProcess> {
+export async function runSchedulerProcess(
+  config: Readonly<Config>,
+  logger: Logger,
+  opts: SchedulerProcessOptions = {},
+): Promise<SchedulerProcess> {
   const url = opts.redisUrl ?? config.redis.url;
-  if (!url) throw new ConfigError("invalid configuration: REDIS_URL is required for the scheduler (or use `ltx start`, which runs a local redis-server)");
+  if (!url)
+    throw new ConfigError(
+      "invalid configuration: REDIS_URL is required for the scheduler (or use `ltx start`, which runs a local redis-server)",
+    );
   const prefix = keyPrefix(config.redis.prefix);
   const shutdown = opts.shutdown ?? createShutdown(logger);
   if (opts.installSignals === true) installSignalHandlers(shutdown, { deadlineMs: 30_000, logger });
@@ -54,7 +66,14 @@ export async function runSchedulerProcess(config: Readonly<Config>, logger: Logg
   }
 }
 
-async function build(config: Readonly<Config>, logger: Logger, url: string, prefix: string, shutdown: Shutdown, opts: SchedulerProcessOptions): Promise<SchedulerProcess> {
+async function build(
+  config: Readonly<Config>,
+  logger: Logger,
+  url: string,
+  prefix: string,
+  shutdown: Shutdown,
+  opts: SchedulerProcessOptions,
+): Promise<SchedulerProcess> {
   const log = logger.child({ part: "scheduler" });
   // forWorker: the maintenance Worker blocks on Redis and must retry forever across restarts.
   const redis = createRedis(url, { forWorker: true, name: "ltx-scheduler" });
@@ -82,7 +101,11 @@ async function build(config: Readonly<Config>, logger: Logger, url: string, pref
     prefix,
     generate: queues.generate,
     websites,
-    settings: { retentionDays: config.jobs.retentionDays, maxVersionsPerSite: config.schedules.maxVersionsPerSite, intervalMs: config.schedules.maintenanceIntervalMs },
+    settings: {
+      retentionDays: config.jobs.retentionDays,
+      maxVersionsPerSite: config.schedules.maxVersionsPerSite,
+      intervalMs: config.schedules.maintenanceIntervalMs,
+    },
     logger: log,
     ...(opts.overrides ? { overrides: opts.overrides } : {}),
   });

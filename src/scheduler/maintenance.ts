@@ -80,7 +80,15 @@ export async function ensureMaintenanceSchedulers(queue: Queue, intervalMs: numb
     const have = await queue.getJobScheduler(task);
     if (have?.every === intervalMs) continue;
     // The first tick comes one interval after start-up: start-up itself runs the check once.
-    await anyName.upsertJobScheduler(task, { every: intervalMs, startDate: Date.now() + intervalMs }, { name: task, data: { task }, opts: { attempts: 1, removeOnComplete: { count: 50 }, removeOnFail: { count: 200 } } });
+    await anyName.upsertJobScheduler(
+      task,
+      { every: intervalMs, startDate: Date.now() + intervalMs },
+      {
+        name: task,
+        data: { task },
+        opts: { attempts: 1, removeOnComplete: { count: 50 }, removeOnFail: { count: 200 } },
+      },
+    );
   }
 }
 
@@ -137,7 +145,9 @@ export async function pruneVersions(redis: Redis, prefix: string, keep: number):
     for (let i = 0; i < batch.length; i++) {
       const site = batch[i] as string;
       if (Number(lens[i]?.[1] ?? 0) <= keep) continue;
-      const fields = (await redis.hkeys(keys.versions(site))).filter((f) => /^\d+$/.test(f)).sort((a, b) => Number(b) - Number(a));
+      const fields = (await redis.hkeys(keys.versions(site)))
+        .filter((f) => /^\d+$/.test(f))
+        .sort((a, b) => Number(b) - Number(a));
       const old = fields.slice(keep);
       if (old.length > 0) removed += await redis.hdel(keys.versions(site), ...old);
     }

@@ -25,7 +25,11 @@ import type { RunOutcome, Website, WebsiteStore } from "../store/websites";
 import { backoffIntervalMs, nominalIntervalMs } from "./schedule";
 import { removeWebsiteSchedule, syncWebsiteSchedule } from "./sync";
 
-export type GenerateHandler = (job: GenerateJob, token: string | undefined, signal: AbortSignal | undefined) => Promise<GenerateJobResult>;
+export type GenerateHandler = (
+  job: GenerateJob,
+  token: string | undefined,
+  signal: AbortSignal | undefined,
+) => Promise<GenerateJobResult>;
 
 export interface FailureSettings {
   /** FAILURE_BACKOFF_AFTER */
@@ -70,7 +74,9 @@ export function withWebsiteRuns(handler: GenerateHandler, deps: WebsiteRunDeps):
       log.info({ reason: skip }, "scheduled run skipped");
       return skippedResult(data, skip);
     }
-    await deps.websites.recordStart(websiteId, job.id, Date.now()).catch((e: unknown) => log.warn({ err: coerceError(e) }, "recordStart failed"));
+    await deps.websites
+      .recordStart(websiteId, job.id, Date.now())
+      .catch((e: unknown) => log.warn({ err: coerceError(e) }, "recordStart failed"));
 
     let result: GenerateJobResult;
     try {
@@ -80,12 +86,25 @@ export function withWebsiteRuns(handler: GenerateHandler, deps: WebsiteRunDeps):
       if (isFinalFailure(err, job)) await recordOutcome(deps, job, websiteId, "failure", false, err.message, log);
       throw e;
     }
-    await recordOutcome(deps, job, websiteId, result.unchanged ? "unchanged" : "success", !result.unchanged, undefined, log);
+    await recordOutcome(
+      deps,
+      job,
+      websiteId,
+      result.unchanged ? "unchanged" : "success",
+      !result.unchanged,
+      undefined,
+      log,
+    );
     return result;
   };
 }
 
-async function checkRun(deps: WebsiteRunDeps, job: GenerateJob, websiteId: string, data: Partial<GenerateJobData>): Promise<string | undefined> {
+async function checkRun(
+  deps: WebsiteRunDeps,
+  job: GenerateJob,
+  websiteId: string,
+  data: Partial<GenerateJobData>,
+): Promise<string | undefined> {
   const w = await deps.websites.get(websiteId);
   if (data.trigger !== "schedule") return w ? undefined : "website deleted";
   if (!w) {
@@ -97,7 +116,15 @@ async function checkRun(deps: WebsiteRunDeps, job: GenerateJob, websiteId: strin
     return w.enabled ? `website paused: ${w.pausedReason ?? ""}` : "website disabled";
   }
   const deKey = `${deps.queue.keys.de}:${dedupIdOf(w.siteKey)}`;
-  const holder = (await deps.redis.eval(CLAIM_LUA, 2, deKey, deps.queue.toKey(job.id ?? ""), job.id ?? "", dedupIdOf(w.siteKey), deps.queue.toKey(""))) as string;
+  const holder = (await deps.redis.eval(
+    CLAIM_LUA,
+    2,
+    deKey,
+    deps.queue.toKey(job.id ?? ""),
+    job.id ?? "",
+    dedupIdOf(w.siteKey),
+    deps.queue.toKey(""),
+  )) as string;
   return holder ? `job ${holder} for this site is already in flight` : undefined;
 }
 
@@ -108,7 +135,15 @@ export function isFinalFailure(err: Error, job: Pick<GenerateJob, "attemptsMade"
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
-async function recordOutcome(deps: WebsiteRunDeps, job: GenerateJob, websiteId: string, outcome: RunOutcome, changed: boolean, error: string | undefined, log: Logger): Promise<void> {
+async function recordOutcome(
+  deps: WebsiteRunDeps,
+  job: GenerateJob,
+  websiteId: string,
+  outcome: RunOutcome,
+  changed: boolean,
+  error: string | undefined,
+  log: Logger,
+): Promise<void> {
   try {
     const w = await deps.websites.recordRun(websiteId, {
       jobId: job.id ?? "",
@@ -126,13 +161,23 @@ async function recordOutcome(deps: WebsiteRunDeps, job: GenerateJob, websiteId: 
 }
 
 /** Stretches, pauses or restores the schedule after a counted run. */
-export async function applyBackoff(deps: Pick<WebsiteRunDeps, "websites" | "queue" | "settings">, w: Website, outcome: RunOutcome, error: string | undefined, log?: Logger): Promise<void> {
+export async function applyBackoff(
+  deps: Pick<WebsiteRunDeps, "websites" | "queue" | "settings">,
+  w: Website,
+  outcome: RunOutcome,
+  error: string | undefined,
+  log?: Logger,
+): Promise<void> {
   const now = Date.now();
   const { backoffAfter, pauseAfter } = deps.settings;
   if (outcome !== "failure") {
     if (w.backoffEveryMs === undefined && !w.pausedReason) return;
     const restored = await deps.websites.update(w.id, { backoffEveryMs: null, pausedReason: null });
-    if (restored) await syncWebsiteSchedule(deps.queue, restored, { force: true, nextRunAt: now + nominalIntervalMs(restored.schedule, now) });
+    if (restored)
+      await syncWebsiteSchedule(deps.queue, restored, {
+        force: true,
+        nextRunAt: now + nominalIntervalMs(restored.schedule, now),
+      });
     log?.info({ websiteId: w.id }, "website recovered: normal schedule restored");
     return;
   }

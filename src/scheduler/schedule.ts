@@ -31,7 +31,8 @@ export const BACKOFF_MAX_MS = 7 * DAY;
 
 /** Parses user input into a Schedule; neither every nor cron → the default interval. Throws InputError. */
 export function parseSchedule(input: ScheduleInput, defaultEveryMs: number): Schedule {
-  if (input.every !== undefined && input.cron !== undefined) throw new InputError("give either every or cron, not both");
+  if (input.every !== undefined && input.cron !== undefined)
+    throw new InputError("give either every or cron, not both");
   if (input.cron !== undefined) {
     const pattern = input.cron.trim();
     const tz = input.tz?.trim() || undefined;
@@ -42,14 +43,17 @@ export function parseSchedule(input: ScheduleInput, defaultEveryMs: number): Sch
     } catch (e) {
       throw new InputError(`invalid cron pattern ${JSON.stringify(pattern)}: ${coerceError(e).message}`);
     }
-    if (nominalIntervalMs({ pattern, tz }) < SECOND) throw new InputError("a cron pattern may fire at most once a second");
+    if (nominalIntervalMs({ pattern, tz }) < SECOND)
+      throw new InputError("a cron pattern may fire at most once a second");
     return tz === undefined ? { pattern } : { pattern, tz };
   }
   if (input.tz !== undefined) throw new InputError("tz only applies to a cron pattern");
   if (input.every === undefined) return { every: defaultEveryMs };
   const ms = parseDuration(input.every);
   if (ms === undefined || ms < SECOND) {
-    throw new InputError(`invalid every ${JSON.stringify(input.every)}: expected "30s", "15m", "6h", "1d" or a number of seconds, at least 1 s`);
+    throw new InputError(
+      `invalid every ${JSON.stringify(input.every)}: expected "30s", "15m", "6h", "1d" or a number of seconds, at least 1 s`,
+    );
   }
   return { every: ms };
 }
@@ -75,7 +79,12 @@ export function nominalIntervalMs(s: Schedule, now = Date.now()): number {
  * schedule applies. From the K-th failure on it doubles per failure (2×, 4×, …), capped at
  * min(16× base, max(base, 7 d)): a broken site is still looked at, but rarely.
  */
-export function backoffIntervalMs(s: Schedule, failures: number, settings: BackoffSettings, now = Date.now()): number | undefined {
+export function backoffIntervalMs(
+  s: Schedule,
+  failures: number,
+  settings: BackoffSettings,
+  now = Date.now(),
+): number | undefined {
   if (failures < settings.backoffAfter) return undefined;
   const base = nominalIntervalMs(s, now);
   const cap = Math.min(base * BACKOFF_MAX_FACTOR, Math.max(base, BACKOFF_MAX_MS));
@@ -90,7 +99,12 @@ export function describeSchedule(s: Schedule): string {
 }
 
 export function formatDuration(ms: number): string {
-  const units: [string, number][] = [["d", DAY], ["h", 3_600_000], ["m", 60_000], ["s", SECOND]];
+  const units: [string, number][] = [
+    ["d", DAY],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", SECOND],
+  ];
   for (const [unit, size] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
 }

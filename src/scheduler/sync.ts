@@ -40,7 +40,9 @@ export function scheduledJobData(w: Website): GenerateJobData {
     ...(o.include?.length ? { include: o.include } : {}),
     ...(o.exclude?.length ? { exclude: o.exclude } : {}),
     // Shown in Bull Board on every scheduled job of a site that is backing off.
-    ...(w.backoffEveryMs !== undefined ? { backoff: { consecutiveFailures: w.consecutiveFailures, everyMs: w.backoffEveryMs } } : {}),
+    ...(w.backoffEveryMs !== undefined
+      ? { backoff: { consecutiveFailures: w.consecutiveFailures, everyMs: w.backoffEveryMs } }
+      : {}),
   } as GenerateJobData;
 }
 
@@ -58,7 +60,11 @@ export interface SyncOptions {
  * opts.nextRunAt, else for a new scheduler the website's firstRunAt (now for one registered by
  * hand, spread for imports), else the earlier of the current next run and now + interval.
  */
-export async function syncWebsiteSchedule(queue: GenerateQueue, w: Website, opts: SyncOptions = {}): Promise<SyncAction> {
+export async function syncWebsiteSchedule(
+  queue: GenerateQueue,
+  w: Website,
+  opts: SyncOptions = {},
+): Promise<SyncAction> {
   const want = desiredRepeat(w);
   const have = await queue.getJobScheduler(w.id);
   if (!want) {
@@ -85,7 +91,8 @@ export async function syncWebsiteSchedule(queue: GenerateQueue, w: Website, opts
         : { pattern: want.pattern, ...(want.tz ? { tz: want.tz } : {}), startDate: next };
   // With an unchanged `every`, BullMQ keeps a scheduler's next run whatever startDate says; a
   // forced new time (back-off reset, manual refresh) needs the old scheduler gone first.
-  if (have && opts.force && opts.nextRunAt !== undefined && "every" in want && have.every === want.every) await removeWebsiteSchedule(queue, w.id);
+  if (have && opts.force && opts.nextRunAt !== undefined && "every" in want && have.every === want.every)
+    await removeWebsiteSchedule(queue, w.id);
   // bullmq types the scheduler id as the job-name type; ours are website ids.
   const anyNameQueue = queue as unknown as Queue<GenerateJobData, unknown, string>;
   await anyNameQueue.upsertJobScheduler(w.id, repeat, { name: "generate", data });
@@ -153,9 +160,22 @@ const REPORT_IDS = 100;
  * belongs to a schedulable website. Repairs what differs and reports it. Safe to run from several
  * processes at once: every repair is an idempotent upsert or remove by website id.
  */
-export async function checkConsistency(deps: { queue: GenerateQueue; websites: WebsiteStore; logger?: Logger }): Promise<ConsistencyReport> {
+export async function checkConsistency(deps: {
+  queue: GenerateQueue;
+  websites: WebsiteStore;
+  logger?: Logger;
+}): Promise<ConsistencyReport> {
   const started = Date.now();
-  const report: ConsistencyReport = { websites: 0, schedulers: 0, missing: [], mismatched: [], orphaned: [], repaired: 0, errors: [], durationMs: 0 };
+  const report: ConsistencyReport = {
+    websites: 0,
+    schedulers: 0,
+    missing: [],
+    mismatched: [],
+    orphaned: [],
+    repaired: 0,
+    errors: [],
+    durationMs: 0,
+  };
   const counts = { missing: 0, mismatched: 0, orphaned: 0 };
   const note = (list: "missing" | "mismatched" | "orphaned", id: string): void => {
     counts[list]++;
@@ -204,6 +224,15 @@ export async function checkConsistency(deps: { queue: GenerateQueue; websites: W
   report.schedulers = await deps.queue.getJobSchedulersCount();
   report.durationMs = Date.now() - started;
   const level = report.repaired > 0 || report.errors.length > 0 ? "warn" : "info";
-  deps.logger?.[level]({ ...counts, websites: report.websites, schedulers: report.schedulers, errors: report.errors.length, ms: report.durationMs }, "schedule consistency check");
+  deps.logger?.[level](
+    {
+      ...counts,
+      websites: report.websites,
+      schedulers: report.schedulers,
+      errors: report.errors.length,
+      ms: report.durationMs,
+    },
+    "schedule consistency check",
+  );
   return report;
 }

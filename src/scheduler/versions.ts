@@ -39,19 +39,34 @@ export async function listVersions(store: ResultStore, siteKey: string): Promise
   const out: VersionView[] = [];
   for (const v of list) {
     const { changes, ...rest } = v;
-    out.push({ ...rest, changes: (changes as ChangeSummary | undefined) ?? (await summaryOnRead(store, siteKey, v.version)) });
+    out.push({
+      ...rest,
+      changes: (changes as ChangeSummary | undefined) ?? (await summaryOnRead(store, siteKey, v.version)),
+    });
   }
   return out;
 }
 
-export async function getVersion(store: ResultStore, siteKey: string, n: number): Promise<(Omit<StoredVersion, "changes"> & { changes: ChangeSummary | null }) | null> {
+export async function getVersion(
+  store: ResultStore,
+  siteKey: string,
+  n: number,
+): Promise<(Omit<StoredVersion, "changes"> & { changes: ChangeSummary | null }) | null> {
   const v = await store.getVersion(siteKey, n);
   if (!v) return null;
   const { changes, ...rest } = v;
-  return { ...rest, changes: (changes as ChangeSummary | undefined) ?? (await summaryOnRead(store, siteKey, n, v.llmsTxt)) };
+  return {
+    ...rest,
+    changes: (changes as ChangeSummary | undefined) ?? (await summaryOnRead(store, siteKey, n, v.llmsTxt)),
+  };
 }
 
-async function summaryOnRead(store: ResultStore, siteKey: string, n: number, text?: string): Promise<ChangeSummary | null> {
+async function summaryOnRead(
+  store: ResultStore,
+  siteKey: string,
+  n: number,
+  text?: string,
+): Promise<ChangeSummary | null> {
   const prev = n > 1 ? await store.getVersion(siteKey, n - 1) : null;
   if (n > 1 && !prev) return null; // its predecessor was pruned: we can't tell what changed
   const body = text ?? (await store.getVersion(siteKey, n))?.llmsTxt;

@@ -33,11 +33,21 @@ export interface WebsiteView {
   options: WebsiteOptions;
   createdAt: string;
   updatedAt: string;
-  links: { self: string; versions: string; refresh: string; llmsTxt: string; llmsFullTxt: string; lastJob: string | null };
+  links: {
+    self: string;
+    versions: string;
+    refresh: string;
+    llmsTxt: string;
+    llmsFullTxt: string;
+    lastJob: string | null;
+  };
 }
 
 export function websiteView(w: Website, nextRunMs: number | undefined): WebsiteView {
-  const schedule: ScheduleView = "every" in w.schedule ? { every: formatDuration(w.schedule.every), everyMs: w.schedule.every } : { cron: w.schedule.pattern, ...(w.schedule.tz ? { tz: w.schedule.tz } : {}) };
+  const schedule: ScheduleView =
+    "every" in w.schedule
+      ? { every: formatDuration(w.schedule.every), everyMs: w.schedule.every }
+      : { cron: w.schedule.pattern, ...(w.schedule.tz ? { tz: w.schedule.tz } : {}) };
   if (w.backoffEveryMs !== undefined) schedule.backoffEveryMs = w.backoffEveryMs;
   const self = `/api/websites/${w.id}`;
   return {
@@ -57,6 +67,12 @@ export function websiteView(w: Website, nextRunMs: number | undefined): WebsiteV
     options: w.options,
     createdAt: w.createdAt,
     updatedAt: w.updatedAt,
-    links: { self, versions: `${self}/versions`, refresh: `${self}/refresh`, ...siteFileLinks(w.siteKey), lastJob: w.lastJob ? `/api/jobs/${encodeURIComponent(w.lastJob.id)}` : null },
+    links: {
+      self,
+      versions: `${self}/versions`,
+      refresh: `${self}/refresh`,
+      ...siteFileLinks(w.siteKey),
+      lastJob: w.lastJob ? `/api/jobs/${encodeURIComponent(w.lastJob.id)}` : null,
+    },
   };
 }

@@ -15,7 +15,14 @@ import { HOUR, parseDuration } from "../lib/time";
 import { resolveSite } from "../pipeline/site";
 import { enqueueGenerate, type EnqueueResult } from "../queues/enqueue";
 import type { Queues } from "../queues/queues";
-import { WEBSITE_STATUSES, type NewWebsite, type Website, type WebsiteOptions, type WebsitePatch, type WebsiteStore } from "../store/websites";
+import {
+  WEBSITE_STATUSES,
+  type NewWebsite,
+  type Website,
+  type WebsiteOptions,
+  type WebsitePatch,
+  type WebsiteStore,
+} from "../store/websites";
 import { nominalIntervalMs, parseSchedule, type Schedule } from "./schedule";
 import { removeWebsiteSchedule, syncWebsiteSchedule } from "./sync";
 import { websiteView, type WebsiteView } from "./websiteView";
@@ -52,8 +59,19 @@ function optionFields(maxPagesLimit: number) {
 
 export function websiteSchemas(s: Pick<WebsiteServiceSettings, "maxPagesLimit" | "maxUrlLength">) {
   const o = optionFields(s.maxPagesLimit);
-  const scheduleFields = { every: every.optional(), cron: z.string().trim().min(1).max(200).optional(), tz: z.string().trim().min(1).max(100).optional(), enabled: z.boolean().optional() };
-  const optional = { maxPages: o.maxPages.optional(), provider: o.provider.optional(), model: o.model.optional(), include: o.include.optional(), exclude: o.exclude.optional() };
+  const scheduleFields = {
+    every: every.optional(),
+    cron: z.string().trim().min(1).max(200).optional(),
+    tz: z.string().trim().min(1).max(100).optional(),
+    enabled: z.boolean().optional(),
+  };
+  const optional = {
+    maxPages: o.maxPages.optional(),
+    provider: o.provider.optional(),
+    model: o.model.optional(),
+    include: o.include.optional(),
+    exclude: o.exclude.optional(),
+  };
   return {
     create: z.strictObject({ url: z.string().trim().min(1).max(s.maxUrlLength), ...scheduleFields, ...optional }),
     // null clears an option; the URL is the website's identity and can't change.
@@ -65,8 +83,20 @@ export function websiteSchemas(s: Pick<WebsiteServiceSettings, "maxPagesLimit" |
       include: o.include.nullable().optional(),
       exclude: o.exclude.nullable().optional(),
     }),
-    import: z.strictObject({ urls: z.array(z.string().max(s.maxUrlLength + 100)).min(1).max(100_000), ...scheduleFields, ...optional, spread: every.optional() }),
-    list: z.strictObject({ status: z.enum(WEBSITE_STATUSES).optional(), cursor: z.coerce.number().int().min(0).optional(), limit: z.coerce.number().int().min(1).max(100).default(20) }),
+    import: z.strictObject({
+      urls: z
+        .array(z.string().max(s.maxUrlLength + 100))
+        .min(1)
+        .max(100_000),
+      ...scheduleFields,
+      ...optional,
+      spread: every.optional(),
+    }),
+    list: z.strictObject({
+      status: z.enum(WEBSITE_STATUSES).optional(),
+      cursor: z.coerce.number().int().min(0).optional(),
+      limit: z.coerce.number().int().min(1).max(100).default(20),
+    }),
   };
 }
 
@@ -119,7 +149,13 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
 
   const view = async (w: Website): Promise<WebsiteView> => (await views([w]))[0] as WebsiteView;
 
-  function toNew(url: string, schedule: Schedule, enabled: boolean, options: WebsiteOptions, firstRunAt: number): NewWebsite {
+  function toNew(
+    url: string,
+    schedule: Schedule,
+    enabled: boolean,
+    options: WebsiteOptions,
+    firstRunAt: number,
+  ): NewWebsite {
     const site = resolveSite(url);
     return { url: site.startUrl, siteKey: site.key, schedule, enabled, options, firstRunAt };
   }
@@ -142,8 +178,15 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
 
     async list(query) {
       const q = schemas.list.parse(query);
-      const page = await deps.websites.list({ limit: q.limit, ...(q.cursor !== undefined ? { cursor: q.cursor } : {}), ...(q.status ? { status: q.status } : {}) });
-      return { items: await views(page.items), ...(page.nextCursor !== undefined ? { nextCursor: String(page.nextCursor) } : {}) };
+      const page = await deps.websites.list({
+        limit: q.limit,
+        ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+        ...(q.status ? { status: q.status } : {}),
+      });
+      return {
+        items: await views(page.items),
+        ...(page.nextCursor !== undefined ? { nextCursor: String(page.nextCursor) } : {}),
+      };
     },
 
     async update(id, body) {
@@ -151,7 +194,12 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
       const before = await get(id);
       const patch: WebsitePatch = {};
       if (input.every !== undefined || input.cron !== undefined || input.tz !== undefined) {
-        patch.schedule = parseSchedule(input.cron === undefined && input.tz !== undefined && "pattern" in before.schedule ? { ...input, cron: before.schedule.pattern } : input, deps.settings.defaultEveryMs);
+        patch.schedule = parseSchedule(
+          input.cron === undefined && input.tz !== undefined && "pattern" in before.schedule
+            ? { ...input, cron: before.schedule.pattern }
+            : input,
+          deps.settings.defaultEveryMs,
+        );
         // A new interval replaces a back-off interval computed from the old one.
         if (before.backoffEveryMs !== undefined) patch.backoffEveryMs = null;
       }
@@ -175,18 +223,27 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
       const before = await get(id);
       let w = before;
       if (before.consecutiveFailures > 0 || before.pausedReason || before.backoffEveryMs !== undefined) {
-        w = (await deps.websites.update(id, { consecutiveFailures: 0, pausedReason: null, backoffEveryMs: null })) ?? before;
+        w =
+          (await deps.websites.update(id, { consecutiveFailures: 0, pausedReason: null, backoffEveryMs: null })) ??
+          before;
         const now = Date.now();
         await syncWebsiteSchedule(queue, w, { force: true, nextRunAt: now + nominalIntervalMs(w.schedule, now) });
       }
-      return enqueueGenerate(deps.queues, { url: w.url, ...w.options, websiteId: w.id, trigger: "refresh" }, { maxPagesLimit: deps.settings.maxPagesLimit });
+      return enqueueGenerate(
+        deps.queues,
+        { url: w.url, ...w.options, websiteId: w.id, trigger: "refresh" },
+        { maxPagesLimit: deps.settings.maxPagesLimit },
+      );
     },
 
     async import(body) {
       const started = Date.now();
       const input = schemas.import.parse(body);
       const schedule = parseSchedule(input, deps.settings.defaultEveryMs);
-      const spreadMs = input.spread !== undefined ? parseSpread(input.spread) : Math.min(nominalIntervalMs(schedule), IMPORT_SPREAD_MAX_MS);
+      const spreadMs =
+        input.spread !== undefined
+          ? parseSpread(input.spread)
+          : Math.min(nominalIntervalMs(schedule), IMPORT_SPREAD_MAX_MS);
       const items: ImportItem[] = [];
       const pending: { item: ImportItem; fresh: NewWebsite }[] = [];
       const seen = new Set<string>();
@@ -196,8 +253,15 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
         const item: ImportItem = { url, status: "rejected" };
         items.push(item);
         try {
-          if (url.length > deps.settings.maxUrlLength) throw new InputError(`longer than ${deps.settings.maxUrlLength} characters`);
-          const fresh = toNew(url, schedule, input.enabled ?? true, optionsOf(input), now + Math.floor(Math.random() * spreadMs));
+          if (url.length > deps.settings.maxUrlLength)
+            throw new InputError(`longer than ${deps.settings.maxUrlLength} characters`);
+          const fresh = toNew(
+            url,
+            schedule,
+            input.enabled ?? true,
+            optionsOf(input),
+            now + Math.floor(Math.random() * spreadMs),
+          );
           if (seen.has(fresh.url)) {
             Object.assign(item, { status: "skipped", reason: "duplicate in this import" });
             continue;
@@ -227,8 +291,17 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
         await Promise.all(sites.map((w) => (w ? syncWebsiteSchedule(queue, w) : undefined)));
       }
       const count = (s: ImportItem["status"]) => items.filter((it) => it.status === s).length;
-      const report: ImportReport = { added: count("added"), skipped: count("skipped"), rejected: count("rejected"), items, durationMs: Date.now() - started };
-      deps.logger?.info({ added: report.added, skipped: report.skipped, rejected: report.rejected, ms: report.durationMs }, "websites imported");
+      const report: ImportReport = {
+        added: count("added"),
+        skipped: count("skipped"),
+        rejected: count("rejected"),
+        items,
+        durationMs: Date.now() - started,
+      };
+      deps.logger?.info(
+        { added: report.added, skipped: report.skipped, rejected: report.rejected, ms: report.durationMs },
+        "websites imported",
+      );
       return report;
     },
   };
@@ -245,7 +318,10 @@ function optionsOf(input: Partial<Record<keyof WebsiteOptions, unknown>>): Websi
 }
 
 /** The options after a PATCH, or undefined when the body names none. */
-function mergeOptions(before: WebsiteOptions, input: Partial<Record<keyof WebsiteOptions, unknown>>): WebsiteOptions | undefined {
+function mergeOptions(
+  before: WebsiteOptions,
+  input: Partial<Record<keyof WebsiteOptions, unknown>>,
+): WebsiteOptions | undefined {
   const names = ["maxPages", "provider", "model", "include", "exclude"] as const;
   if (!names.some((n) => input[n] !== undefined)) return undefined;
   const merged: Record<string, unknown> = { ...before };
@@ -263,7 +339,10 @@ function parseSpread(v: string | number): number {
 }
 
 /** Runs the SSRF pre-check on every URL, 50 at a time; a refused URL is rejected with the reason. */
-async function guardAll(pending: { item: ImportItem; fresh: NewWebsite }[], guard: (url: string) => Promise<void>): Promise<void> {
+async function guardAll(
+  pending: { item: ImportItem; fresh: NewWebsite }[],
+  guard: (url: string) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.min(50, pending.length) }, async () => {
     while (next < pending.length) {

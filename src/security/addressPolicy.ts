@@ -2,7 +2,7 @@
  * The SSRF guard. ltx fetches any URL a client names, so a service instance must not be usable to
  * reach what sits next to it: loopback, private networks, cloud metadata endpoints and the like.
  *
- * The check runs on *addresses*, at connect time (pipeline/fetch.ts calls the policy with every
+ * The check runs on *addresses*, at connect time (pipeline/fetch/fetch.ts calls the policy with every
  * address a hostname resolved to, and again on every redirect), so a DNS answer that changes
  * between a pre-check and the connection (DNS rebinding) is still caught. classifyAddress is pure
  * and connects nowhere; the unit test runs the whole table through it.
@@ -158,7 +158,7 @@ export interface AddressPolicyOptions {
 }
 
 /**
- * The policy the service hands to pipeline/fetch.ts. It throws BlockedAddressError (never retried)
+ * The policy the service hands to pipeline/fetch/fetch.ts. It throws BlockedAddressError (never retried)
  * for anything but public unicast addresses, unless the host or address is allow-listed.
  */
 export function createAddressPolicy(opts: AddressPolicyOptions): AddressPolicy {
@@ -172,9 +172,12 @@ export function createAddressPolicy(opts: AddressPolicyOptions): AddressPolicy {
     const what = host === stripAddress(address) ? c.address : `${host} (${c.address})`;
     const range = c.range ? ` in ${c.range}` : "";
     const via = c.via ? ` via ${c.via} IPv6` : "";
-    throw new BlockedAddressError(`refusing to fetch ${what}: ${c.category} address${range}${via}; set CRAWL_ALLOW_HOSTS or ALLOW_PRIVATE_NETWORKS=1 to allow it`, {
-      details: { hostname: host, address: c.address, category: c.category },
-    });
+    throw new BlockedAddressError(
+      `refusing to fetch ${what}: ${c.category} address${range}${via}; set CRAWL_ALLOW_HOSTS or ALLOW_PRIVATE_NETWORKS=1 to allow it`,
+      {
+        details: { hostname: host, address: c.address, category: c.category },
+      },
+    );
   };
 }
 
@@ -198,7 +201,8 @@ function compileAllowList(entries: readonly string[]): (address: string, hostnam
       }
       continue;
     }
-    if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(e)) throw new ConfigError(`CRAWL_ALLOW_HOSTS: not a hostname, *.wildcard, IP or CIDR: ${JSON.stringify(raw)}`);
+    if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(e))
+      throw new ConfigError(`CRAWL_ALLOW_HOSTS: not a hostname, *.wildcard, IP or CIDR: ${JSON.stringify(raw)}`);
     names.add(e);
   }
   return (address, hostname) => {
@@ -213,6 +217,8 @@ function compileAllowList(entries: readonly string[]): (address: string, hostnam
 /** Only http(s) is fetched; file:, gopher:, ftp:, data: and the rest are refused. */
 export function checkUrlScheme(url: URL): void {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new BlockedAddressError(`refusing to fetch ${url.protocol} URLs: only http and https are allowed`, { details: { scheme: url.protocol } });
+    throw new BlockedAddressError(`refusing to fetch ${url.protocol} URLs: only http and https are allowed`, {
+      details: { scheme: url.protocol },
+    });
   }
 }

@@ -39,7 +39,13 @@ export function createTokenStore(opts: { redis: Redis; prefix: string; now?: () 
     async create(name) {
       const id = crypto.randomBytes(9).toString("base64url");
       const token = `${TOKEN_PREFIX}${crypto.randomBytes(32).toString("base64url")}`;
-      const stored: Stored = { id, name, hint: token.slice(0, TOKEN_PREFIX.length + 4), createdAt: new Date(now()).toISOString(), hash: sha256(token) };
+      const stored: Stored = {
+        id,
+        name,
+        hint: token.slice(0, TOKEN_PREFIX.length + 4),
+        createdAt: new Date(now()).toISOString(),
+        hash: sha256(token),
+      };
       await opts.redis.multi().set(byHash(stored.hash), id).hset(index, id, JSON.stringify(stored)).exec();
       return { ...info(stored), token };
     },

@@ -38,7 +38,9 @@ export interface AuthServicesOptions {
 export function createAuthServices(opts: AuthServicesOptions): AuthServices {
   const { auth } = opts;
   if (auth.enabled && (!auth.passwordHash || !parsePasswordHash(auth.passwordHash))) {
-    throw new ConfigError("invalid configuration: AUTH_PASSWORD_HASH is not a hash made by `ltx hash-password` (scrypt$N$r$p$salt$hash)");
+    throw new ConfigError(
+      "invalid configuration: AUTH_PASSWORD_HASH is not a hash made by `ltx hash-password` (scrypt$N$r$p$salt$hash)",
+    );
   }
   // Without auth no session is ever checked; a random secret keeps the store well-defined.
   const secret = auth.sessionSecret ?? crypto.randomBytes(32).toString("base64url");
@@ -46,7 +48,13 @@ export function createAuthServices(opts: AuthServicesOptions): AuthServices {
     enabled: auth.enabled,
     publicFiles: auth.publicFiles,
     passwordHash: auth.passwordHash,
-    sessions: createSessionStore({ redis: opts.redis, prefix: opts.prefix, secret, durationSeconds: auth.sessionDurationSeconds, ...(opts.now ? { now: opts.now } : {}) }),
+    sessions: createSessionStore({
+      redis: opts.redis,
+      prefix: opts.prefix,
+      secret,
+      durationSeconds: auth.sessionDurationSeconds,
+      ...(opts.now ? { now: opts.now } : {}),
+    }),
     tokens: createTokenStore({ redis: opts.redis, prefix: opts.prefix, ...(opts.now ? { now: opts.now } : {}) }),
     loginLimiter: createLoginLimiter({ redis: opts.redis, prefix: opts.prefix, ...opts.loginLimits }),
     secureCookies: opts.secureCookies,

@@ -69,7 +69,8 @@ export function parseCidr(text: string): Cidr {
   const bytes = parseIPv4(stripped) ?? parseIPv6(stripped);
   if (!bytes) throw new Error(`not an IP network: ${JSON.stringify(text)}`);
   const prefix = bits === undefined ? bytes.length * 8 : Number(bits);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > bytes.length * 8) throw new Error(`bad prefix length in ${JSON.stringify(text)}`);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > bytes.length * 8)
+    throw new Error(`bad prefix length in ${JSON.stringify(text)}`);
   return { bytes, prefix };
 }
 

@@ -38,7 +38,11 @@ export function createLoginLimiter(opts: LoginLimiterOptions): LoginLimiter {
       if (count <= maxFailures) return 0;
       // The count is kept (not deleted) and expires with the lock: a guess racing in between this
       // and the lock's SET still sees a count over the limit, instead of a fresh count of 1.
-      await opts.redis.multi().set(lockKey(client), "1", "EX", lockSeconds).expire(countKey(client), lockSeconds).exec();
+      await opts.redis
+        .multi()
+        .set(lockKey(client), "1", "EX", lockSeconds)
+        .expire(countKey(client), lockSeconds)
+        .exec();
       return lockSeconds;
     },
     async succeeded(client) {

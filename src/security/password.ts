@@ -22,7 +22,9 @@ function scrypt(password: string, salt: Buffer, params: ScryptParams): Promise<B
   return new Promise((resolve, reject) => {
     // maxmem must cover 128·N·r·p or node refuses; leave headroom.
     const maxmem = 256 * params.N * params.r * params.p;
-    crypto.scrypt(password.normalize("NFC"), salt, KEY_BYTES, { ...params, maxmem }, (err, key) => (err ? reject(err) : resolve(key)));
+    crypto.scrypt(password.normalize("NFC"), salt, KEY_BYTES, { ...params, maxmem }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }
 
@@ -43,7 +45,8 @@ export function parsePasswordHash(stored: string): ParsedHash | undefined {
   if (parts.length !== 6 || parts[0] !== "scrypt") return undefined;
   const [N, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
   const isPow2 = Number.isInteger(N) && N > 1 && (N & (N - 1)) === 0;
-  if (!isPow2 || N > MAX_N || !Number.isInteger(r) || r < 1 || r > 32 || !Number.isInteger(p) || p < 1 || p > 16) return undefined;
+  if (!isPow2 || N > MAX_N || !Number.isInteger(r) || r < 1 || r > 32 || !Number.isInteger(p) || p < 1 || p > 16)
+    return undefined;
   const salt = Buffer.from(parts[4] ?? "", "base64url");
   const key = Buffer.from(parts[5] ?? "", "base64url");
   if (salt.length < 8 || key.length !== KEY_BYTES) return undefined;

@@ -9,7 +9,12 @@ export interface RateLimiter {
   hit(client: string): Promise<number>;
 }
 
-export function createRateLimiter(opts: { redis: Redis; prefix: string; perMinute: number; now?: () => number }): RateLimiter {
+export function createRateLimiter(opts: {
+  redis: Redis;
+  prefix: string;
+  perMinute: number;
+  now?: () => number;
+}): RateLimiter {
   const now = opts.now ?? Date.now;
   return {
     async hit(client) {

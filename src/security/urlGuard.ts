@@ -2,7 +2,7 @@
  * The API's early SSRF check: refuse a job whose URL can't pass the guard before anything is
  * enqueued, so the client gets a 400 BLOCKED_ADDRESS at once instead of a job that fails later.
  * It is a courtesy, not the guard: DNS can answer differently when the worker connects, so the
- * real check is the connect-time AddressPolicy in pipeline/fetch.ts.
+ * real check is the connect-time AddressPolicy in pipeline/fetch/fetch.ts.
  */
 import dns from "node:dns";
 import net from "node:net";
@@ -54,7 +54,8 @@ export function createUrlGuard(opts: UrlGuardOptions): UrlGuard {
       addresses = await lookup(host);
     } catch (e) {
       const err = coerceError(e) as NodeJS.ErrnoException;
-      if (err.code === "ENOTFOUND" || err.code === "ENODATA") throw new InvalidUrlError(raw, `host ${host} does not resolve`, { cause: err });
+      if (err.code === "ENOTFOUND" || err.code === "ENODATA")
+        throw new InvalidUrlError(raw, `host ${host} does not resolve`, { cause: err });
       return;
     }
     for (const address of addresses) policy(address, host);

@@ -32,7 +32,7 @@ export async function checkRedis(redis: Redis, logger?: Logger): Promise<RedisCh
     throw new LtxError(
       "REDIS_MISCONFIGURED",
       `Redis maxmemory-policy is "${policy}", but ltx needs "noeviction": with eviction Redis may delete queued jobs, locks and stored files under memory pressure. ` +
-        'Fix: `redis-cli CONFIG SET maxmemory-policy noeviction` (and `maxmemory-policy noeviction` in redis.conf).',
+        "Fix: `redis-cli CONFIG SET maxmemory-policy noeviction` (and `maxmemory-policy noeviction` in redis.conf).",
       { retryable: false, details: { maxmemoryPolicy: policy } },
     );
   }
@@ -40,7 +40,9 @@ export async function checkRedis(redis: Redis, logger?: Logger): Promise<RedisCh
   const rdb = await rdbEnabled(redis);
   const warnings: string[] = [];
   if (!aof && rdb === false) {
-    warnings.push("Redis persistence is off (no AOF, no RDB snapshots): a Redis restart loses every job and stored file. Set `appendonly yes` for production.");
+    warnings.push(
+      "Redis persistence is off (no AOF, no RDB snapshots): a Redis restart loses every job and stored file. Set `appendonly yes` for production.",
+    );
   }
   for (const w of warnings) logger?.warn({ redisVersion: info.redis_version }, w);
   return { version: info.redis_version ?? "unknown", maxmemoryPolicy: policy, aof, rdb, warnings };

@@ -15,7 +15,15 @@ import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gunzip as gunzipCb, gzip as gzipCb } from "node:zlib";
 import type { Redis } from "ioredis";
-import type { Page, PageRecord, PipelineResult, PreviousRun, ProviderName, Timings, TokenUsage } from "../pipeline/types";
+import type {
+  Page,
+  PageRecord,
+  PipelineResult,
+  PreviousRun,
+  ProviderName,
+  Timings,
+  TokenUsage,
+} from "../pipeline/types";
 import { storeKeys } from "./keys";
 
 const gzip = promisify(gzipCb);
@@ -153,15 +161,36 @@ export function etagOf(body: string): string {
 export function createResultStore(redis: Redis, opts: ResultStoreOptions): ResultStore {
   const keys = storeKeys(opts.prefix);
 
-  function readMeta(raw: { meta: string | null; version: string | null; checkedAt: string | null; checkedBy: string | null }): SiteMeta | null {
+  function readMeta(raw: {
+    meta: string | null;
+    version: string | null;
+    checkedAt: string | null;
+    checkedBy: string | null;
+  }): SiteMeta | null {
     if (raw.meta === null || raw.version === null) return null;
     const stored = JSON.parse(raw.meta) as StoredMeta;
-    return { ...stored, version: Number(raw.version), checkedAt: raw.checkedAt ?? stored.generatedAt, checkedByJobId: raw.checkedBy ?? stored.jobId };
+    return {
+      ...stored,
+      version: Number(raw.version),
+      checkedAt: raw.checkedAt ?? stored.generatedAt,
+      checkedByJobId: raw.checkedBy ?? stored.jobId,
+    };
   }
 
   async function getMeta(siteKey: string): Promise<SiteMeta | null> {
-    const [meta, version, checkedAt, checkedBy] = await redis.hmget(keys.latest(siteKey), "meta", "version", "checkedAt", "checkedBy");
-    return readMeta({ meta: meta ?? null, version: version ?? null, checkedAt: checkedAt ?? null, checkedBy: checkedBy ?? null });
+    const [meta, version, checkedAt, checkedBy] = await redis.hmget(
+      keys.latest(siteKey),
+      "meta",
+      "version",
+      "checkedAt",
+      "checkedBy",
+    );
+    return readMeta({
+      meta: meta ?? null,
+      version: version ?? null,
+      checkedAt: checkedAt ?? null,
+      checkedBy: checkedBy ?? null,
+    });
   }
 
   async function readVersions(siteKey: string): Promise<StoredVersion[]> {
@@ -213,18 +242,34 @@ export function createResultStore(redis: Redis, opts: ResultStoreOptions): Resul
       const versionEntry = await gzip(JSON.stringify(summary));
       const lastModified = new Date(Number.isFinite(generatedAtMs) ? generatedAtMs : Date.now()).toUTCString();
       const fields: Array<string | Buffer> = [
-        "txt", result.llmsTxt,
-        "full", result.llmsFullTxt,
-        "txtEtag", files["llms.txt"].etag,
-        "fullEtag", files["llms-full.txt"].etag,
-        "lastModified", lastModified,
-        "meta", JSON.stringify(stored),
-        "checkedAt", result.generatedAt,
-        "checkedBy", input.jobId,
+        "txt",
+        result.llmsTxt,
+        "full",
+        result.llmsFullTxt,
+        "txtEtag",
+        files["llms.txt"].etag,
+        "fullEtag",
+        files["llms-full.txt"].etag,
+        "lastModified",
+        lastModified,
+        "meta",
+        JSON.stringify(stored),
+        "checkedAt",
+        result.generatedAt,
+        "checkedBy",
+        input.jobId,
       ];
       if (input.content) fields.push("content", await gzip(JSON.stringify(input.content)));
-      const argv: Array<string | Buffer> = [String(opts.maxVersions), input.siteKey, String(Number.isFinite(generatedAtMs) ? generatedAtMs : Date.now()), ...fields, versionEntry];
-      const version = Number(await redis.eval(SAVE_SCRIPT, 3, keys.latest(input.siteKey), keys.versions(input.siteKey), keys.sites, ...argv));
+      const argv: Array<string | Buffer> = [
+        String(opts.maxVersions),
+        input.siteKey,
+        String(Number.isFinite(generatedAtMs) ? generatedAtMs : Date.now()),
+        ...fields,
+        versionEntry,
+      ];
+      const version = Number(
+        await redis.eval(SAVE_SCRIPT, 3, keys.latest(input.siteKey), keys.versions(input.siteKey), keys.sites, ...argv),
+      );
       return { version, meta: { ...stored, version, checkedAt: result.generatedAt, checkedByJobId: input.jobId } };
     },
 
@@ -234,8 +279,21 @@ export function createResultStore(redis: Redis, opts: ResultStoreOptions): Resul
     },
 
     async getLatest(siteKey) {
-      const [meta, version, checkedAt, checkedBy, txt, full] = await redis.hmget(keys.latest(siteKey), "meta", "version", "checkedAt", "checkedBy", "txt", "full");
-      const m = readMeta({ meta: meta ?? null, version: version ?? null, checkedAt: checkedAt ?? null, checkedBy: checkedBy ?? null });
+      const [meta, version, checkedAt, checkedBy, txt, full] = await redis.hmget(
+        keys.latest(siteKey),
+        "meta",
+        "version",
+        "checkedAt",
+        "checkedBy",
+        "txt",
+        "full",
+      );
+      const m = readMeta({
+        meta: meta ?? null,
+        version: version ?? null,
+        checkedAt: checkedAt ?? null,
+        checkedBy: checkedBy ?? null,
+      });
       if (!m || txt == null || full == null) return null;
       return { meta: m, llmsTxt: txt, llmsFullTxt: full };
     },
@@ -261,7 +319,13 @@ export function createResultStore(redis: Redis, opts: ResultStoreOptions): Resul
     },
 
     async getPreviousRun(siteKey) {
-      const [meta, txt, full, content] = await redis.hmgetBuffer(keys.latest(siteKey), "meta", "txt", "full", "content");
+      const [meta, txt, full, content] = await redis.hmgetBuffer(
+        keys.latest(siteKey),
+        "meta",
+        "txt",
+        "full",
+        "content",
+      );
       if (!meta) return undefined;
       const stored = JSON.parse(meta.toString("utf8")) as StoredMeta;
       const previous: PreviousRun = { pages: stored.pages };
@@ -277,12 +341,14 @@ export function createResultStore(redis: Redis, opts: ResultStoreOptions): Resul
     async listSites({ offset = 0, limit = 100 } = {}) {
       const flat = await redis.zrevrange(keys.sites, offset, offset + limit - 1, "WITHSCORES");
       const out: Array<{ siteKey: string; generatedAt: string }> = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) out.push({ siteKey: flat[i] as string, generatedAt: new Date(Number(flat[i + 1])).toISOString() });
+      for (let i = 0; i + 1 < flat.length; i += 2)
+        out.push({ siteKey: flat[i] as string, generatedAt: new Date(Number(flat[i + 1])).toISOString() });
       return out;
     },
 
     async remove(siteKey) {
-      const [[, deleted] = [null, 0]] = (await redis.multi().del(keys.latest(siteKey), keys.versions(siteKey)).zrem(keys.sites, siteKey).exec()) ?? [];
+      const [[, deleted] = [null, 0]] =
+        (await redis.multi().del(keys.latest(siteKey), keys.versions(siteKey)).zrem(keys.sites, siteKey).exec()) ?? [];
       return Number(deleted) > 0;
     },
   };

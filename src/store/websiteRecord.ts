@@ -64,7 +64,9 @@ export interface NewWebsite {
   firstRunAt: number;
 }
 
-export function websiteStatus(w: Pick<Website, "enabled" | "pausedReason" | "backoffEveryMs" | "consecutiveFailures">): WebsiteStatus {
+export function websiteStatus(
+  w: Pick<Website, "enabled" | "pausedReason" | "backoffEveryMs" | "consecutiveFailures">,
+): WebsiteStatus {
   if (!w.enabled) return "disabled";
   if (w.pausedReason) return "paused";
   if (w.backoffEveryMs !== undefined) return "backoff";
@@ -81,7 +83,20 @@ export function websiteIdOf(url: string): string {
 }
 
 export function toRecordFields(w: NewWebsite & { createdAt: number }): string[] {
-  const f = ["url", w.url, "key", w.siteKey, "on", w.enabled ? "1" : "0", "created", String(w.createdAt), "first", String(w.firstRunAt), "fails", "0"];
+  const f = [
+    "url",
+    w.url,
+    "key",
+    w.siteKey,
+    "on",
+    w.enabled ? "1" : "0",
+    "created",
+    String(w.createdAt),
+    "first",
+    String(w.firstRunAt),
+    "fails",
+    "0",
+  ];
   if ("every" in w.schedule) f.push("every", String(w.schedule.every));
   else {
     f.push("cron", w.schedule.pattern);
@@ -97,7 +112,8 @@ function iso(ms: string | undefined): string | undefined {
 
 export function fromRecord(id: string, h: Record<string, string> | null | undefined): Website | undefined {
   if (!h || h.url === undefined) return undefined;
-  const schedule: Schedule = h.cron !== undefined ? (h.tz ? { pattern: h.cron, tz: h.tz } : { pattern: h.cron }) : { every: Number(h.every) };
+  const schedule: Schedule =
+    h.cron !== undefined ? (h.tz ? { pattern: h.cron, tz: h.tz } : { pattern: h.cron }) : { every: Number(h.every) };
   const w: Website = {
     id,
     url: h.url,

@@ -12,7 +12,19 @@
  * and scheduler/sync.ts keeps the job schedulers in line with these records.
  */
 import type { Redis } from "ioredis";
-import { fromRecord, toRecordFields, websiteIdOf, websiteStatus, type LastJob, type NewWebsite, type RunOutcome, type Website, type WebsiteOptions, type WebsiteStatus, type Schedule } from "./websiteRecord";
+import {
+  fromRecord,
+  toRecordFields,
+  websiteIdOf,
+  websiteStatus,
+  type LastJob,
+  type NewWebsite,
+  type RunOutcome,
+  type Website,
+  type WebsiteOptions,
+  type WebsiteStatus,
+  type Schedule,
+} from "./websiteRecord";
 
 export * from "./websiteRecord";
 
@@ -125,12 +137,22 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
 
   function createCall(input: NewWebsite, now: number): [string, string, string, string, string, string] {
     const id = websiteIdOf(input.url);
-    return [keys.website(id), keys.index, keys.seq, id, input.url, JSON.stringify(toRecordFields({ ...input, createdAt: now }))];
+    return [
+      keys.website(id),
+      keys.index,
+      keys.seq,
+      id,
+      input.url,
+      JSON.stringify(toRecordFields({ ...input, createdAt: now })),
+    ];
   }
 
   return {
     async create(input) {
-      const [created, actualId] = (await redis.eval(CREATE_LUA, 3, ...createCall(input, Date.now()))) as [number, string];
+      const [created, actualId] = (await redis.eval(CREATE_LUA, 3, ...createCall(input, Date.now()))) as [
+        number,
+        string,
+      ];
       const website = await get(actualId);
       if (!website) throw new Error(`website ${actualId} vanished right after create`);
       return { website, created: created === 1 };
@@ -183,8 +205,10 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
         if (Object.keys(patch.options).length > 0) set.push("opts", JSON.stringify(patch.options));
         else del.push("opts");
       }
-      if (patch.pausedReason !== undefined) (patch.pausedReason === null ? del.push("paused") : set.push("paused", patch.pausedReason));
-      if (patch.backoffEveryMs !== undefined) (patch.backoffEveryMs === null ? del.push("backoff") : set.push("backoff", String(patch.backoffEveryMs)));
+      if (patch.pausedReason !== undefined)
+        patch.pausedReason === null ? del.push("paused") : set.push("paused", patch.pausedReason);
+      if (patch.backoffEveryMs !== undefined)
+        patch.backoffEveryMs === null ? del.push("backoff") : set.push("backoff", String(patch.backoffEveryMs));
       if (patch.consecutiveFailures !== undefined) set.push("fails", String(patch.consecutiveFailures));
       if (patch.firstRunAt !== undefined) set.push("first", String(patch.firstRunAt));
       set.push("updated", String(Date.now()));
@@ -248,12 +272,31 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
     async recordStart(id, jobId, at) {
       const lastJob: LastJob = { id: jobId, status: "running", startedAt: new Date(at).toISOString() };
       // HSET only when the record exists: a run of a website deleted meanwhile must not recreate it.
-      await redis.eval("if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'job', ARGV[1]) end", 1, keys.website(id), JSON.stringify(lastJob));
+      await redis.eval(
+        "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'job', ARGV[1]) end",
+        1,
+        keys.website(id),
+        JSON.stringify(lastJob),
+      );
     },
 
     async recordRun(id, run) {
-      const lastJob: LastJob = { id: run.jobId, status: run.outcome, finishedAt: new Date(run.at).toISOString(), ...(run.error ? { error: run.error.slice(0, 300) } : {}) };
-      const counted = (await redis.eval(RECORD_RUN_LUA, 1, keys.website(id), run.token, run.outcome, JSON.stringify(lastJob), String(run.at), run.changed ? "1" : "0")) as number;
+      const lastJob: LastJob = {
+        id: run.jobId,
+        status: run.outcome,
+        finishedAt: new Date(run.at).toISOString(),
+        ...(run.error ? { error: run.error.slice(0, 300) } : {}),
+      };
+      const counted = (await redis.eval(
+        RECORD_RUN_LUA,
+        1,
+        keys.website(id),
+        run.token,
+        run.outcome,
+        JSON.stringify(lastJob),
+        String(run.at),
+        run.changed ? "1" : "0",
+      )) as number;
       return counted === 1 ? get(id) : undefined;
     },
   };

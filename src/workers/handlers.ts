@@ -6,7 +6,11 @@ import type { Job } from "bullmq";
 import type { JobData, JobName, JobResult } from "../queues/catalog";
 import { createGenerateProcessor, type GenerateDeps } from "./processor";
 
-export type Handler<K extends JobName> = (job: Job<JobData<K>, JobResult<K>, K>, token: string | undefined, signal: AbortSignal | undefined) => Promise<JobResult<K>>;
+export type Handler<K extends JobName> = (
+  job: Job<JobData<K>, JobResult<K>, K>,
+  token: string | undefined,
+  signal: AbortSignal | undefined,
+) => Promise<JobResult<K>>;
 
 export type Handlers = { [K in JobName]: Handler<K> };
 

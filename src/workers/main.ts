@@ -12,7 +12,7 @@ import { ConfigError } from "../lib/errors";
 import type { Logger } from "../lib/logger";
 import { createShutdown, installSignalHandlers, type Shutdown } from "../lib/shutdown";
 import { runPipeline } from "../pipeline";
-import { createExtractor } from "../pipeline/extract";
+import { createExtractor } from "../pipeline/extract/extract";
 import { createProvider } from "../pipeline/generate";
 import { pendingCancel } from "../queues/cancel";
 import { closeRedis, createRedis, keyPrefix } from "../queues/connection";
@@ -43,9 +43,16 @@ export interface WorkerProcess {
   shutdown: Shutdown;
 }
 
-export async function runWorkerProcess(config: Readonly<Config>, logger: Logger, opts: WorkerProcessOptions = {}): Promise<WorkerProcess> {
+export async function runWorkerProcess(
+  config: Readonly<Config>,
+  logger: Logger,
+  opts: WorkerProcessOptions = {},
+): Promise<WorkerProcess> {
   const url = opts.redisUrl ?? config.redis.url;
-  if (!url) throw new ConfigError("invalid configuration: REDIS_URL is required for `ltx worker` (or use `ltx start`, which runs a local redis-server)");
+  if (!url)
+    throw new ConfigError(
+      "invalid configuration: REDIS_URL is required for `ltx worker` (or use `ltx start`, which runs a local redis-server)",
+    );
   const prefix = keyPrefix(config.redis.prefix);
   const shutdown = opts.shutdown ?? createShutdown(logger);
   if (opts.installSignals === true) {
@@ -63,7 +70,14 @@ export async function runWorkerProcess(config: Readonly<Config>, logger: Logger,
   }
 }
 
-async function build(config: Readonly<Config>, logger: Logger, url: string, prefix: string, shutdown: Shutdown, opts: WorkerProcessOptions): Promise<WorkerProcess> {
+async function build(
+  config: Readonly<Config>,
+  logger: Logger,
+  url: string,
+  prefix: string,
+  shutdown: Shutdown,
+  opts: WorkerProcessOptions,
+): Promise<WorkerProcess> {
   const redis = createRedis(url, { forWorker: true, name: "ltx-worker" });
   redis.on("error", (e: unknown) => logger.warn({ err: coerceError(e) }, "redis connection error"));
   shutdown.add("redis", () => closeRedis(redis));
@@ -72,12 +86,21 @@ async function build(config: Readonly<Config>, logger: Logger, url: string, pref
   const queues = createQueues({ connection: redis, prefix, jobs: config.jobs, logger });
   shutdown.add("queues", () => queues.close());
   // Issue 6: each saved version carries its change summary against the one before.
-  const store = withChangeSummaries(createResultStore(redis, { prefix, maxVersions: config.schedules.maxVersionsPerSite }), logger);
+  const store = withChangeSummaries(
+    createResultStore(redis, { prefix, maxVersions: config.schedules.maxVersionsPerSite }),
+    logger,
+  );
 
-  const extractor = createExtractor({ threads: config.worker.extractThreads, timeoutMs: config.crawl.extractTimeoutMs });
+  const extractor = createExtractor({
+    threads: config.worker.extractThreads,
+    timeoutMs: config.crawl.extractTimeoutMs,
+  });
   shutdown.add("extractor", () => extractor.close());
 
-  const addressPolicy = createAddressPolicy({ allowPrivate: config.crawl.allowPrivateNetworks, allowHosts: config.crawl.allowHosts });
+  const addressPolicy = createAddressPolicy({
+    allowPrivate: config.crawl.allowPrivateNetworks,
+    allowHosts: config.crawl.allowHosts,
+  });
   const handlers = createHandlers({
     generate: {
       store,
@@ -117,7 +140,12 @@ async function build(config: Readonly<Config>, logger: Logger, url: string, pref
   });
   shutdown.add("worker", () => worker.close());
   // Registered after the worker, so it closes first: a scrape during shutdown is not needed.
-  const metrics = await serveWorkerMetrics({ queues: queues.all, workers: worker.workers, port: config.metricsPort, host: config.http.host });
+  const metrics = await serveWorkerMetrics({
+    queues: queues.all,
+    workers: worker.workers,
+    port: config.metricsPort,
+    host: config.http.host,
+  });
   shutdown.add("metrics", () => metrics.close());
   if (metrics.port !== undefined) logger.info({ port: metrics.port }, "worker metrics on /metrics");
   return { worker, shutdown };

@@ -43,12 +43,16 @@ export interface GenerateDeps {
 
 export type GenerateJob = Job<GenerateJobData, GenerateJobResult, "generate">;
 
-export function createGenerateProcessor(deps: GenerateDeps): (job: GenerateJob, token: string | undefined, signal: AbortSignal | undefined) => Promise<GenerateJobResult> {
+export function createGenerateProcessor(
+  deps: GenerateDeps,
+): (job: GenerateJob, token: string | undefined, signal: AbortSignal | undefined) => Promise<GenerateJobResult> {
   // Three declared parameters: BullMQ passes the AbortSignal only to processors of length >= 3.
   return async function processGenerate(job, token, signal) {
     const parsed = GenerateJobData.safeParse(job.data);
     if (!parsed.success) {
-      const err = new InputError(`invalid job payload: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+      const err = new InputError(
+        `invalid job payload: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+      );
       throw new UnrecoverableError(`${err.code}: ${err.message}`);
     }
     const data = parsed.data;
@@ -64,7 +68,10 @@ export function createGenerateProcessor(deps: GenerateDeps): (job: GenerateJob, 
       if (cancelled) throw new UnrecoverableError(`ABORTED: ${cancelled}`);
       log.info({ trigger: data.trigger }, "job started");
       const result = await runJob(deps, job, data, ac.signal, log);
-      log.info({ ms: Date.now() - started, version: result.version, unchanged: result.unchanged, pages: result.pagesIncluded }, "job completed");
+      log.info(
+        { ms: Date.now() - started, version: result.version, unchanged: result.unchanged, pages: result.pagesIncluded },
+        "job completed",
+      );
       return result;
     } catch (e) {
       const err = coerceError(e);
@@ -76,7 +83,13 @@ export function createGenerateProcessor(deps: GenerateDeps): (job: GenerateJob, 
   };
 }
 
-async function runJob(deps: GenerateDeps, job: GenerateJob, data: GenerateJobData, signal: AbortSignal, log: Logger): Promise<GenerateJobResult> {
+async function runJob(
+  deps: GenerateDeps,
+  job: GenerateJob,
+  data: GenerateJobData,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<GenerateJobResult> {
   const settings = deps.settings({
     maxPages: data.maxPages,
     maxDepth: data.maxDepth,
@@ -106,7 +119,14 @@ async function runJob(deps: GenerateDeps, job: GenerateJob, data: GenerateJobDat
     progress.stop(); // no late progress write for a job that has already failed
   }
   await progress.flush();
-  await progress.write({ phase: "store", pagesDone: progress.last.pagesTotal, pagesTotal: progress.last.pagesTotal, pagesDiscovered: progress.last.pagesDiscovered, pagesFetched: progress.last.pagesFetched, pagesExtracted: progress.last.pagesExtracted });
+  await progress.write({
+    phase: "store",
+    pagesDone: progress.last.pagesTotal,
+    pagesTotal: progress.last.pagesTotal,
+    pagesDiscovered: progress.last.pagesDiscovered,
+    pagesFetched: progress.last.pagesFetched,
+    pagesExtracted: progress.last.pagesExtracted,
+  });
 
   const jobId = job.id ?? "unknown";
   let version: number;
@@ -114,7 +134,13 @@ async function runJob(deps: GenerateDeps, job: GenerateJob, data: GenerateJobDat
     const meta = await deps.store.markChecked(data.siteKey, { jobId, checkedAt: new Date().toISOString() });
     version = meta?.version ?? 0;
   } else {
-    const saved = await deps.store.save({ siteKey: data.siteKey, url: data.url, jobId, result, content: result.content });
+    const saved = await deps.store.save({
+      siteKey: data.siteKey,
+      url: data.url,
+      jobId,
+      result,
+      content: result.content,
+    });
     version = saved.version;
   }
   const skipped = result.pages.filter((p) => p.skipReason !== undefined).length;
@@ -157,7 +183,9 @@ async function mapError(err: Error, ctx: MapContext): Promise<Error> {
     }
     if (reason === TIMEOUT_REASON) {
       log.warn({ timeoutMs: ctx.deps.jobTimeoutMs }, "job attempt timed out");
-      return new LtxError("TIMEOUT", `TIMEOUT: the attempt ran longer than ${ctx.deps.jobTimeoutMs} ms`, { cause: err });
+      return new LtxError("TIMEOUT", `TIMEOUT: the attempt ran longer than ${ctx.deps.jobTimeoutMs} ms`, {
+        cause: err,
+      });
     }
     log.info({ reason: String(reason) }, "job cancelled");
     return new UnrecoverableError(`ABORTED: ${typeof reason === "string" ? reason : "cancelled"}`);
@@ -190,7 +218,14 @@ interface ProgressWriter {
 
 /** Throttled job.updateProgress: every phase change, else at most once per interval. */
 function progressWriter(job: GenerateJob, intervalMs: number, log: Logger): ProgressWriter {
-  let last: GenerateProgress = { phase: "discover", pagesDone: 0, pagesTotal: 0, pagesDiscovered: 0, pagesFetched: 0, pagesExtracted: 0 };
+  let last: GenerateProgress = {
+    phase: "discover",
+    pagesDone: 0,
+    pagesTotal: 0,
+    pagesDiscovered: 0,
+    pagesFetched: 0,
+    pagesExtracted: 0,
+  };
   let lastWrite = 0;
   let pending: GenerateProgress | undefined;
   let chain: Promise<void> = Promise.resolve();
@@ -198,7 +233,9 @@ function progressWriter(job: GenerateJob, intervalMs: number, log: Logger): Prog
   const write = (p: GenerateProgress): Promise<void> => {
     lastWrite = Date.now();
     pending = undefined;
-    chain = chain.then(() => job.updateProgress(p)).catch((e: unknown) => log.debug({ err: coerceError(e) }, "progress update failed"));
+    chain = chain
+      .then(() => job.updateProgress(p))
+      .catch((e: unknown) => log.debug({ err: coerceError(e) }, "progress update failed"));
     return chain;
   };
   return {

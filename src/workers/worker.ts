@@ -77,7 +77,8 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
 
   const dispatch = async (job: Job, token?: string, signal?: AbortSignal): Promise<unknown> => {
     const name = job.name as JobName;
-    const handler = deps.handlers[name] as ((j: Job, t: string | undefined, s: AbortSignal | undefined) => Promise<unknown>) | undefined;
+    const handler = deps.handlers[name] as
+      ((j: Job, t: string | undefined, s: AbortSignal | undefined) => Promise<unknown>) | undefined;
     if (!handler) throw new UnrecoverableError(`INVALID_INPUT: no handler for job name ${JSON.stringify(job.name)}`);
     const key = `${job.queueName}:${job.id ?? ""}`;
     active.add(key);
@@ -104,7 +105,9 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
       settings: { backoffStrategy: backoffStrategy(settings.retryBaseDelayMs, settings.retryMaxDelayMs) },
     });
     worker.on("error", (e: unknown) => logger.error({ err: coerceError(e), queue }, "worker error"));
-    worker.on("stalled", (jobId: string) => logger.warn({ jobId, queue }, "job stalled: its worker stopped renewing the lock; it goes back to the queue"));
+    worker.on("stalled", (jobId: string) =>
+      logger.warn({ jobId, queue }, "job stalled: its worker stopped renewing the lock; it goes back to the queue"),
+    );
     worker.on("lockRenewalFailed", (jobIds: string[]) => logger.warn({ jobIds, queue }, "lock renewal failed"));
     return worker;
   });
@@ -157,7 +160,11 @@ function watchEventLoopBlocks(lockMs: number, logger: Logger): () => void {
   const timer = setInterval(() => {
     const maxMs = window.max / 1e6;
     window.reset();
-    if (maxMs > lockMs / 4) logger.warn({ maxEventLoopBlockMs: Math.round(maxMs), lockDurationMs: lockMs }, "event loop blocked for long: jobs risk being taken for stalled");
+    if (maxMs > lockMs / 4)
+      logger.warn(
+        { maxEventLoopBlockMs: Math.round(maxMs), lockDurationMs: lockMs },
+        "event loop blocked for long: jobs risk being taken for stalled",
+      );
     else logger.debug({ maxEventLoopBlockMs: Math.round(maxMs) }, "event loop block (last minute)");
   }, BLOCK_WATCH_INTERVAL_MS);
   timer.unref();

@@ -32,7 +32,8 @@ let context: BrowserContext;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install-test-deps.sh (it installs Debian's chromium)`);
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: run scripts/install-test-deps.sh (it installs Debian's chromium)`);
   fs.mkdirSync(SHOTS, { recursive: true });
   redis = await startRedis();
   site = await startSiteServer("crawl-only");
@@ -66,7 +67,15 @@ beforeAll(async () => {
     // A fresh profile each launch: playwright makes a temp user-data-dir and removes it on close.
     // No sandbox: CI runs as root. The rest keeps chromium from calling home: no QUIC, no
     // component updates, no sync, no background networking; the test's traffic is loopback only.
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
 }, 60_000);
@@ -117,7 +126,9 @@ test("a user logs in, generates a site's llms.txt with live progress, opens it, 
   await page.evaluate(() => {
     const badge = document.getElementById("job-status");
     if (!badge) return;
-    new MutationObserver(() => (window as unknown as { recordStatus(s: string): void }).recordStatus(badge.textContent ?? "")).observe(badge, { childList: true, characterData: true, subtree: true });
+    new MutationObserver(() =>
+      (window as unknown as { recordStatus(s: string): void }).recordStatus(badge.textContent ?? ""),
+    ).observe(badge, { childList: true, characterData: true, subtree: true });
   });
   await page.fill("#job-url", site.url);
   await page.click("#job-submit");
@@ -135,7 +146,11 @@ test("a user logs in, generates a site's llms.txt with live progress, opens it, 
   expect(shown).toContain(site.origin);
   await shot(page, "2-job-success");
   await page.click("#tab-full");
-  await page.waitForFunction(() => (document.getElementById("file-view")?.textContent ?? "").length > 0 && document.getElementById("tab-full")?.classList.contains("active"));
+  await page.waitForFunction(
+    () =>
+      (document.getElementById("file-view")?.textContent ?? "").length > 0 &&
+      document.getElementById("tab-full")?.classList.contains("active"),
+  );
 
   const [filePage] = await Promise.all([context.waitForEvent("page"), page.click("#open-llms")]);
   await filePage.waitForLoadState();

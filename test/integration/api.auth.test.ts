@@ -15,7 +15,17 @@ import { examplePath, listRoutes, type RouteInfo } from "../support/routes";
 const PASSWORD = "correct horse battery staple";
 const SECRET = "s".repeat(32);
 // Routes that are public by design, with auth on. /sites/* is checked on its own below.
-const PUBLIC = new Set(["GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json", "POST /auth/login", "POST /auth/logout", "GET /auth/me", "GET /", "GET /index.html"]);
+const PUBLIC = new Set([
+  "GET /healthz",
+  "GET /readyz",
+  "GET /metrics",
+  "GET /openapi.json",
+  "POST /auth/login",
+  "POST /auth/logout",
+  "GET /auth/me",
+  "GET /",
+  "GET /index.html",
+]);
 const REGEX_EXAMPLES: Record<string, string> = { [String(/^\/sites\//)]: "/sites/example.com/llms.txt" };
 
 let redis: RedisServer;
@@ -28,16 +38,26 @@ interface App {
   parts: SecurityParts;
 }
 
-async function start(env: Record<string, string> = {}, loginLimits = { maxFailures: 3, windowSeconds: 60, lockSeconds: 60 }): Promise<App> {
+async function start(
+  env: Record<string, string> = {},
+  loginLimits = { maxFailures: 3, windowSeconds: 60, lockSeconds: 60 },
+): Promise<App> {
   let parts: SecurityParts | undefined;
-  const t = await startTestApi(redis.url, { ENABLE_AUTH: "1", AUTH_PASSWORD_HASH: hash, SESSION_SECRET: SECRET, SESSION_DURATION_SECONDS: "60", ...env }, {
-    extend: fullApiExtend({ now, loginLimits, lookup: async () => ["127.0.0.1"] }, (p) => (parts = p)),
-  });
+  const t = await startTestApi(
+    redis.url,
+    { ENABLE_AUTH: "1", AUTH_PASSWORD_HASH: hash, SESSION_SECRET: SECRET, SESSION_DURATION_SECONDS: "60", ...env },
+    {
+      extend: fullApiExtend({ now, loginLimits, lookup: async () => ["127.0.0.1"] }, (p) => (parts = p)),
+    },
+  );
   if (!parts) throw new Error("extend was not called");
   return { t, parts };
 }
 
-async function login(base: string, password = PASSWORD): Promise<{ status: number; cookie: string; setCookie: string }> {
+async function login(
+  base: string,
+  password = PASSWORD,
+): Promise<{ status: number; cookie: string; setCookie: string }> {
   const res = await request(base, "POST", "/auth/login", { password });
   const setCookie = res.headers.getSetCookie().find((c) => c.startsWith("ltx_session=")) ?? "";
   return { status: res.status, cookie: setCookie.split(";")[0] ?? "", setCookie };
@@ -69,22 +89,44 @@ describe("with auth on (PUBLIC_FILES default)", () => {
     const protectedRoutes = routes.filter((r) => typeof r.path === "string" && !PUBLIC.has(`${r.method} ${r.path}`));
     // The walk must see the app's routes, or this test would pass vacuously.
     const seen = new Set(protectedRoutes.map((r) => `${r.method} ${String(r.path)}`));
-    for (const must of ["POST /api/jobs", "GET /api/jobs/:id/events", "DELETE /api/tokens/:id", "GET /admin/queues", "PUT /admin/queues/api/queues/:queueName/:jobId/retry"]) expect(seen).toContain(must);
+    for (const must of [
+      "POST /api/jobs",
+      "GET /api/jobs/:id/events",
+      "DELETE /api/tokens/:id",
+      "GET /admin/queues",
+      "PUT /admin/queues/api/queues/:queueName/:jobId/retry",
+    ])
+      expect(seen).toContain(must);
 
     const failures: string[] = [];
     for (const r of protectedRoutes) {
       const path = examplePath(r, REGEX_EXAMPLES);
       const body = ["POST", "PUT", "PATCH"].includes(r.method) ? { url: "http://127.0.0.1:1/" } : undefined;
       const res = await request(app.t.url, r.method, path, body);
-      if (res.status !== 401 || res.body?.error?.code !== "UNAUTHORIZED") failures.push(`${r.method} ${path} → ${res.status}`);
+      if (res.status !== 401 || res.body?.error?.code !== "UNAUTHORIZED")
+        failures.push(`${r.method} ${path} → ${res.status}`);
     }
     // Paths no route names: Bull Board's static assets, unknown /api paths (no 404 leaks what exists).
-    for (const path of ["/admin/queues/static/js/main.js", "/admin/queues/anything", "/api/nope", "/api/jobs/x/events?x=1"]) {
+    for (const path of [
+      "/admin/queues/static/js/main.js",
+      "/admin/queues/anything",
+      "/api/nope",
+      "/api/jobs/x/events?x=1",
+    ]) {
       const res = await request(app.t.url, "GET", path);
       if (res.status !== 401) failures.push(`GET ${path} → ${res.status}`);
     }
     // Spellings of protected paths: refused, or no route at all; never served.
-    for (const path of ["/API/jobs", "/Admin/Queues/api/queues", "/api/jobs/", "/api//jobs", "//api/jobs", "/%61pi/jobs", "/api/jobs%2F", "/api/tokens?x=/healthz"]) {
+    for (const path of [
+      "/API/jobs",
+      "/Admin/Queues/api/queues",
+      "/api/jobs/",
+      "/api//jobs",
+      "//api/jobs",
+      "/%61pi/jobs",
+      "/api/jobs%2F",
+      "/api/tokens?x=/healthz",
+    ]) {
       const res = await request(app.t.url, "GET", path);
       if (res.status !== 401 && res.status !== 404) failures.push(`GET ${path} → ${res.status}`);
     }
@@ -131,7 +173,13 @@ describe("with auth on (PUBLIC_FILES default)", () => {
     const [name, value = ""] = ok.cookie.split("=");
     const [id = "", mac = ""] = value.split(".");
     const flipped = `${id.slice(0, -1)}${id.endsWith("A") ? "B" : "A"}.${mac}`;
-    for (const bad of [`${name}=${flipped}`, `${name}=${id}.${mac.slice(0, -2)}xx`, `${name}=${id}`, `${name}=`, `${name}=%E0%A4%A`]) {
+    for (const bad of [
+      `${name}=${flipped}`,
+      `${name}=${id}.${mac.slice(0, -2)}xx`,
+      `${name}=${id}`,
+      `${name}=`,
+      `${name}=%E0%A4%A`,
+    ]) {
       expect((await request(app.t.url, "GET", "/api/jobs", undefined, { cookie: bad })).status).toBe(401);
     }
   });
@@ -158,7 +206,10 @@ describe("with auth on (PUBLIC_FILES default)", () => {
     expect(token).toMatch(/^ltx_[A-Za-z0-9_-]{40,}$/);
     const bearer = { authorization: `Bearer ${token}` };
     expect((await request(app.t.url, "GET", "/api/jobs", undefined, bearer)).status).toBe(200);
-    expect((await request(app.t.url, "GET", "/auth/me", undefined, bearer)).body).toMatchObject({ via: "token", tokenName: "ci" });
+    expect((await request(app.t.url, "GET", "/auth/me", undefined, bearer)).body).toMatchObject({
+      via: "token",
+      tokenName: "ci",
+    });
 
     const list = await request(app.t.url, "GET", "/api/tokens", undefined, bearer);
     expect(list.body.tokens).toEqual([expect.objectContaining({ id: created.body.id, name: "ci" })]);
@@ -167,7 +218,12 @@ describe("with auth on (PUBLIC_FILES default)", () => {
     for (const key of await app.t.redis.keys(`${app.t.prefix}:auth:*`)) {
       expect(key).not.toContain(token.slice(4));
       const type = await app.t.redis.type(key);
-      const value = type === "hash" ? JSON.stringify(await app.t.redis.hgetall(key)) : type === "string" ? await app.t.redis.get(key) : "";
+      const value =
+        type === "hash"
+          ? JSON.stringify(await app.t.redis.hgetall(key))
+          : type === "string"
+            ? await app.t.redis.get(key)
+            : "";
       expect(value).not.toContain(token.slice(4));
     }
 
@@ -175,7 +231,10 @@ describe("with auth on (PUBLIC_FILES default)", () => {
     expect((await request(app.t.url, "GET", "/api/jobs", undefined, bearer)).status).toBe(401);
     expect((await request(app.t.url, "DELETE", `/api/tokens/${created.body.id}`, undefined, session)).status).toBe(404);
     // A bad token is refused even alongside a good session cookie: the client meant the token.
-    expect((await request(app.t.url, "GET", "/api/jobs", undefined, { ...session, authorization: "Bearer ltx_nope" })).status).toBe(401);
+    expect(
+      (await request(app.t.url, "GET", "/api/jobs", undefined, { ...session, authorization: "Bearer ltx_nope" }))
+        .status,
+    ).toBe(401);
   });
 });
 
@@ -199,7 +258,8 @@ describe("with PUBLIC_FILES=0, a write limit of 3/min and a 3-failure lockout", 
     skewMs = 60_000 - (Date.now() % 60_000) + 500;
     const session = { cookie: (await login(app.t.url)).cookie };
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await request(app.t.url, "POST", "/api/tokens", { name: `t${i}` }, session)).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await request(app.t.url, "POST", "/api/tokens", { name: `t${i}` }, session)).status);
     expect(statuses).toEqual([201, 201, 201, 429]);
     const limited = await request(app.t.url, "POST", "/api/tokens", { name: "again" }, session);
     expect(limited.body.error.code).toBe("TOO_MANY_REQUESTS");
@@ -224,7 +284,9 @@ describe("parallel guesses", () => {
   test("a burst of concurrent wrong passwords gets at most maxFailures checks, the rest 429", async () => {
     const app = await start({}, { maxFailures: 3, windowSeconds: 60, lockSeconds: 60 });
     try {
-      const statuses = await Promise.all(Array.from({ length: 12 }, (_, i) => login(app.t.url, `guess-${i}`).then((r) => r.status)));
+      const statuses = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => login(app.t.url, `guess-${i}`).then((r) => r.status)),
+      );
       expect(statuses.filter((s) => s === 401)).toHaveLength(3);
       expect(statuses.filter((s) => s === 429)).toHaveLength(9);
     } finally {

@@ -34,7 +34,11 @@ const MALFORMED: Case[] = [
   { name: "trailing comma", raw: '{"a": 1,}' },
   { name: "NaN literal", raw: '{"maxPages": NaN}' },
   { name: "oversized body", raw: JSON.stringify({ padding: "x".repeat(BODY_LIMIT * 2) }) },
-  { name: "invalid UTF-8", raw: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]).toString("latin1"), contentType: "application/json; charset=utf-16" },
+  {
+    name: "invalid UTF-8",
+    raw: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]).toString("latin1"),
+    contentType: "application/json; charset=utf-16",
+  },
 ];
 
 const WRONG_SHAPES: Case[] = [
@@ -43,7 +47,11 @@ const WRONG_SHAPES: Case[] = [
   { name: "number body", body: 42 },
   { name: "null body", raw: "null" },
   { name: "empty object", body: {} },
-  { name: "JSON as text/plain", raw: '{"url":"http://example.test/","name":"x","password":"x"}', contentType: "text/plain" },
+  {
+    name: "JSON as text/plain",
+    raw: '{"url":"http://example.test/","name":"x","password":"x"}',
+    contentType: "text/plain",
+  },
 ];
 
 const JOB_CASES: Case[] = [
@@ -82,7 +90,10 @@ const JOB_CASES: Case[] = [
   { name: "model empty", body: { url: "http://example.test/", model: "" } },
   { name: "model 10 KB", body: { url: "http://example.test/", model: LONG } },
   { name: "include not an array", body: { url: "http://example.test/", include: "/docs/*" } },
-  { name: "include too many", body: { url: "http://example.test/", include: Array.from({ length: 51 }, (_, i) => `/p${i}`) } },
+  {
+    name: "include too many",
+    body: { url: "http://example.test/", include: Array.from({ length: 51 }, (_, i) => `/p${i}`) },
+  },
   { name: "include numbers", body: { url: "http://example.test/", include: [1, 2] } },
   { name: "exclude empty pattern", body: { url: "http://example.test/", exclude: [""] } },
   { name: "unknown field", body: { url: "http://example.test/", priority: 1 } },
@@ -107,7 +118,9 @@ const TOKEN_CASES: Case[] = [
   { name: "unknown field", body: { name: "ci", scopes: ["admin"] } },
 ];
 
-const URL_CASES: Case[] = JOB_CASES.filter((c) => c.name.startsWith("url ") || c.name.includes("host") || c.name.includes("loopback"));
+const URL_CASES: Case[] = JOB_CASES.filter(
+  (c) => c.name.startsWith("url ") || c.name.includes("host") || c.name.includes("loopback"),
+);
 
 const SCHEDULE_CASES: Case[] = [
   { name: "every negative", body: { every: -1 } },
@@ -197,14 +210,27 @@ beforeAll(async () => {
   const hash = await hashPassword("pw", { N: 1024, r: 8, p: 1 });
   t = await startTestApi(
     redis.url,
-    { ENABLE_AUTH: "1", AUTH_PASSWORD_HASH: hash, SESSION_SECRET: "s".repeat(32), BODY_LIMIT_BYTES: String(BODY_LIMIT), RATE_LIMIT_PER_MINUTE: "100000", CRAWL_ALLOW_HOSTS: "site.test" },
+    {
+      ENABLE_AUTH: "1",
+      AUTH_PASSWORD_HASH: hash,
+      SESSION_SECRET: "s".repeat(32),
+      BODY_LIMIT_BYTES: String(BODY_LIMIT),
+      RATE_LIMIT_PER_MINUTE: "100000",
+      CRAWL_ALLOW_HOSTS: "site.test",
+    },
     { extend: fullApiExtend({ lookup: (host) => dnsStub.lookupAll(host) }) },
   );
   const login = await request(t.url, "POST", "/auth/login", { password: "pw" });
   const cookie = (login.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
   const created = await request(t.url, "POST", "/api/tokens", { name: "bad-input" }, { cookie });
   bearer = { authorization: `Bearer ${created.body.token as string}` };
-  const website = await request(t.url, "POST", "/api/websites", { url: "http://site.test/docs/", enabled: false }, bearer);
+  const website = await request(
+    t.url,
+    "POST",
+    "/api/websites",
+    { url: "http://site.test/docs/", enabled: false },
+    bearer,
+  );
   expect(website.status).toBe(201);
   websiteId = website.body.id as string;
 });
@@ -230,7 +256,11 @@ describe.each(Object.entries(TABLE))("%s", (route, cases) => {
     const path = pattern.replace(":id", c.path ?? (route === "PATCH /api/websites/:id" ? websiteId : "no-such-id"));
     const headers: Record<string, string> = { ...bearer, "content-type": c.contentType ?? "application/json" };
     const payload = c.raw ?? (c.body === undefined ? undefined : JSON.stringify(c.body));
-    const res = await fetch(`${t.url}${path}`, { method, headers, ...(payload === undefined ? {} : { body: payload }) });
+    const res = await fetch(`${t.url}${path}`, {
+      method,
+      headers,
+      ...(payload === undefined ? {} : { body: payload }),
+    });
     const text = await res.text();
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);

@@ -24,7 +24,10 @@ test("without CORS_ORIGINS no Access-Control header is sent, and helmet's header
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("content-security-policy")).toBeTruthy();
-    const pre = await fetch(`${t.url}/api/jobs`, { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
+    const pre = await fetch(`${t.url}/api/jobs`, {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    });
     expect(pre.headers.get("access-control-allow-origin")).toBeNull();
   } finally {
     await t.close();
@@ -35,11 +38,23 @@ test("with CORS_ORIGINS only listed origins are allowed, with credentials; prefl
   const hash = await hashPassword("pw", { N: 1024, r: 8, p: 1 });
   const t = await startTestApi(
     redis.url,
-    { CORS_ORIGINS: "https://ui.example, https://other.example", ENABLE_AUTH: "1", AUTH_PASSWORD_HASH: hash, SESSION_SECRET: "s".repeat(32) },
+    {
+      CORS_ORIGINS: "https://ui.example, https://other.example",
+      ENABLE_AUTH: "1",
+      AUTH_PASSWORD_HASH: hash,
+      SESSION_SECRET: "s".repeat(32),
+    },
     { extend: fullApiExtend() },
   );
   try {
-    const pre = await fetch(`${t.url}/api/jobs`, { method: "OPTIONS", headers: { origin: "https://ui.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type,authorization" } });
+    const pre = await fetch(`${t.url}/api/jobs`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://ui.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type,authorization",
+      },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers.get("access-control-allow-origin")).toBe("https://ui.example");
     expect(pre.headers.get("access-control-allow-credentials")).toBe("true");

@@ -25,7 +25,12 @@ afterAll(async () => {
 describe("bad input", () => {
   let t: TestApi;
   beforeAll(async () => {
-    t = await startTestApi(server.url, { BODY_LIMIT_BYTES: "2048", MAX_PAGES: "10", MAX_PAGES_LIMIT: "50", MAX_URL_LENGTH: "300" });
+    t = await startTestApi(server.url, {
+      BODY_LIMIT_BYTES: "2048",
+      MAX_PAGES: "10",
+      MAX_PAGES_LIMIT: "50",
+      MAX_URL_LENGTH: "300",
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -35,15 +40,36 @@ describe("bad input", () => {
     ["malformed JSON", "POST", "/api/jobs", '{"url": "http://127.0.0.1/",', 400, "INVALID_INPUT"],
     ["JSON that isn't an object", "POST", "/api/jobs", "[1,2]", 400, "INVALID_INPUT"],
     ["no body", "POST", "/api/jobs", undefined, 400, "INVALID_INPUT"],
-    ["oversized body", "POST", "/api/jobs", { url: "http://127.0.0.1/", include: ["x".repeat(300)].concat(Array(10).fill("y".repeat(300))) }, 413, "PAYLOAD_TOO_LARGE"],
+    [
+      "oversized body",
+      "POST",
+      "/api/jobs",
+      { url: "http://127.0.0.1/", include: ["x".repeat(300)].concat(Array(10).fill("y".repeat(300))) },
+      413,
+      "PAYLOAD_TOO_LARGE",
+    ],
     ["url missing", "POST", "/api/jobs", { maxPages: 3 }, 400, "INVALID_INPUT"],
     ["url not a string", "POST", "/api/jobs", { url: 42 }, 400, "INVALID_INPUT"],
     ["url not absolute", "POST", "/api/jobs", { url: "example/docs" }, 400, "INVALID_INPUT"],
     ["file:// url", "POST", "/api/jobs", { url: "file:///etc/passwd" }, 400, "INVALID_INPUT"],
     ["gopher:// url", "POST", "/api/jobs", { url: "gopher://127.0.0.1:70/" }, 400, "INVALID_INPUT"],
     ["url with credentials", "POST", "/api/jobs", { url: "http://user:pw@127.0.0.1/" }, 400, "INVALID_INPUT"],
-    ["url over MAX_URL_LENGTH", "POST", "/api/jobs", { url: `http://127.0.0.1/${"a".repeat(400)}` }, 400, "INVALID_INPUT"],
-    ["maxPages over MAX_PAGES_LIMIT", "POST", "/api/jobs", { url: "http://127.0.0.1/", maxPages: 51 }, 400, "INVALID_INPUT"],
+    [
+      "url over MAX_URL_LENGTH",
+      "POST",
+      "/api/jobs",
+      { url: `http://127.0.0.1/${"a".repeat(400)}` },
+      400,
+      "INVALID_INPUT",
+    ],
+    [
+      "maxPages over MAX_PAGES_LIMIT",
+      "POST",
+      "/api/jobs",
+      { url: "http://127.0.0.1/", maxPages: 51 },
+      400,
+      "INVALID_INPUT",
+    ],
     ["maxPages negative", "POST", "/api/jobs", { url: "http://127.0.0.1/", maxPages: -1 }, 400, "INVALID_INPUT"],
     ["maxPages huge", "POST", "/api/jobs", { url: "http://127.0.0.1/", maxPages: 1e300 }, 400, "INVALID_INPUT"],
     ["maxPages a string", "POST", "/api/jobs", { url: "http://127.0.0.1/", maxPages: "5" }, 400, "INVALID_INPUT"],
@@ -108,7 +134,11 @@ describe("the error middleware", () => {
     // Built directly with a recording logger; the failing route never touches Redis.
     const logger = pino({ level: "info" }, sink);
     const app = buildApp({
-      config: { http: { bodyLimitBytes: 1024, maxUrlLength: 2048 }, crawl: { maxPagesLimit: 10 }, auth: { publicFiles: true } },
+      config: {
+        http: { bodyLimitBytes: 1024, maxUrlLength: 2048 },
+        crawl: { maxPagesLimit: 10 },
+        auth: { publicFiles: true },
+      },
       queues: { generate: {} as never, all: [] },
       store: {} as never,
       redis: {} as never,
@@ -123,7 +153,9 @@ describe("the error middleware", () => {
       const res = await request(`http://127.0.0.1:${addr.port}`, "GET", "/api/boom");
       expect(res.status).toBe(500);
       expect(res.body).toEqual({ error: { code: "INTERNAL", message: "internal error" } });
-      const logged = lines.map((l) => JSON.parse(l) as { msg: string; err?: { stack?: string } }).find((l) => l.msg === "request failed");
+      const logged = lines
+        .map((l) => JSON.parse(l) as { msg: string; err?: { stack?: string } })
+        .find((l) => l.msg === "request failed");
       expect(logged?.err?.stack).toContain("secret internals");
     } finally {
       srv.closeAllConnections();
@@ -134,7 +166,9 @@ describe("the error middleware", () => {
   test("toHttpError maps LtxErrors by code and body-parser errors by type", () => {
     expect(toHttpError(new ConflictError("x")).status).toBe(409);
     expect(toHttpError(new RateLimitedError("slow down", 1000)).status).toBe(503);
-    expect(toHttpError(Object.assign(new Error("too big"), { type: "entity.too.large" })).body.error.code).toBe("PAYLOAD_TOO_LARGE");
+    expect(toHttpError(Object.assign(new Error("too big"), { type: "entity.too.large" })).body.error.code).toBe(
+      "PAYLOAD_TOO_LARGE",
+    );
     expect(toHttpError("a string").status).toBe(500);
   });
 });
@@ -150,7 +184,13 @@ describe("mount points for auth and public routes", () => {
   test("auth guards /api and /admin; public routers and /sites stay open", async () => {
     const t = await startTestApi(server.url, {}, { extend: () => ({ auth: denyAll, publicRouters: [health] }) });
     try {
-      for (const path of ["/api/jobs", "/api/jobs/x/events", "/api/results?url=http://127.0.0.1/", "/admin/queues", "/admin/queues/api/queues"]) {
+      for (const path of [
+        "/api/jobs",
+        "/api/jobs/x/events",
+        "/api/results?url=http://127.0.0.1/",
+        "/admin/queues",
+        "/admin/queues/api/queues",
+      ]) {
         expect([path, (await request(t.url, "GET", path)).status]).toEqual([path, 401]);
       }
       expect((await request(t.url, "POST", "/api/jobs", { url: "http://127.0.0.1/" })).status).toBe(401);

@@ -88,7 +88,13 @@ async function startTestWorker(prefix: string): Promise<TestWorker> {
     connection,
     prefix,
     logger: silentLogger(),
-    settings: { concurrency: 4, retryBaseDelayMs: 10, retryMaxDelayMs: 100, shutdownGraceMs: 500, drainDelaySeconds: 1 },
+    settings: {
+      concurrency: 4,
+      retryBaseDelayMs: 10,
+      retryMaxDelayMs: 100,
+      shutdownGraceMs: 500,
+      drainDelaySeconds: 1,
+    },
     handlers: {
       generate: async (job, _token, signal) => (await takeRun())(job as Job, signal),
     },
@@ -127,9 +133,17 @@ const site = (n: number | string): string => `http://127.0.0.1:9/site-${n}/`;
 
 describe("POST /api/jobs", () => {
   test("adds a job: 202 with id, normalised url, queued status, links and Location", async () => {
-    const res = await request(t.url, "POST", "/api/jobs", { url: "HTTP://LocalHost:8080/docs/?utm_source=x#top", maxPages: 5 });
+    const res = await request(t.url, "POST", "/api/jobs", {
+      url: "HTTP://LocalHost:8080/docs/?utm_source=x#top",
+      maxPages: 5,
+    });
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ url: "http://localhost:8080/docs/", status: "queued", deduplicated: false, siteKey: "localhost:8080/docs" });
+    expect(res.body).toMatchObject({
+      url: "http://localhost:8080/docs/",
+      status: "queued",
+      deduplicated: false,
+      siteKey: "localhost:8080/docs",
+    });
     expect(res.body.links).toEqual({
       self: `/api/jobs/${res.body.id}`,
       events: `/api/jobs/${res.body.id}/events`,
@@ -146,7 +160,9 @@ describe("POST /api/jobs", () => {
     const second = await request(t.url, "POST", "/api/jobs", { url: `${site("d")}#again` });
     expect(second.status).toBe(200);
     expect(second.body).toMatchObject({ id: first.body.id, deduplicated: true, status: "queued" });
-    const burst = await Promise.all(Array.from({ length: 100 }, () => request(t.url, "POST", "/api/jobs", { url: site("burst") })));
+    const burst = await Promise.all(
+      Array.from({ length: 100 }, () => request(t.url, "POST", "/api/jobs", { url: site("burst") })),
+    );
     const ids = new Set(burst.map((r) => r.body.id));
     expect(ids.size).toBe(1);
     expect(burst.filter((r) => r.status === 202)).toHaveLength(1);
@@ -158,7 +174,16 @@ describe("GET /api/jobs/:id status mapping", () => {
   test("queued → started → running (with progress) → success, and failure with its code", async () => {
     const created = (await request(t.url, "POST", "/api/jobs", { url: site(1) })).body;
     let view = (await request(t.url, "GET", `/api/jobs/${created.id}`)).body;
-    expect(view).toMatchObject({ id: created.id, status: "queued", attempts: 0, startedAt: null, finishedAt: null, error: null, result: null, progress: { phase: null, pagesDone: 0, pagesTotal: 0 } });
+    expect(view).toMatchObject({
+      id: created.id,
+      status: "queued",
+      attempts: 0,
+      startedAt: null,
+      finishedAt: null,
+      error: null,
+      result: null,
+      progress: { phase: null, pagesDone: 0, pagesTotal: 0 },
+    });
     expect(Date.parse(view.createdAt)).toBeGreaterThan(Date.now() - 60_000);
 
     const w = await startTestWorker(t.prefix);
@@ -174,7 +199,11 @@ describe("GET /api/jobs/:id status mapping", () => {
       steer.succeed();
       await waitUntil(async () => (await request(t.url, "GET", `/api/jobs/${created.id}`)).body.status === "success");
       view = (await request(t.url, "GET", `/api/jobs/${created.id}`)).body;
-      expect(view).toMatchObject({ status: "success", attempts: 1, result: { siteKey: "127.0.0.1:9/site-1", version: 1 } });
+      expect(view).toMatchObject({
+        status: "success",
+        attempts: 1,
+        result: { siteKey: "127.0.0.1:9/site-1", version: 1 },
+      });
       expect(view.finishedAt).not.toBeNull();
 
       const bad = (await request(t.url, "POST", "/api/jobs", { url: site(2) })).body;
@@ -326,7 +355,11 @@ describe("GET /api/jobs/:id/events", () => {
       await steer.progress({ phase: "extract", pagesDone: 4, pagesTotal: 8 });
       const progress = await stream.waitFor("progress");
       const latencyMs = Date.now() - sentAt;
-      expect(progress.data).toEqual({ id: a.id, status: "running", progress: { phase: "extract", pagesDone: 4, pagesTotal: 8 } });
+      expect(progress.data).toEqual({
+        id: a.id,
+        status: "running",
+        progress: { phase: "extract", pagesDone: 4, pagesTotal: 8 },
+      });
       expect(latencyMs).toBeLessThan(1000);
       await new Promise((r) => setTimeout(r, 700)); // at least one heartbeat (500 ms in tests)
       steer.succeed();
@@ -415,11 +448,18 @@ describe("Bull Board at /admin/queues", () => {
       const retry = await request(t.url, "PUT", `/admin/queues/api/queues/generate/${a.id}/retry`);
       expect(retry.status).toBeLessThan(300);
       // The retried job holds its site's de-dup key, as after an API retry.
-      expect((await request(t.url, "POST", "/api/jobs", { url: site("board") })).body).toMatchObject({ id: a.id, deduplicated: true });
+      expect((await request(t.url, "POST", "/api/jobs", { url: site("board") })).body).toMatchObject({
+        id: a.id,
+        deduplicated: true,
+      });
       await s2.started;
       s2.succeed();
       await waitUntil(async () => (await request(t.url, "GET", `/api/jobs/${a.id}`)).body.status === "success");
-      const listed = await request(t.url, "GET", "/admin/queues/api/queues?activeQueue=generate&status=completed&page=1");
+      const listed = await request(
+        t.url,
+        "GET",
+        "/admin/queues/api/queues?activeQueue=generate&status=completed&page=1",
+      );
       const generate = listed.body.queues.find((q: { name: string }) => q.name === "generate");
       expect(generate.jobs.map((j: { id: string }) => j.id)).toContain(a.id);
 

@@ -45,7 +45,12 @@ function result(siteKey: string, llmsTxt: string, generatedAt: string): Pipeline
   };
 }
 
-async function save(siteKey: string, url: string, body: string, generatedAt = "2026-11-01T10:00:00.000Z"): Promise<void> {
+async function save(
+  siteKey: string,
+  url: string,
+  body: string,
+  generatedAt = "2026-11-01T10:00:00.000Z",
+): Promise<void> {
   await store.save({ siteKey, url, jobId: "job-1", result: result(siteKey, body, generatedAt) });
 }
 
@@ -80,11 +85,30 @@ describe("GET /sites/<site>/llms.txt and llms-full.txt", () => {
     expect(byTag.status).toBe(304);
     expect(byTag.body).toBe("");
     expect(byTag.headers.get("etag")).toBe(etag);
-    expect((await request(t.url, "GET", "/sites/example.org/llms.txt", undefined, { "if-none-match": `"other", W/${etag}` })).status).toBe(304);
-    expect((await request(t.url, "GET", "/sites/example.org/llms.txt", undefined, { "if-modified-since": lastModified })).status).toBe(304);
+    expect(
+      (await request(t.url, "GET", "/sites/example.org/llms.txt", undefined, { "if-none-match": `"other", W/${etag}` }))
+        .status,
+    ).toBe(304);
+    expect(
+      (await request(t.url, "GET", "/sites/example.org/llms.txt", undefined, { "if-modified-since": lastModified }))
+        .status,
+    ).toBe(304);
     // If-None-Match wins over If-Modified-Since (RFC 9110): a stale tag means 200.
-    expect((await request(t.url, "GET", "/sites/example.org/llms.txt", undefined, { "if-none-match": '"stale"', "if-modified-since": lastModified })).status).toBe(200);
-    expect((await request(t.url, "GET", "/sites/example.org/llms.txt", undefined, { "if-modified-since": "Sat, 31 Oct 2026 10:00:00 GMT" })).status).toBe(200);
+    expect(
+      (
+        await request(t.url, "GET", "/sites/example.org/llms.txt", undefined, {
+          "if-none-match": '"stale"',
+          "if-modified-since": lastModified,
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await request(t.url, "GET", "/sites/example.org/llms.txt", undefined, {
+          "if-modified-since": "Sat, 31 Oct 2026 10:00:00 GMT",
+        })
+      ).status,
+    ).toBe(200);
 
     await save("example.org", "https://example.org/", "# Two\n", "2026-11-02T10:00:00.000Z");
     const second = await request(t.url, "GET", "/sites/example.org/llms.txt", undefined, { "if-none-match": etag });
@@ -99,7 +123,12 @@ describe("GET /sites/<site>/llms.txt and llms-full.txt", () => {
     expect(head.status).toBe(200);
     expect(head.headers.get("etag")).toMatch(/^"/);
     expect(await head.text()).toBe("");
-    for (const path of ["/sites/nowhere.example/llms.txt", "/sites/example.net/robots.txt", "/sites/llms.txt", "/sites/example.net/"]) {
+    for (const path of [
+      "/sites/nowhere.example/llms.txt",
+      "/sites/example.net/robots.txt",
+      "/sites/llms.txt",
+      "/sites/example.net/",
+    ]) {
       const res = await request(t.url, "GET", path);
       expect([path, res.status, res.body?.error?.code]).toEqual([path, 404, "NOT_FOUND"]);
     }
@@ -109,7 +138,11 @@ describe("GET /sites/<site>/llms.txt and llms-full.txt", () => {
 describe("GET /api/results?url=…", () => {
   test("returns the latest result's metadata for the URL's site, with links to the files", async () => {
     await save("example.com/docs", "https://example.com/docs/", "# Example Docs\n");
-    const res = await request(t.url, "GET", `/api/results?url=${encodeURIComponent("https://EXAMPLE.com/docs/intro.html")}`);
+    const res = await request(
+      t.url,
+      "GET",
+      `/api/results?url=${encodeURIComponent("https://EXAMPLE.com/docs/intro.html")}`,
+    );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       siteKey: "example.com/docs",

@@ -12,7 +12,11 @@ let t: TestApi;
 
 beforeAll(async () => {
   server = await startRedis();
-  t = await startTestApi(server.url, { DEFAULT_UPDATE_INTERVAL: "1d" }, { extend: (ctx) => ({ apiRouters: scheduleExtension(ctx).apiRouters }) });
+  t = await startTestApi(
+    server.url,
+    { DEFAULT_UPDATE_INTERVAL: "1d" },
+    { extend: (ctx) => ({ apiRouters: scheduleExtension(ctx).apiRouters }) },
+  );
 });
 
 afterAll(async () => {
@@ -23,34 +27,65 @@ afterAll(async () => {
 const api = (method: string, path: string, body?: unknown) => request(t.url, method, path, body);
 
 test("register, read, list, change, refresh and delete a website", async () => {
-  const created = await api("POST", "/api/websites", { url: "http://127.0.0.1:9/docs/?utm_source=x", every: "1h", maxPages: 5 });
+  const created = await api("POST", "/api/websites", {
+    url: "http://127.0.0.1:9/docs/?utm_source=x",
+    every: "1h",
+    maxPages: 5,
+  });
   expect(created.status).toBe(201);
   const w = created.body;
   expect(created.headers.get("location")).toBe(`/api/websites/${w.id}`);
-  expect(w).toMatchObject({ url: "http://127.0.0.1:9/docs/", siteKey: "127.0.0.1:9/docs", status: "active", enabled: true, schedule: { every: "1h", everyMs: 3_600_000 }, consecutiveFailures: 0, pausedReason: null, lastJob: null, options: { maxPages: 5 } });
-  expect(w.links).toMatchObject({ llmsTxt: "/sites/127.0.0.1:9/docs/llms.txt", llmsFullTxt: "/sites/127.0.0.1:9/docs/llms-full.txt", versions: `/api/websites/${w.id}/versions` });
+  expect(w).toMatchObject({
+    url: "http://127.0.0.1:9/docs/",
+    siteKey: "127.0.0.1:9/docs",
+    status: "active",
+    enabled: true,
+    schedule: { every: "1h", everyMs: 3_600_000 },
+    consecutiveFailures: 0,
+    pausedReason: null,
+    lastJob: null,
+    options: { maxPages: 5 },
+  });
+  expect(w.links).toMatchObject({
+    llmsTxt: "/sites/127.0.0.1:9/docs/llms.txt",
+    llmsFullTxt: "/sites/127.0.0.1:9/docs/llms-full.txt",
+    versions: `/api/websites/${w.id}/versions`,
+  });
   expect(Date.parse(w.nextRunAt)).toBeLessThanOrEqual(Date.now() + 1000); // a new website runs at once
 
   expect((await api("POST", "/api/websites", { url: "http://127.0.0.1:9/docs/" })).status).toBe(409);
   expect((await api("GET", `/api/websites/${w.id}`)).body.id).toBe(w.id);
   expect((await api("GET", "/api/websites/nosuchsite")).status).toBe(404);
 
-  const cron = await api("POST", "/api/websites", { url: "http://127.0.0.1:9/blog/", cron: "0 3 * * *", tz: "Europe/Berlin", enabled: false });
-  expect(cron.body).toMatchObject({ status: "disabled", schedule: { cron: "0 3 * * *", tz: "Europe/Berlin" }, nextRunAt: null });
+  const cron = await api("POST", "/api/websites", {
+    url: "http://127.0.0.1:9/blog/",
+    cron: "0 3 * * *",
+    tz: "Europe/Berlin",
+    enabled: false,
+  });
+  expect(cron.body).toMatchObject({
+    status: "disabled",
+    schedule: { cron: "0 3 * * *", tz: "Europe/Berlin" },
+    nextRunAt: null,
+  });
 
   const page1 = await api("GET", "/api/websites?limit=1");
   expect(page1.body.items).toHaveLength(1);
   const page2 = await api("GET", `/api/websites?limit=1&cursor=${page1.body.nextCursor}`);
   expect(page2.body.items[0].id).not.toBe(page1.body.items[0].id);
   expect(page2.body.nextCursor).toBeUndefined();
-  expect((await api("GET", "/api/websites?status=disabled")).body.items.map((x: { id: string }) => x.id)).toEqual([cron.body.id]);
+  expect((await api("GET", "/api/websites?status=disabled")).body.items.map((x: { id: string }) => x.id)).toEqual([
+    cron.body.id,
+  ]);
 
   const patched = await api("PATCH", `/api/websites/${w.id}`, { every: "2h", maxPages: null, include: ["/docs/*"] });
   expect(patched.status).toBe(200);
   expect(patched.body).toMatchObject({ schedule: { every: "2h" }, options: { include: ["/docs/*"] } });
   expect(patched.body.options.maxPages).toBeUndefined();
   const schedules = await api("GET", "/api/schedules");
-  expect(schedules.body.items).toEqual([expect.objectContaining({ queue: "generate", id: w.id, every: 7_200_000, websiteId: w.id })]);
+  expect(schedules.body.items).toEqual([
+    expect.objectContaining({ queue: "generate", id: w.id, every: 7_200_000, websiteId: w.id }),
+  ]);
 
   const refresh = await api("POST", `/api/websites/${w.id}/refresh`);
   expect(refresh.status).toBe(202);
@@ -100,11 +135,27 @@ test("bad input answers 400/404 and changes nothing in Redis", async () => {
 
 test("import reports added / skipped / rejected per URL", async () => {
   await api("POST", "/api/websites", { url: "http://127.0.0.1:9/existing/" });
-  const urls = ["http://127.0.0.1:9/i1/", "http://127.0.0.1:9/i2/", "http://127.0.0.1:9/i1/#frag", "http://127.0.0.1:9/existing/", "mailto:a@b.c", "http://user:pw@127.0.0.1:9/x", "  "];
+  const urls = [
+    "http://127.0.0.1:9/i1/",
+    "http://127.0.0.1:9/i2/",
+    "http://127.0.0.1:9/i1/#frag",
+    "http://127.0.0.1:9/existing/",
+    "mailto:a@b.c",
+    "http://user:pw@127.0.0.1:9/x",
+    "  ",
+  ];
   const res = await api("POST", "/api/websites/import", { urls, every: "6h", spread: "10m" });
   expect(res.status).toBe(200);
   expect(res.body).toMatchObject({ added: 2, skipped: 2, rejected: 3 });
-  expect(res.body.items.map((i: { status: string }) => i.status)).toEqual(["added", "added", "skipped", "skipped", "rejected", "rejected", "rejected"]);
+  expect(res.body.items.map((i: { status: string }) => i.status)).toEqual([
+    "added",
+    "added",
+    "skipped",
+    "skipped",
+    "rejected",
+    "rejected",
+    "rejected",
+  ]);
   expect(res.body.items[2].reason).toMatch(/duplicate/);
   expect(res.body.items[3].reason).toMatch(/already registered/);
   // Spread: the first runs fall within the next 10 minutes, not all at once.
@@ -128,7 +179,12 @@ test("versions with change summaries", async () => {
   expect(list.map((v: { version: number }) => v.version)).toEqual([2, 1]);
   expect(list[0].changes.text).toBe("1 link added");
   const one = (await api("GET", `/api/websites/${w.id}/versions/2`)).body;
-  expect(one).toMatchObject({ version: 2, jobId: "j2", llmsTxt: v2, changes: { links: { added: [{ url: "http://127.0.0.1:9/v/b", title: "B", section: "Docs" }] } } });
+  expect(one).toMatchObject({
+    version: 2,
+    jobId: "j2",
+    llmsTxt: v2,
+    changes: { links: { added: [{ url: "http://127.0.0.1:9/v/b", title: "B", section: "Docs" }] } },
+  });
   expect((await api("GET", `/api/websites/${w.id}/versions/3`)).status).toBe(404);
 });
 

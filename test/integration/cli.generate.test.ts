@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { resolveSite } from "../../src/pipeline/site";
-import { validateLlmsTxt, parseLlmsTxt } from "../../src/pipeline/validate";
+import { validateLlmsTxt, parseLlmsTxt } from "../../src/pipeline/validate/format";
 import type { PipelineResult } from "../../src/pipeline/types";
 import { runCli, runCliInProcess } from "../support/runCli";
 import { startSiteServer, type SiteServer } from "../support/siteServer";
@@ -97,7 +97,19 @@ describe("ltx generate (the CLI, as a user runs it)", () => {
     for (const c of ["generate", "api", "worker", "start", "sites", "hash-password"]) expect(top.stdout).toContain(c);
     const help = await runCliInProcess(["generate", "--help"]);
     expect(help.code).toBe(0);
-    for (const flag of ["--max-pages", "--max-depth", "--include", "--exclude", "--provider", "--model", "--out", "--json", "--no-private", "--llm-attempts", "--full-max-bytes"]) {
+    for (const flag of [
+      "--max-pages",
+      "--max-depth",
+      "--include",
+      "--exclude",
+      "--provider",
+      "--model",
+      "--out",
+      "--json",
+      "--no-private",
+      "--llm-attempts",
+      "--full-max-bytes",
+    ]) {
       expect(help.stdout).toContain(flag);
     }
   });

@@ -43,8 +43,27 @@ test("ltx start runs redis-server, worker and API; a job succeeds; SIGTERM exits
   let child: ChildProcess | undefined;
   let output = "";
   try {
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, REDIS_DATA_DIR: path.join(dir, "data"), HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ALLOW_PRIVATE_NETWORKS: "1", EXTRACT_THREADS: "1", MAINTENANCE_INTERVAL: "1h" };
-    child = spawn(process.execPath, ["-r", "./src/lib/tsRequireHook.js", "-e", 'require("./src/cli/ltx.ts").main(["start"]).then((c) => { process.exitCode = c; })'], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      REDIS_DATA_DIR: path.join(dir, "data"),
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "info",
+      ALLOW_PRIVATE_NETWORKS: "1",
+      EXTRACT_THREADS: "1",
+      MAINTENANCE_INTERVAL: "1h",
+    };
+    child = spawn(
+      process.execPath,
+      [
+        "-r",
+        "./src/lib/tsRequireHook.js",
+        "-e",
+        'require("./src/cli/ltx.ts").main(["start"]).then((c) => { process.exitCode = c; })',
+      ],
+      { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] },
+    );
     child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => child?.once("exit", (code) => resolve(code)));
@@ -61,7 +80,13 @@ test("ltx start runs redis-server, worker and API; a job succeeds; SIGTERM exits
     expect(alive(redisPid)).toBe(true);
     expect(fs.readdirSync(path.join(dir, "data"))).toContain("appendonlydir");
 
-    const created = (await (await fetch(`${api}/api/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ url: `http://127.0.0.1:${sitePort}/` }) })).json()) as { id: string; links: { llmsTxt: string } };
+    const created = (await (
+      await fetch(`${api}/api/jobs`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ url: `http://127.0.0.1:${sitePort}/` }),
+      })
+    ).json()) as { id: string; links: { llmsTxt: string } };
     let status = "";
     while (status !== "success" && Date.now() < deadline) {
       const view = (await (await fetch(`${api}/api/jobs/${created.id}`)).json()) as { status: string; error: unknown };

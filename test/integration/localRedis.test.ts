@@ -49,5 +49,7 @@ test("starts on a free loopback port with AOF and noeviction, keeps data across 
 });
 
 test("a missing binary without permission to install says how to get one", async () => {
-  await expect(startLocalRedis({ dataDir: dir, logger: silentLogger(), install: false, binary: "/nonexistent/redis-server" })).rejects.toThrow(/apt-get install -y redis-server.*REDIS_URL/);
+  await expect(
+    startLocalRedis({ dataDir: dir, logger: silentLogger(), install: false, binary: "/nonexistent/redis-server" }),
+  ).rejects.toThrow(/apt-get install -y redis-server.*REDIS_URL/);
 });

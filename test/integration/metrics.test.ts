@@ -33,7 +33,14 @@ afterAll(async () => {
 function value(text: string, series: string): number | undefined {
   const parse = (s: string): { name: string; labels: string } => {
     const m = /^([^{\s]+)(?:\{(.*)\})?/.exec(s);
-    return { name: m?.[1] ?? "", labels: (m?.[2] ?? "").split(/,(?=\w+=)/).filter(Boolean).sort().join(",") };
+    return {
+      name: m?.[1] ?? "",
+      labels: (m?.[2] ?? "")
+        .split(/,(?=\w+=)/)
+        .filter(Boolean)
+        .sort()
+        .join(","),
+    };
   };
   const want = parse(series);
   for (const line of text.split("\n")) {
@@ -49,10 +56,22 @@ test("queue gauges come from Redis at scrape time; counters from the hooks", asy
   let clock = Date.now();
   const metrics = createMetrics({ queues: h.queues.all, labels: { role: "worker" }, now: () => clock });
   await h.queues.generate.add("generate", { url: "http://a.test/", siteKey: "a.test", trigger: "api" } as never);
-  await h.queues.generate.add("generate", { url: "http://b.test/", siteKey: "b.test", trigger: "api" } as never, { delay: 60_000 });
+  await h.queues.generate.add("generate", { url: "http://b.test/", siteKey: "b.test", trigger: "api" } as never, {
+    delay: 60_000,
+  });
   clock += 30_000;
 
-  metrics.onJobFinished({ queue: "generate", outcome: "success", durationMs: 4200, result: { pagesIncluded: 7, pagesSkipped: 2, provider: "openai", usage: { promptTokens: 1000, completionTokens: 200, totalTokens: 1200, requests: 3 } } });
+  metrics.onJobFinished({
+    queue: "generate",
+    outcome: "success",
+    durationMs: 4200,
+    result: {
+      pagesIncluded: 7,
+      pagesSkipped: 2,
+      provider: "openai",
+      usage: { promptTokens: 1000, completionTokens: 200, totalTokens: 1200, requests: 3 },
+    },
+  });
   metrics.onJobFinished({ queue: "generate", outcome: "failure", durationMs: 100 });
   metrics.onLlmError("openai", "RATE_LIMITED");
   metrics.onSchedulerRun("enqueued");
@@ -64,7 +83,9 @@ test("queue gauges come from Redis at scrape time; counters from the hooks", asy
   expect(value(body, 'ltx_queue_depth{queue="generate",role="worker"}')).toBe(2);
   expect(value(body, 'ltx_queue_oldest_waiting_seconds{queue="generate",role="worker"}')).toBeGreaterThanOrEqual(29);
   expect(value(body, 'ltx_job_duration_seconds_count{queue="generate",outcome="success",role="worker"}')).toBe(1);
-  expect(value(body, 'ltx_job_duration_seconds_bucket{le="5",queue="generate",outcome="success",role="worker"}')).toBe(1);
+  expect(value(body, 'ltx_job_duration_seconds_bucket{le="5",queue="generate",outcome="success",role="worker"}')).toBe(
+    1,
+  );
   expect(value(body, 'ltx_pages_total{result="fetched",role="worker"}')).toBe(7);
   expect(value(body, 'ltx_pages_total{result="skipped",role="worker"}')).toBe(2);
   expect(value(body, 'ltx_llm_requests_total{provider="openai",role="worker"}')).toBe(3);
@@ -88,7 +109,11 @@ test("a worker's metrics server answers /metrics and 404 elsewhere, and closes",
 });
 
 test("the API serves /metrics; /readyz turns 503 when maxmemory-policy is not noeviction", async () => {
-  const t = await startTestApi(redis.url, {}, { extend: (ctx) => securityExtensions(ctx, { processMetrics: false }).extensions });
+  const t = await startTestApi(
+    redis.url,
+    {},
+    { extend: (ctx) => securityExtensions(ctx, { processMetrics: false }).extensions },
+  );
   try {
     const m = await request(t.url, "GET", "/metrics");
     expect(m.status).toBe(200);
@@ -127,22 +152,39 @@ test("/readyz answers 503 within its timeout when Redis is unreachable; /healthz
 });
 
 test("attachWorkerMetrics counts a worker's finished jobs: successes with pages and tokens, retries, failures, LLM errors", async () => {
-  const hh = await createHarness(redis.url, testJobsConfig({ maxAttempts: 2, retryBaseDelayMs: 10, retryMaxDelayMs: 20 }));
+  const hh = await createHarness(
+    redis.url,
+    testJobsConfig({ maxAttempts: 2, retryBaseDelayMs: 10, retryMaxDelayMs: 20 }),
+  );
   try {
     const metrics = createMetrics({ queues: hh.queues.all });
     const w = await hh.startWorker(async (url) => {
       if (url.includes("bad")) throw new InputError("nope");
       if (url.includes("llm")) throw new LlmError("model down");
-      return fakeResult(url, { usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15, requests: 1 }, provider: "openai" });
+      return fakeResult(url, {
+        usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15, requests: 1 },
+        provider: "openai",
+      });
     });
     attachWorkerMetrics(metrics, w.workers);
-    for (const url of ["http://ok.test/", "http://bad.test/", "http://llm.test/"]) await hh.queues.generate.add("generate", { url, siteKey: new URL(url).host, trigger: url.includes("ok") ? "schedule" : "api" } as never);
+    for (const url of ["http://ok.test/", "http://bad.test/", "http://llm.test/"])
+      await hh.queues.generate.add("generate", {
+        url,
+        siteKey: new URL(url).host,
+        trigger: url.includes("ok") ? "schedule" : "api",
+      } as never);
     // The Worker emits its events just after Redis records the outcome: wait on the metrics.
-    const body = await waitFor(async () => {
-      const text = (await metrics.render()).body;
-      const done = (value(text, 'ltx_job_duration_seconds_count{queue="generate",outcome="success"}') ?? 0) + (value(text, 'ltx_job_duration_seconds_count{queue="generate",outcome="failure"}') ?? 0);
-      return done === 3 ? text : undefined;
-    }, 15_000, "3 jobs to finish");
+    const body = await waitFor(
+      async () => {
+        const text = (await metrics.render()).body;
+        const done =
+          (value(text, 'ltx_job_duration_seconds_count{queue="generate",outcome="success"}') ?? 0) +
+          (value(text, 'ltx_job_duration_seconds_count{queue="generate",outcome="failure"}') ?? 0);
+        return done === 3 ? text : undefined;
+      },
+      15_000,
+      "3 jobs to finish",
+    );
     expect(value(body, 'ltx_job_duration_seconds_count{queue="generate",outcome="success"}')).toBe(1);
     expect(value(body, 'ltx_job_duration_seconds_count{queue="generate",outcome="failure"}')).toBe(2);
     expect(value(body, 'ltx_job_duration_seconds_count{queue="generate",outcome="retry"}')).toBe(1); // the LLM job's first attempt
@@ -163,13 +205,25 @@ test("serveWorkerMetrics serves a worker's registry on METRICS_PORT, and not at 
     const off = await serveWorkerMetrics({ queues: hh.queues.all, workers: w.workers, port: 0, processMetrics: false });
     expect(off.port).toBeUndefined();
     await off.close();
-    const on = await serveWorkerMetrics({ queues: hh.queues.all, workers: w.workers, port: await freePort(), host: "127.0.0.1", processMetrics: false });
+    const on = await serveWorkerMetrics({
+      queues: hh.queues.all,
+      workers: w.workers,
+      port: await freePort(),
+      host: "127.0.0.1",
+      processMetrics: false,
+    });
     try {
       await hh.queues.generate.add("generate", { url: "http://w.test/", siteKey: "w.test", trigger: "api" } as never);
-      const text = await waitFor(async () => {
-        const body = await (await fetch(`http://127.0.0.1:${on.port}/metrics`)).text();
-        return value(body, 'ltx_job_duration_seconds_count{queue="generate",outcome="success",role="worker"}') === 1 ? body : undefined;
-      }, 15_000, "the job to show in the worker's metrics");
+      const text = await waitFor(
+        async () => {
+          const body = await (await fetch(`http://127.0.0.1:${on.port}/metrics`)).text();
+          return value(body, 'ltx_job_duration_seconds_count{queue="generate",outcome="success",role="worker"}') === 1
+            ? body
+            : undefined;
+        },
+        15_000,
+        "the job to show in the worker's metrics",
+      );
       expect(text).toContain('role="worker"');
     } finally {
       await on.close();

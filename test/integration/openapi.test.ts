@@ -9,7 +9,11 @@ import { fullApiExtend } from "../support/fullApi";
 import { type RedisServer, startRedis } from "../support/redisServer";
 import { listRoutes, type RouteInfo } from "../support/routes";
 
-type Doc = { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } };
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, unknown>>;
+  components: { schemas: Record<string, unknown> };
+};
 
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options"];
 
@@ -39,7 +43,8 @@ test("is OpenAPI 3.1 and every $ref resolves", () => {
   expect(doc.openapi).toBe("3.1.0");
   const refs = JSON.stringify(doc).match(/"\$ref":"#\/components\/schemas\/[^"]+"/g) ?? [];
   expect(refs.length).toBeGreaterThan(5);
-  for (const ref of refs) expect(Object.keys(doc.components.schemas)).toContain(ref.split("/").pop()?.replace(/"$/, ""));
+  for (const ref of refs)
+    expect(Object.keys(doc.components.schemas)).toContain(ref.split("/").pop()?.replace(/"$/, ""));
 });
 
 test("every route of the app is documented with its method", () => {
@@ -54,7 +59,9 @@ test("every route of the app is documented with its method", () => {
     } else {
       // A regex route (/sites/…) is covered by the documented paths it matches.
       const regex = r.path;
-      const covered = documentedPaths.filter((p) => regex.test(p.replace(/\{[^}]+\}/g, "x")) && method in (doc.paths[p] ?? {}));
+      const covered = documentedPaths.filter(
+        (p) => regex.test(p.replace(/\{[^}]+\}/g, "x")) && method in (doc.paths[p] ?? {}),
+      );
       if (covered.length === 0) missing.push(`${r.method} ${String(r.path)}`);
     }
   }
@@ -74,7 +81,9 @@ test("every documented operation exists (no stale entries)", () => {
     for (const method of Object.keys(item).filter((m) => METHODS.includes(m))) {
       const concrete = path.replace(/\{[^}]+\}/g, "x");
       const found = routes.some(
-        (r) => r.method.toLowerCase() === method && (typeof r.path === "string" ? toOpenApi(r.path) === path : r.path.test(concrete)),
+        (r) =>
+          r.method.toLowerCase() === method &&
+          (typeof r.path === "string" ? toOpenApi(r.path) === path : r.path.test(concrete)),
       );
       if (!found && path !== BOARD_BASE_PATH) stale.push(`${method.toUpperCase()} ${path}`);
     }

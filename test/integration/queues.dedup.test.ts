@@ -2,7 +2,14 @@ import { Redis } from "ioredis";
 import { InputError } from "../../src/lib/errors";
 import { enqueueGenerate, inFlightJobId } from "../../src/queues/enqueue";
 import { startRedis, type RedisServer } from "../support/redisServer";
-import { createHarness, fakeResult, slowPipeline, testJobsConfig, waitFor, type Harness } from "../support/workerHarness";
+import {
+  createHarness,
+  fakeResult,
+  slowPipeline,
+  testJobsConfig,
+  waitFor,
+  type Harness,
+} from "../support/workerHarness";
 
 let server: RedisServer;
 let h: Harness | undefined;
@@ -21,22 +28,39 @@ afterAll(async () => {
 describe("enqueueGenerate de-duplication", () => {
   it("100 concurrent submissions of one site make exactly one job; after it ends, a new one", async () => {
     h = await createHarness(server.url);
-    const spellings = ["http://127.0.0.1:4001/", "http://127.0.0.1:4001", "HTTP://127.0.0.1:4001/#top", " http://127.0.0.1:4001/?utm_source=x "];
-    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => enqueueGenerate(h!.queues, { url: spellings[i % spellings.length] })));
+    const spellings = [
+      "http://127.0.0.1:4001/",
+      "http://127.0.0.1:4001",
+      "HTTP://127.0.0.1:4001/#top",
+      " http://127.0.0.1:4001/?utm_source=x ",
+    ];
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => enqueueGenerate(h!.queues, { url: spellings[i % spellings.length] })),
+    );
     const created = results.filter((r) => !r.deduplicated);
     expect(created).toHaveLength(1);
     const id = created[0]!.job.id;
     expect(new Set(results.map((r) => r.job.id))).toEqual(new Set([id]));
     // The in-flight job's own data comes back, not the duplicate's.
-    expect(results.every((r) => r.job.data.siteKey === "127.0.0.1:4001" && r.job.data.url === "http://127.0.0.1:4001/")).toBe(true);
-    expect(await h.queues.generate.getJobCounts("waiting", "delayed", "active")).toEqual({ waiting: 1, delayed: 0, active: 0 });
+    expect(
+      results.every((r) => r.job.data.siteKey === "127.0.0.1:4001" && r.job.data.url === "http://127.0.0.1:4001/"),
+    ).toBe(true);
+    expect(await h.queues.generate.getJobCounts("waiting", "delayed", "active")).toEqual({
+      waiting: 1,
+      delayed: 0,
+      active: 0,
+    });
     expect(await inFlightJobId(h.queues, "127.0.0.1:4001")).toBe(id);
 
     // Another site is independent.
     expect((await enqueueGenerate(h.queues, { url: "http://127.0.0.1:4001/docs/" })).deduplicated).toBe(false);
 
     await h.startWorker(async (url) => fakeResult(url));
-    await waitFor(async () => (await h!.queues.generate.getJobCounts("completed")).completed === 2, 10_000, "both jobs to complete");
+    await waitFor(
+      async () => (await h!.queues.generate.getJobCounts("completed")).completed === 2,
+      10_000,
+      "both jobs to complete",
+    );
     expect(await inFlightJobId(h.queues, "127.0.0.1:4001")).toBeNull();
     const again = await enqueueGenerate(h.queues, { url: "http://127.0.0.1:4001/" });
     expect(again.deduplicated).toBe(false);
@@ -71,9 +95,21 @@ describe("enqueueGenerate de-duplication", () => {
         await waitFor(async () => (await probe.exists(`${h!.prefix}:${q.name}:meta`)) === 1, 5000, `${q.name} meta`);
       }
       const before = (await probe.keys(`${h.prefix}:*`)).sort();
-      const bad: unknown[] = [{}, { url: "" }, { url: "ftp://127.0.0.1/" }, { url: "not a url" }, { url: "http://127.0.0.1/", maxPages: -1 }, { url: "http://127.0.0.1/", maxPages: 5000 }, { url: "http://u:p@127.0.0.1/" }, "x", null];
+      const bad: unknown[] = [
+        {},
+        { url: "" },
+        { url: "ftp://127.0.0.1/" },
+        { url: "not a url" },
+        { url: "http://127.0.0.1/", maxPages: -1 },
+        { url: "http://127.0.0.1/", maxPages: 5000 },
+        { url: "http://u:p@127.0.0.1/" },
+        "x",
+        null,
+      ];
       for (const input of bad) {
-        await expect(enqueueGenerate(h.queues, input, { maxPagesLimit: 1000 })).rejects.toMatchObject({ retryable: false });
+        await expect(enqueueGenerate(h.queues, input, { maxPagesLimit: 1000 })).rejects.toMatchObject({
+          retryable: false,
+        });
       }
       await expect(enqueueGenerate(h.queues, { url: 42 })).rejects.toBeInstanceOf(InputError);
       expect((await probe.keys(`${h.prefix}:*`)).sort()).toEqual(before);
@@ -86,7 +122,10 @@ describe("enqueueGenerate de-duplication", () => {
 describe("retention", () => {
   it("removes finished jobs beyond the count cap and past the age limit", async () => {
     // 1 s of retention (JOB_RETENTION_DAYS is in days) and at most 3 kept per state.
-    h = await createHarness(server.url, testJobsConfig({ retentionDays: 1 / 86_400, retentionCount: 3, maxAttempts: 1 }));
+    h = await createHarness(
+      server.url,
+      testJobsConfig({ retentionDays: 1 / 86_400, retentionCount: 3, maxAttempts: 1 }),
+    );
     await h.startWorker(async (url) => fakeResult(url));
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {

@@ -45,11 +45,19 @@ test("stretch, pause with the reason, then a manual refresh resets; a success al
   });
   expect(backing.consecutiveFailures).toBe(2);
   const view = await h.service.view(backing);
-  expect(view).toMatchObject({ status: "backoff", schedule: { every: "1s", backoffEveryMs: 2000 }, lastJob: { status: "failure" } });
+  expect(view).toMatchObject({
+    status: "backoff",
+    schedule: { every: "1s", backoffEveryMs: 2000 },
+    lastJob: { status: "failure" },
+  });
   const scheduler = await h.queues.generate.getJobScheduler(f.id);
   expect(scheduler?.every).toBe(2000);
   const next = await h.queues.generate.getJob(`repeat:${f.id}:${scheduler?.next}`);
-  expect(next?.data).toMatchObject({ websiteId: f.id, trigger: "schedule", backoff: { consecutiveFailures: 2, everyMs: 2000 } });
+  expect(next?.data).toMatchObject({
+    websiteId: f.id,
+    trigger: "schedule",
+    backoff: { consecutiveFailures: 2, everyMs: 2000 },
+  });
 
   // The other site recovers: its next run succeeds and the normal interval is back.
   h.failing.delete(r.id);
@@ -61,10 +69,14 @@ test("stretch, pause with the reason, then a manual refresh resets; a success al
   expect((await h.queues.generate.getJobScheduler(r.id))?.every).toBe(1000);
 
   // Four failures: paused, its scheduler gone, the reason shown.
-  const paused = await until("pause", async () => {
-    const w = await h.websites.get(f.id);
-    return w?.pausedReason && !(await h.queues.generate.getJobScheduler(f.id)) ? w : undefined;
-  }, 15_000);
+  const paused = await until(
+    "pause",
+    async () => {
+      const w = await h.websites.get(f.id);
+      return w?.pausedReason && !(await h.queues.generate.getJobScheduler(f.id)) ? w : undefined;
+    },
+    15_000,
+  );
   expect(paused.pausedReason).toMatch(/^paused after 4 consecutive failed runs; last error: FETCH_FAILED/);
   expect((await h.service.view(paused)).status).toBe("paused");
   const runs = h.runs.filter((x) => x.websiteId === f.id && x.trigger === "schedule").map((x) => x.at);

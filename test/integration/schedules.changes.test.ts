@@ -62,12 +62,28 @@ beforeAll(async () => {
   writeSite(false);
   site = await startSiteServer({ site: dir });
   fake = await startFakeOpenAI();
-  const config = loadConfig({ REDIS_URL: server.url, REDIS_PREFIX: PREFIX, OPENAI_API_KEY: "sk-test-not-real", OPENAI_BASE_URL: fake.url, LTX_PROVIDER: "openai", ALLOW_PRIVATE_NETWORKS: "1", LOG_LEVEL: "silent", WORKER_CONCURRENCY: "2", EXTRACT_THREADS: "1", MAX_ATTEMPTS: "1" });
+  const config = loadConfig({
+    REDIS_URL: server.url,
+    REDIS_PREFIX: PREFIX,
+    OPENAI_API_KEY: "sk-test-not-real",
+    OPENAI_BASE_URL: fake.url,
+    LTX_PROVIDER: "openai",
+    ALLOW_PRIVATE_NETWORKS: "1",
+    LOG_LEVEL: "silent",
+    WORKER_CONCURRENCY: "2",
+    EXTRACT_THREADS: "1",
+    MAX_ATTEMPTS: "1",
+  });
   worker = await runWorkerProcess(config, silentLogger(), { worker: { drainDelaySeconds: 1 } });
   redis = new Redis(server.url, { maxRetriesPerRequest: null });
   queues = createQueues({ connection: redis, prefix: PREFIX, jobs: config.jobs });
   websites = createWebsiteStore(redis, { prefix: PREFIX });
-  service = createWebsiteService({ websites, redis, queues, settings: { defaultEveryMs: 86_400_000, maxPagesLimit: 100, maxUrlLength: 2048 } });
+  service = createWebsiteService({
+    websites,
+    redis,
+    queues,
+    settings: { defaultEveryMs: 86_400_000, maxPagesLimit: 100, maxUrlLength: 2048 },
+  });
 });
 
 afterAll(async () => {
@@ -88,16 +104,24 @@ test("unchanged: no LLM request and success with unchanged: true; changed: one n
   expect(first.lastChangedAt).toBeDefined();
 
   // The next scheduled run finds every page unchanged (conditional requests, hashes).
-  const second = await nextRun(created.id, Date.parse(first.lastJob?.finishedAt ?? ""), (w) => w.lastJob?.status !== "running");
+  const second = await nextRun(
+    created.id,
+    Date.parse(first.lastJob?.finishedAt ?? ""),
+    (w) => w.lastJob?.status !== "running",
+  );
   expect(second.lastJob?.status).toBe("unchanged");
   expect(fake.chatCount).toBe(llmCalls);
   expect(second.lastChangedAt).toBe(first.lastChangedAt);
   expect(Date.parse(second.lastCheckedAt ?? "")).toBeGreaterThan(Date.parse(first.lastCheckedAt ?? ""));
   // The website record is written inside the job, a moment before BullMQ stores its return value.
-  const job = await waitFor(async () => {
-    const j = await queues.generate.getJob(second.lastJob?.id ?? "");
-    return j?.finishedOn !== undefined ? j : undefined;
-  }, 10_000, "the unchanged job to finish");
+  const job = await waitFor(
+    async () => {
+      const j = await queues.generate.getJob(second.lastJob?.id ?? "");
+      return j?.finishedOn !== undefined ? j : undefined;
+    },
+    10_000,
+    "the unchanged job to finish",
+  );
   expect(await job.getState()).toBe("completed");
   expect(job.returnvalue).toMatchObject({ unchanged: true, version: 1, usage: { requests: 0 } });
   const results = createResultStore(redis, { prefix: PREFIX, maxVersions: 20 });

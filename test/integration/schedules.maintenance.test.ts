@@ -27,7 +27,12 @@ afterAll(async () => {
 });
 
 test("a throwing task fails only its own job, is retried at its next tick, and the others keep running", async () => {
-  const config = loadConfig({ REDIS_URL: server.url, REDIS_PREFIX: `${h.prefix}m`, MAINTENANCE_INTERVAL: "1s", LOG_LEVEL: "silent" });
+  const config = loadConfig({
+    REDIS_URL: server.url,
+    REDIS_PREFIX: `${h.prefix}m`,
+    MAINTENANCE_INTERVAL: "1s",
+    LOG_LEVEL: "silent",
+  });
   const ran: Record<string, number> = {};
   const count = (task: MaintenanceTask) => async () => {
     ran[task] = (ran[task] ?? 0) + 1;
@@ -61,12 +66,28 @@ test("a throwing task fails only its own job, is retried at its next tick, and t
 
 test("reap-jobs removes finished jobs older than the retention", async () => {
   await h.startWorker();
-  const added = await Promise.all([1, 2, 3].map((i) => h.queues.generate.add("generate", { url: `http://127.0.0.1:9/r${i}/`, siteKey: `127.0.0.1:9/r${i}`, trigger: "api" })));
+  const added = await Promise.all(
+    [1, 2, 3].map((i) =>
+      h.queues.generate.add("generate", {
+        url: `http://127.0.0.1:9/r${i}/`,
+        siteKey: `127.0.0.1:9/r${i}`,
+        trigger: "api",
+      }),
+    ),
+  );
   for (;;) {
     if ((await h.queues.generate.getCompletedCount()) >= 3) break;
     await sleep(50);
   }
-  const tasks = (retentionDays: number) => maintenanceTasks({ redis: h.redis, prefix: h.prefix, generate: h.queues.generate, websites: h.websites, settings: { retentionDays, maxVersionsPerSite: 5, intervalMs: 1000 }, logger: silentLogger() });
+  const tasks = (retentionDays: number) =>
+    maintenanceTasks({
+      redis: h.redis,
+      prefix: h.prefix,
+      generate: h.queues.generate,
+      websites: h.websites,
+      settings: { retentionDays, maxVersionsPerSite: 5, intervalMs: 1000 },
+      logger: silentLogger(),
+    });
   expect(await tasks(1)["reap-jobs"]()).toEqual({ completed: 0, failed: 0 }); // all younger than a day
   await sleep(300);
   expect(await tasks(0.1 / 86_400)["reap-jobs"]()).toEqual({ completed: 3, failed: 0 }); // retention 0.1 s
@@ -76,7 +97,13 @@ test("reap-jobs removes finished jobs older than the retention", async () => {
 test("prune-versions keeps the newest MAX_VERSIONS_PER_SITE of each site", async () => {
   const store = createResultStore(h.redis, { prefix: h.prefix, maxVersions: 10 });
   const url = "http://127.0.0.1:9/p/";
-  for (let i = 1; i <= 6; i++) await store.save({ siteKey: "127.0.0.1:9/p", url, jobId: `j${i}`, result: fakeResult(url, { llmsTxt: `# P\n\n> v${i}\n` }) });
+  for (let i = 1; i <= 6; i++)
+    await store.save({
+      siteKey: "127.0.0.1:9/p",
+      url,
+      jobId: `j${i}`,
+      result: fakeResult(url, { llmsTxt: `# P\n\n> v${i}\n` }),
+    });
   expect(await pruneVersions(h.redis, h.prefix, 4)).toEqual({ sites: 1, removed: 2, keep: 4 });
   expect((await store.listVersions("127.0.0.1:9/p")).map((v) => v.version)).toEqual([6, 5, 4, 3]);
   expect(await pruneVersions(h.redis, h.prefix, 4)).toEqual({ sites: 1, removed: 0, keep: 4 });
@@ -85,7 +112,12 @@ test("prune-versions keeps the newest MAX_VERSIONS_PER_SITE of each site", async
 test("auth-cleanup removes expired sessions without a TTL and hashes of revoked tokens", async () => {
   const p = h.prefix;
   await h.redis.set(`${p}:auth:session:old`, JSON.stringify({ expiresAt: new Date(Date.now() - 1000).toISOString() }));
-  await h.redis.set(`${p}:auth:session:live`, JSON.stringify({ expiresAt: new Date(Date.now() + 60_000).toISOString() }), "EX", 60);
+  await h.redis.set(
+    `${p}:auth:session:live`,
+    JSON.stringify({ expiresAt: new Date(Date.now() + 60_000).toISOString() }),
+    "EX",
+    60,
+  );
   await h.redis.set(`${p}:auth:token:abc`, "tok1");
   await h.redis.set(`${p}:auth:token:def`, "tok2");
   await h.redis.hset(`${p}:auth:tokens`, "tok2", "{}");
@@ -97,11 +129,31 @@ test("check-schedules repairs a missing scheduler, a wrong interval and an orpha
   const a = await h.service.create({ url: "http://127.0.0.1:9/ca/", every: "1h" });
   const b = await h.service.create({ url: "http://127.0.0.1:9/cb/", every: "1h" });
   await h.queues.generate.removeJobScheduler(a.id); // lost
-  await h.queues.generate.upsertJobScheduler(b.id as "generate", { every: 5000, startDate: Date.now() + 60_000 }, { name: "generate", data: { url: b.url, siteKey: b.siteKey, trigger: "schedule", websiteId: b.id } }); // drifted
-  await h.queues.generate.upsertJobScheduler("ghost" as "generate", { every: 5000, startDate: Date.now() + 60_000 }, { name: "generate", data: { url: b.url, siteKey: b.siteKey, trigger: "schedule", websiteId: "ghost" } }); // no website (a future start: the running worker would remove it first)
-  const tasks = maintenanceTasks({ redis: h.redis, prefix: h.prefix, generate: h.queues.generate, websites: h.websites, settings: { retentionDays: 1, maxVersionsPerSite: 5, intervalMs: 1000 }, logger: silentLogger() });
+  await h.queues.generate.upsertJobScheduler(
+    b.id as "generate",
+    { every: 5000, startDate: Date.now() + 60_000 },
+    { name: "generate", data: { url: b.url, siteKey: b.siteKey, trigger: "schedule", websiteId: b.id } },
+  ); // drifted
+  await h.queues.generate.upsertJobScheduler(
+    "ghost" as "generate",
+    { every: 5000, startDate: Date.now() + 60_000 },
+    { name: "generate", data: { url: b.url, siteKey: b.siteKey, trigger: "schedule", websiteId: "ghost" } },
+  ); // no website (a future start: the running worker would remove it first)
+  const tasks = maintenanceTasks({
+    redis: h.redis,
+    prefix: h.prefix,
+    generate: h.queues.generate,
+    websites: h.websites,
+    settings: { retentionDays: 1, maxVersionsPerSite: 5, intervalMs: 1000 },
+    logger: silentLogger(),
+  });
   const report = await tasks["check-schedules"]();
   expect(report).toMatchObject({ missing: [a.id], mismatched: [b.id], orphaned: ["ghost"], repaired: 3, errors: [] });
-  expect((await h.queues.generate.getJobSchedulers()).map((s) => [s.key, s.every]).sort()).toEqual([[a.id, 3_600_000], [b.id, 3_600_000]].sort());
+  expect((await h.queues.generate.getJobSchedulers()).map((s) => [s.key, s.every]).sort()).toEqual(
+    [
+      [a.id, 3_600_000],
+      [b.id, 3_600_000],
+    ].sort(),
+  );
   expect(await tasks["check-schedules"]()).toMatchObject({ repaired: 0 });
 });

@@ -11,7 +11,12 @@ import { createQueues, type Queues } from "../../src/queues/queues";
 import { createWebsiteService, type WebsiteService } from "../../src/scheduler/websites";
 import { createWebsiteStore } from "../../src/store/websites";
 import { startRedis, type RedisServer } from "../support/redisServer";
-import { removeScheduleLogs, scheduleLogDir, spawnScheduleWorker, type ScheduleChild } from "../support/scheduleProcesses";
+import {
+  removeScheduleLogs,
+  scheduleLogDir,
+  spawnScheduleWorker,
+  type ScheduleChild,
+} from "../support/scheduleProcesses";
 
 interface Run {
   jobId: string;
@@ -28,7 +33,13 @@ let service: WebsiteService;
 let children: ScheduleChild[] = [];
 let failed = false;
 
-const env = (): Record<string, string> => ({ REDIS_URL: server.url, REDIS_PREFIX: PREFIX, MAINTENANCE_INTERVAL: "1h", DEFAULT_UPDATE_INTERVAL: "1d", LTX_TEST_STUB_MS: "50" });
+const env = (): Record<string, string> => ({
+  REDIS_URL: server.url,
+  REDIS_PREFIX: PREFIX,
+  MAINTENANCE_INTERVAL: "1h",
+  DEFAULT_UPDATE_INTERVAL: "1d",
+  LTX_TEST_STUB_MS: "50",
+});
 
 async function runs(): Promise<Run[]> {
   return (await redis.lrange(`${PREFIX}:test:runs`, 0, -1)).map((r) => JSON.parse(r) as Run);
@@ -45,9 +56,19 @@ function ticks(all: Run[], id: string): number[] {
 beforeAll(async () => {
   server = await startRedis();
   redis = new Redis(server.url, { maxRetriesPerRequest: null });
-  queues = createQueues({ connection: redis, prefix: PREFIX, jobs: { maxAttempts: 1, retryBaseDelayMs: 50, retryMaxDelayMs: 100, retentionDays: 1, retentionCount: 10_000 } });
+  queues = createQueues({
+    connection: redis,
+    prefix: PREFIX,
+    jobs: { maxAttempts: 1, retryBaseDelayMs: 50, retryMaxDelayMs: 100, retentionDays: 1, retentionCount: 10_000 },
+  });
   const websites = createWebsiteStore(redis, { prefix: PREFIX });
-  service = createWebsiteService({ websites, redis, queues, settings: { defaultEveryMs: 86_400_000, maxPagesLimit: 100, maxUrlLength: 2048 }, logger: silentLogger() });
+  service = createWebsiteService({
+    websites,
+    redis,
+    queues,
+    settings: { defaultEveryMs: 86_400_000, maxPagesLimit: 100, maxUrlLength: 2048 },
+    logger: silentLogger(),
+  });
   children = await Promise.all([spawnScheduleWorker(env()), spawnScheduleWorker(env())]);
 });
 
@@ -65,7 +86,9 @@ afterAll(async () => {
 });
 
 test("two processes: every due tick of every website runs exactly once, none skipped", async () => {
-  const created = await Promise.all(["a", "b", "c"].map((p) => service.create({ url: `http://127.0.0.1:9/${p}/`, every: "1s" })));
+  const created = await Promise.all(
+    ["a", "b", "c"].map((p) => service.create({ url: `http://127.0.0.1:9/${p}/`, every: "1s" })),
+  );
   const t0 = Date.now();
   await sleep(6000);
   const end = Date.now();

@@ -14,7 +14,7 @@ import { loadConfig } from "../../src/config/env";
 import { pipelineSettings } from "../../src/config/pipelineSettings";
 import { BlockedAddressError, InvalidUrlError } from "../../src/lib/errors";
 import { runPipeline } from "../../src/pipeline";
-import { fetchPage } from "../../src/pipeline/fetch";
+import { fetchPage } from "../../src/pipeline/fetch/fetch";
 import { enqueueGenerate } from "../../src/queues/enqueue";
 import { createAddressPolicy } from "../../src/security/addressPolicy";
 import { request, startTestApi } from "../support/apiHarness";
@@ -41,7 +41,10 @@ interface Target {
 }
 
 /** Listens on 127.0.0.1 and [::1] on one port; every request is logged, whichever address. */
-async function startTarget(handler: http.RequestListener = (_q, r) => r.end("<html><title>secret</title></html>"), hosts = ["127.0.0.1", "::1"]): Promise<Target> {
+async function startTarget(
+  handler: http.RequestListener = (_q, r) => r.end("<html><title>secret</title></html>"),
+  hosts = ["127.0.0.1", "::1"],
+): Promise<Target> {
   const log: string[] = [];
   const servers: http.Server[] = [];
   let port = 0;
@@ -83,12 +86,18 @@ beforeAll(async () => {
   const saved = STUB.localhost;
   STUB.localhost = ["127.0.0.2"];
   try {
-    await fetchPage(`http://localhost:${probe.port}/`, testFetchSettings({ retries: 0, addressPolicy: () => undefined }));
+    await fetchPage(
+      `http://localhost:${probe.port}/`,
+      testFetchSettings({ retries: 0, addressPolicy: () => undefined }),
+    );
   } finally {
     STUB.localhost = saved as string[];
     await probe.close();
   }
-  if (probe.log.length !== 1) throw new Error("the crawler's fetch does not resolve through dns.lookup: refusing to run tests with test hostnames");
+  if (probe.log.length !== 1)
+    throw new Error(
+      "the crawler's fetch does not resolve through dns.lookup: refusing to run tests with test hostnames",
+    );
 });
 
 afterAll(async () => {
@@ -116,7 +125,14 @@ const loopbackUrls = (port: number): string[] => [
 
 describe("through the API (pre-check)", () => {
   test("every loopback spelling, the stubbed hostname, file:// and gopher:// → 400 and nothing enqueued", async () => {
-    const t = await startTestApi(redis.url, {}, { extend: (ctx) => securityExtensions(ctx, { processMetrics: false, lookup: (host) => dnsStub.lookupAll(host) }).extensions });
+    const t = await startTestApi(
+      redis.url,
+      {},
+      {
+        extend: (ctx) =>
+          securityExtensions(ctx, { processMetrics: false, lookup: (host) => dnsStub.lookupAll(host) }).extensions,
+      },
+    );
     try {
       const seen: string[] = [];
       for (const url of loopbackUrls(target.port)) {
@@ -125,7 +141,9 @@ describe("through the API (pre-check)", () => {
       }
       for (const url of ["file:///etc/passwd", `gopher://127.0.0.1:${target.port}/_GET%20/`]) {
         const res = await request(t.url, "POST", "/api/jobs", { url });
-        seen.push(`${url} ${res.status} ${res.body?.error?.code === "INVALID_INPUT" || res.body?.error?.code === "BLOCKED_ADDRESS" ? "refused" : res.body?.error?.code}`);
+        seen.push(
+          `${url} ${res.status} ${res.body?.error?.code === "INVALID_INPUT" || res.body?.error?.code === "BLOCKED_ADDRESS" ? "refused" : res.body?.error?.code}`,
+        );
       }
       expect(seen).toEqual([
         ...loopbackUrls(target.port).map((u) => `${u} 400 BLOCKED_ADDRESS`),
@@ -142,9 +160,18 @@ describe("through the API (pre-check)", () => {
   });
 
   test("CRAWL_ALLOW_HOSTS lifts the pre-check for the listed host only", async () => {
-    const t = await startTestApi(redis.url, { CRAWL_ALLOW_HOSTS: "ssrf-target.test" }, { extend: (ctx) => securityExtensions(ctx, { processMetrics: false, lookup: (host) => dnsStub.lookupAll(host) }).extensions });
+    const t = await startTestApi(
+      redis.url,
+      { CRAWL_ALLOW_HOSTS: "ssrf-target.test" },
+      {
+        extend: (ctx) =>
+          securityExtensions(ctx, { processMetrics: false, lookup: (host) => dnsStub.lookupAll(host) }).extensions,
+      },
+    );
     try {
-      expect((await request(t.url, "POST", "/api/jobs", { url: `http://ssrf-target.test:${target.port}/` })).status).toBe(202);
+      expect(
+        (await request(t.url, "POST", "/api/jobs", { url: `http://ssrf-target.test:${target.port}/` })).status,
+      ).toBe(202);
       expect((await request(t.url, "POST", "/api/jobs", { url: `http://127.0.0.1:${target.port}/` })).status).toBe(400);
       // No worker runs here: accepted is only queued, nothing is fetched.
       expect(target.log).toEqual([]);
@@ -171,10 +198,14 @@ describe("through a worker (connect-time policy, real pipeline)", () => {
   async function runJob(url: string): Promise<{ failedReason: string; attemptsMade: number }> {
     const { job } = await enqueueGenerate(h.queues, { url, trigger: "api" });
     const id = job.id ?? "";
-    const state = await waitFor(async () => {
-      const s = await h.queues.generate.getJobState(id);
-      return s === "failed" || s === "completed" ? s : undefined;
-    }, 15_000, `job for ${url} to finish`);
+    const state = await waitFor(
+      async () => {
+        const s = await h.queues.generate.getJobState(id);
+        return s === "failed" || s === "completed" ? s : undefined;
+      },
+      15_000,
+      `job for ${url} to finish`,
+    );
     expect(state).toBe("failed");
     // Read the job after it finished: a copy read while it ran has no failedReason yet.
     const j = await h.queues.generate.getJob(id);
@@ -194,9 +225,12 @@ describe("through a worker (connect-time policy, real pipeline)", () => {
   });
 
   test("a redirect from an allow-listed loopback server to another loopback port is refused at the redirect", async () => {
-    const allowed = await startTarget((req, res) => {
-      res.writeHead(302, { location: `http://127.0.0.1:${target.port}${req.url ?? "/"}` }).end();
-    }, ["127.0.0.1"]);
+    const allowed = await startTarget(
+      (req, res) => {
+        res.writeHead(302, { location: `http://127.0.0.1:${target.port}${req.url ?? "/"}` }).end();
+      },
+      ["127.0.0.1"],
+    );
     policy = createAddressPolicy({ allowPrivate: false, allowHosts: ["allowed.test"] });
     try {
       const r = await runJob(`http://allowed.test:${allowed.port}/`);
@@ -214,14 +248,20 @@ describe("through a worker (connect-time policy, real pipeline)", () => {
     await expect(enqueueGenerate(h.queues, { url: "file:///etc/passwd" })).rejects.toThrow();
     await expect(enqueueGenerate(h.queues, { url: `gopher://127.0.0.1:${target.port}/` })).rejects.toThrow();
     for (const url of ["file:///etc/passwd", `gopher://127.0.0.1:${target.port}/`]) {
-      const err: unknown = await fetchPage(url, testFetchSettings({ addressPolicy: guarded })).then(() => undefined, (e: unknown) => e);
+      const err: unknown = await fetchPage(url, testFetchSettings({ addressPolicy: guarded })).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err instanceof InvalidUrlError || err instanceof BlockedAddressError).toBe(true);
     }
     expect(target.log).toEqual([]);
   });
 
   test("control: with the guard lifted the same target is reached, so the empty logs above mean something", async () => {
-    await fetchPage(`http://127.0.0.1:${target.port}/`, testFetchSettings({ retries: 0, addressPolicy: createAddressPolicy({ allowPrivate: true, allowHosts: [] }) }));
+    await fetchPage(
+      `http://127.0.0.1:${target.port}/`,
+      testFetchSettings({ retries: 0, addressPolicy: createAddressPolicy({ allowPrivate: true, allowHosts: [] }) }),
+    );
     await fetchPage(`http://[::1]:${target.port}/`, testFetchSettings({ retries: 0 }));
     expect(target.log).toEqual([`127.0.0.1 GET /`, `::1 GET /`]);
     target.log.length = 0;

@@ -28,7 +28,15 @@ function result(i: number, overrides: Partial<PipelineResult> = {}): PipelineRes
     llmsTxt: `# Site ${i}\n\n> version ${i}\n`,
     llmsFullTxt: `# Site ${i}\n\n${"full text ".repeat(100 * i)}`,
     pages: [
-      { url: "http://127.0.0.1:9/", status: 200, depth: 0, title: "Home", hash: `h${i}`, etag: `"e${i}"`, lastModified: "Mon, 23 Nov 2026 10:00:00 GMT" },
+      {
+        url: "http://127.0.0.1:9/",
+        status: 200,
+        depth: 0,
+        title: "Home",
+        hash: `h${i}`,
+        etag: `"e${i}"`,
+        lastModified: "Mon, 23 Nov 2026 10:00:00 GMT",
+      },
       { url: "http://127.0.0.1:9/a.png", status: 200, depth: 1, skipReason: "content-type image/png" },
     ],
     provider: "extractive",
@@ -44,13 +52,28 @@ function result(i: number, overrides: Partial<PipelineResult> = {}): PipelineRes
   };
 }
 
-const page: Page = { url: "http://127.0.0.1:9/", status: 200, depth: 0, title: "Home", description: "d", headings: [{ level: 1, text: "Home" }], markdown: "# Home\n\nHello ".repeat(50), textLength: 500 };
+const page: Page = {
+  url: "http://127.0.0.1:9/",
+  status: 200,
+  depth: 0,
+  title: "Home",
+  description: "d",
+  headings: [{ level: 1, text: "Home" }],
+  markdown: "# Home\n\nHello ".repeat(50),
+  textLength: 500,
+};
 
 describe("result store", () => {
   it("reads back what it saved: files with ETag/Last-Modified, metadata, previous run", async () => {
     const { store } = freshStore();
     const r = result(1);
-    const saved = await store.save({ siteKey: "127.0.0.1:9", url: "http://127.0.0.1:9/", jobId: "job-1", result: r, content: [page] });
+    const saved = await store.save({
+      siteKey: "127.0.0.1:9",
+      url: "http://127.0.0.1:9/",
+      jobId: "job-1",
+      result: r,
+      content: [page],
+    });
     expect(saved.version).toBe(1);
 
     const txt = await store.getFile("127.0.0.1:9", "llms.txt");
@@ -59,7 +82,14 @@ describe("result store", () => {
     expect(await store.getFile("other.example", "llms.txt")).toBeNull();
 
     const meta = await store.getMeta("127.0.0.1:9");
-    expect(meta).toMatchObject({ siteKey: "127.0.0.1:9", version: 1, jobId: "job-1", provider: "extractive", generatedAt: r.generatedAt, checkedAt: r.generatedAt });
+    expect(meta).toMatchObject({
+      siteKey: "127.0.0.1:9",
+      version: 1,
+      jobId: "job-1",
+      provider: "extractive",
+      generatedAt: r.generatedAt,
+      checkedAt: r.generatedAt,
+    });
     expect(meta?.pages[0]).toMatchObject({ hash: "h1", etag: '"e1"', lastModified: "Mon, 23 Nov 2026 10:00:00 GMT" });
     expect(meta?.files["llms-full.txt"].bytes).toBe(Buffer.byteLength(r.llmsFullTxt));
 
@@ -73,7 +103,14 @@ describe("result store", () => {
 
   it("keeps a capped history, newest first, and numbers versions on", async () => {
     const { store } = freshStore(3);
-    for (let i = 1; i <= 5; i++) await store.save({ siteKey: "s", url: "http://127.0.0.1:9/", jobId: `job-${i}`, result: result(i), changes: { added: [i] } });
+    for (let i = 1; i <= 5; i++)
+      await store.save({
+        siteKey: "s",
+        url: "http://127.0.0.1:9/",
+        jobId: `job-${i}`,
+        result: result(i),
+        changes: { added: [i] },
+      });
     const versions = await store.listVersions("s");
     expect(versions.map((v) => v.version)).toEqual([5, 4, 3]);
     expect(versions[0]).toMatchObject({ jobId: "job-5", pagesIncluded: 1, changes: { added: [5] } });
@@ -87,7 +124,12 @@ describe("result store", () => {
     await store.save({ siteKey: "s", url: "http://127.0.0.1:9/", jobId: "job-1", result: result(1) });
     const before = await store.getFile("s", "llms.txt");
     const meta = await store.markChecked("s", { jobId: "job-2", checkedAt: "2026-11-24T00:00:00.000Z" });
-    expect(meta).toMatchObject({ version: 1, jobId: "job-1", checkedAt: "2026-11-24T00:00:00.000Z", checkedByJobId: "job-2" });
+    expect(meta).toMatchObject({
+      version: 1,
+      jobId: "job-1",
+      checkedAt: "2026-11-24T00:00:00.000Z",
+      checkedByJobId: "job-2",
+    });
     expect(await store.getFile("s", "llms.txt")).toEqual(before);
     expect(await store.markChecked("missing", { jobId: "x", checkedAt: "2026-11-24T00:00:00.000Z" })).toBeNull();
   });
@@ -106,12 +148,16 @@ describe("result store", () => {
           const latest = await readerStore.getLatest("s");
           reads++;
           if (!latest) continue;
-          if (latest.meta.files["llms.txt"].etag !== etagOf(latest.llmsTxt) || latest.meta.files["llms-full.txt"].etag !== etagOf(latest.llmsFullTxt)) {
+          if (
+            latest.meta.files["llms.txt"].etag !== etagOf(latest.llmsTxt) ||
+            latest.meta.files["llms-full.txt"].etag !== etagOf(latest.llmsFullTxt)
+          ) {
             mismatches.push(`version ${latest.meta.version}`);
           }
         }
       })();
-      for (let i = 1; i <= 60; i++) await store.save({ siteKey: "s", url: "http://127.0.0.1:9/", jobId: `job-${i}`, result: result(i) });
+      for (let i = 1; i <= 60; i++)
+        await store.save({ siteKey: "s", url: "http://127.0.0.1:9/", jobId: `job-${i}`, result: result(i) });
       stop = true;
       await readLoop;
       expect(reads).toBeGreaterThan(10);
@@ -166,7 +212,10 @@ describe("redis start-up checks", () => {
     const lru = await startRedis({ maxmemoryPolicy: "allkeys-lru", appendonly: true });
     const client = new Redis(lru.url);
     try {
-      await expect(checkRedis(client)).rejects.toMatchObject({ code: "REDIS_MISCONFIGURED", message: expect.stringMatching(/maxmemory-policy is "allkeys-lru".*noeviction/) });
+      await expect(checkRedis(client)).rejects.toMatchObject({
+        code: "REDIS_MISCONFIGURED",
+        message: expect.stringMatching(/maxmemory-policy is "allkeys-lru".*noeviction/),
+      });
     } finally {
       client.disconnect();
       await lru.stop();

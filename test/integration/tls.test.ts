@@ -22,7 +22,10 @@ let certPath: string;
 let keyPath: string;
 let redis: RedisServer;
 
-function get(url: string, opts: https.RequestOptions & { body?: string } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function get(
+  url: string,
+  opts: https.RequestOptions & { body?: string } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = https.request(url, { ca: cert, ...opts }, (res) => {
       let body = "";
@@ -59,7 +62,9 @@ test("createHttpServer serves HTTPS with the dev certificate (verified against i
     expect(JSON.parse(res.body)).toEqual({ ok: true });
     // Without the dev CA the certificate is refused: it really is TLS, and really self-signed.
     await expect(
-      new Promise((resolve, reject) => https.get(`https://127.0.0.1:${(server.address() as AddressInfo).port}/ping`, resolve).on("error", reject)),
+      new Promise((resolve, reject) =>
+        https.get(`https://127.0.0.1:${(server.address() as AddressInfo).port}/ping`, resolve).on("error", reject),
+      ),
     ).rejects.toThrow(/self[- ]signed/i);
   } finally {
     server.closeAllConnections();
@@ -76,12 +81,22 @@ test("under TLS the API answers HTTPS and the session cookie is Secure", async (
   const hash = await hashPassword("pw", { N: 1024, r: 8, p: 1 });
   const t = await startTestApi(
     redis.url,
-    { ENABLE_AUTH: "1", AUTH_PASSWORD_HASH: hash, SESSION_SECRET: "s".repeat(32), TLS_CERT_PATH: certPath, TLS_KEY_PATH: keyPath },
+    {
+      ENABLE_AUTH: "1",
+      AUTH_PASSWORD_HASH: hash,
+      SESSION_SECRET: "s".repeat(32),
+      TLS_CERT_PATH: certPath,
+      TLS_KEY_PATH: keyPath,
+    },
     { extend: (ctx) => securityExtensions(ctx, { processMetrics: false }).extensions },
   );
   try {
     expect(t.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    const res = await get(`${t.url}/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ password: "pw" }) });
+    const res = await get(`${t.url}/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ password: "pw" }),
+    });
     expect(res.status).toBe(200);
     const cookie = ([] as string[]).concat(res.headers["set-cookie"] ?? []).join(";");
     expect(cookie).toMatch(/ltx_session=/);

@@ -10,7 +10,14 @@ import type { GenerateProgress } from "../../src/queues/catalog";
 import { requestCancel } from "../../src/queues/cancel";
 import { enqueueGenerate } from "../../src/queues/enqueue";
 import { startRedis, type RedisServer } from "../support/redisServer";
-import { createHarness, fakeResult, slowPipeline, testJobsConfig, waitFor, type Harness } from "../support/workerHarness";
+import {
+  createHarness,
+  fakeResult,
+  slowPipeline,
+  testJobsConfig,
+  waitFor,
+  type Harness,
+} from "../support/workerHarness";
 
 let server: RedisServer;
 let h: Harness | undefined;
@@ -42,7 +49,15 @@ describe("generate job outcomes", () => {
     const { job } = await enqueueGenerate(h.queues, { url: "http://127.0.0.1:4100/" });
     await waitFor(async () => (await job.getState()) === "completed", 5000, "completed");
     const done = await h.queues.generate.getJob(job.id!);
-    expect(done?.returnvalue).toMatchObject({ siteKey: "127.0.0.1:4100", url: "http://127.0.0.1:4100/", version: 1, unchanged: false, pagesIncluded: 1, pagesSkipped: 0, provider: "extractive" });
+    expect(done?.returnvalue).toMatchObject({
+      siteKey: "127.0.0.1:4100",
+      url: "http://127.0.0.1:4100/",
+      version: 1,
+      unchanged: false,
+      pagesIncluded: 1,
+      pagesSkipped: 0,
+      provider: "extractive",
+    });
     expect(done?.progress).toMatchObject({ phase: "store", pagesDone: 5, pagesTotal: 5 });
     expect(seen.some((p) => p.phase === "extract" && p.pagesDone > 0 && p.pagesDone < 5)).toBe(true);
     expect((await h.store.getFile("127.0.0.1:4100", "llms.txt"))?.body).toContain("made for http://127.0.0.1:4100/");
@@ -51,12 +66,27 @@ describe("generate job outcomes", () => {
 
   it("a scheduled re-check gets the stored run (pages and content) and an unchanged result keeps the version", async () => {
     h = await createHarness(server.url);
-    const content = [{ url: "http://127.0.0.1:4109/", status: 200, depth: 0, title: "Home", description: "", headings: [], markdown: "# Home\n\ntext", textLength: 4 }];
+    const content = [
+      {
+        url: "http://127.0.0.1:4109/",
+        status: 200,
+        depth: 0,
+        title: "Home",
+        description: "",
+        headings: [],
+        markdown: "# Home\n\ntext",
+        textLength: 4,
+      },
+    ];
     const seenPrevious: Array<number | undefined> = [];
     await h.startWorker(async (url, opts) => {
       seenPrevious.push(opts.previous?.content?.size);
       if (opts.previous?.content?.get(url)?.markdown === "# Home\n\ntext") {
-        return fakeResult(url, { unchanged: true, llmsTxt: opts.previous.llmsTxt ?? "", llmsFullTxt: opts.previous.llmsFullTxt ?? "" });
+        return fakeResult(url, {
+          unchanged: true,
+          llmsTxt: opts.previous.llmsTxt ?? "",
+          llmsFullTxt: opts.previous.llmsFullTxt ?? "",
+        });
       }
       return Object.assign(fakeResult(url), { content });
     });
@@ -65,8 +95,15 @@ describe("generate job outcomes", () => {
     const second = await enqueueGenerate(h.queues, { url: "http://127.0.0.1:4109/", trigger: "schedule" });
     await waitFor(async () => (await second.job.getState()) === "completed", 5000, "re-check");
     expect(seenPrevious).toEqual([undefined, 1]);
-    expect((await h.queues.generate.getJob(second.job.id!))?.returnvalue).toMatchObject({ unchanged: true, version: 1 });
-    expect(await h.store.getMeta("127.0.0.1:4109")).toMatchObject({ version: 1, jobId: first.job.id, checkedByJobId: second.job.id });
+    expect((await h.queues.generate.getJob(second.job.id!))?.returnvalue).toMatchObject({
+      unchanged: true,
+      version: 1,
+    });
+    expect(await h.store.getMeta("127.0.0.1:4109")).toMatchObject({
+      version: 1,
+      jobId: first.job.id,
+      checkedByJobId: second.job.id,
+    });
   });
 
   it("retries a retryable error with back-off, then completes", async () => {
@@ -92,7 +129,11 @@ describe("generate job outcomes", () => {
     let calls = 0;
     await h.startWorker(async (url) => {
       calls++;
-      throw new FetchError(url, "start page answered 404", { status: 404, code: "START_PAGE_FAILED", retryable: false });
+      throw new FetchError(url, "start page answered 404", {
+        status: 404,
+        code: "START_PAGE_FAILED",
+        retryable: false,
+      });
     });
     const { job } = await enqueueGenerate(h.queues, { url: "http://127.0.0.1:4102/" });
     await waitFor(async () => (await job.getState()) === "failed", 5000, "failed");
@@ -164,10 +205,14 @@ describe("generate job outcomes", () => {
   it("an attempt past JOB_TIMEOUT_MS is aborted and retried", async () => {
     h = await createHarness(server.url, testJobsConfig({ maxAttempts: 2, retryBaseDelayMs: 10 }));
     let calls = 0;
-    await h.startWorker(async (url, opts) => {
-      if (++calls === 1) await sleep(10_000, opts.signal);
-      return fakeResult(url);
-    }, {}, { jobTimeoutMs: 300 });
+    await h.startWorker(
+      async (url, opts) => {
+        if (++calls === 1) await sleep(10_000, opts.signal);
+        return fakeResult(url);
+      },
+      {},
+      { jobTimeoutMs: 300 },
+    );
     const { job } = await enqueueGenerate(h.queues, { url: "http://127.0.0.1:4106/" });
     await waitFor(async () => (await job.getState()) === "completed", 5000, "completed");
     expect(calls).toBe(2);
@@ -176,13 +221,20 @@ describe("generate job outcomes", () => {
 
   it("closing the worker lets short jobs finish and hands long ones back without burning an attempt", async () => {
     h = await createHarness(server.url, testJobsConfig({ maxAttempts: 1 }));
-    const w = await h.startWorker(async (url, opts) => {
-      await sleep(url.includes("4108") ? 30_000 : 300, opts.signal);
-      return fakeResult(url);
-    }, { shutdownGraceMs: 600 });
+    const w = await h.startWorker(
+      async (url, opts) => {
+        await sleep(url.includes("4108") ? 30_000 : 300, opts.signal);
+        return fakeResult(url);
+      },
+      { shutdownGraceMs: 600 },
+    );
     const short = await enqueueGenerate(h.queues, { url: "http://127.0.0.1:4107/" });
     const long = await enqueueGenerate(h.queues, { url: "http://127.0.0.1:4108/" });
-    await waitFor(async () => (await long.job.getState()) === "active" && (await short.job.getState()) === "active", 5000, "both active");
+    await waitFor(
+      async () => (await long.job.getState()) === "active" && (await short.job.getState()) === "active",
+      5000,
+      "both active",
+    );
     const started = Date.now();
     await w.close();
     expect(Date.now() - started).toBeLessThan(3000);

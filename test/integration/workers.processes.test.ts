@@ -15,7 +15,7 @@ import { createRedis } from "../../src/queues/connection";
 import { enqueueGenerate } from "../../src/queues/enqueue";
 import { createQueues, type Queues } from "../../src/queues/queues";
 import { createResultStore } from "../../src/store/results";
-import { validateLlmsTxt } from "../../src/pipeline/validate";
+import { validateLlmsTxt } from "../../src/pipeline/validate/format";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fakeOpenAI";
 import { startRedis, type RedisServer } from "../support/redisServer";
 import { startSiteServer, type SiteServer } from "../support/siteServer";
@@ -37,7 +37,8 @@ function page(title: string, body: string, links: string[] = []): string {
 
 beforeAll(async () => {
   sitesDir = fs.mkdtempSync(path.join(os.tmpdir(), "ltx-sites-"));
-  const para = "<p>This small documentation site exists so that two hundred jobs can run quickly. It explains one concept in plain words, with enough readable text that extraction keeps it.</p>";
+  const para =
+    "<p>This small documentation site exists so that two hundred jobs can run quickly. It explains one concept in plain words, with enough readable text that extraction keeps it.</p>";
   for (let i = 0; i < SITES; i++) {
     const dir = path.join(sitesDir, `s${i}`);
     fs.mkdirSync(dir);
@@ -114,11 +115,22 @@ describe("worker processes", () => {
     try {
       const workers = await Promise.all([start(ctx), start(ctx), start(ctx)]);
       const t0 = Date.now();
-      const jobs = await Promise.all(Array.from({ length: SITES }, (_, i) => enqueueGenerate(ctx.queues, { url: `${site.origin}/s${i}/` })));
+      const jobs = await Promise.all(
+        Array.from({ length: SITES }, (_, i) => enqueueGenerate(ctx.queues, { url: `${site.origin}/s${i}/` })),
+      );
       expect(jobs.filter((j) => j.deduplicated)).toHaveLength(0);
-      await waitFor(async () => (await ctx.queues.generate.getJobCounts("completed")).completed === SITES, 90_000, "200 completed jobs");
+      await waitFor(
+        async () => (await ctx.queues.generate.getJobCounts("completed")).completed === SITES,
+        90_000,
+        "200 completed jobs",
+      );
       const elapsed = Date.now() - t0;
-      expect(await ctx.queues.generate.getJobCounts("failed", "waiting", "active", "delayed")).toEqual({ failed: 0, waiting: 0, active: 0, delayed: 0 });
+      expect(await ctx.queues.generate.getJobCounts("failed", "waiting", "active", "delayed")).toEqual({
+        failed: 0,
+        waiting: 0,
+        active: 0,
+        delayed: 0,
+      });
 
       const store = createResultStore(ctx.redis, { prefix: ctx.prefix, maxVersions: 5 });
       for (const [i, { job }] of jobs.entries()) {
@@ -130,7 +142,12 @@ describe("worker processes", () => {
         expect(meta).toMatchObject({ version: 1, jobId: job.id });
         const txt = await store.getFile(siteKey, "llms.txt");
         expect(txt?.body).toContain(`# `);
-        expect(validateLlmsTxt(txt!.body, { site: { origin: site.origin, prefix: `/s${i}/`, startUrl: `${site.origin}/s${i}/`, key: siteKey }, pageUrls: new Set([`${site.origin}/s${i}/`, `${site.origin}/s${i}/guide.html`]) })).toEqual([]);
+        expect(
+          validateLlmsTxt(txt!.body, {
+            site: { origin: site.origin, prefix: `/s${i}/`, startUrl: `${site.origin}/s${i}/`, key: siteKey },
+            pageUrls: new Set([`${site.origin}/s${i}/`, `${site.origin}/s${i}/guide.html`]),
+          }),
+        ).toEqual([]);
         expect(done?.returnvalue).toMatchObject({ siteKey, version: 1, pagesIncluded: 2 });
       }
       // The site server saw each start page fetched exactly once.
@@ -138,7 +155,9 @@ describe("worker processes", () => {
 
       const stats = await Promise.all(workers.map((w) => w.stats()));
       const maxBlock = Math.max(...stats.map((s) => s.maxEventLoopBlockMs));
-      process.stdout.write(`exactly-once: ${SITES} jobs on 3 processes in ${elapsed} ms; longest event-loop block ${maxBlock.toFixed(1)} ms (lock renewal every 15000 ms)\n`);
+      process.stdout.write(
+        `exactly-once: ${SITES} jobs on 3 processes in ${elapsed} ms; longest event-loop block ${maxBlock.toFixed(1)} ms (lock renewal every 15000 ms)\n`,
+      );
       // Far below the lock renewal interval (lockDuration / 2 = 15 s): no job can look stalled.
       // (The max includes GC pauses and CPU starvation: 3 processes + threads share 2 cores.)
       expect(maxBlock).toBeLessThan(2000);
@@ -152,7 +171,13 @@ describe("worker processes", () => {
     try {
       llm.setOptions({ latencyMs: 2500 });
       // Short locks so the dead worker's job is noticed in about a second.
-      const knobs = { LTX_PROVIDER: "openai", OPENAI_BASE_URL: llm.url, WORKER_CONCURRENCY: "1", LTX_TEST_LOCK_MS: "1500", LTX_TEST_STALLED_MS: "500" };
+      const knobs = {
+        LTX_PROVIDER: "openai",
+        OPENAI_BASE_URL: llm.url,
+        WORKER_CONCURRENCY: "1",
+        LTX_TEST_LOCK_MS: "1500",
+        LTX_TEST_STALLED_MS: "500",
+      };
       const workers = await Promise.all([start(ctx, knobs), start(ctx, knobs)]);
       const { job } = await enqueueGenerate(ctx.queues, { url: `${site.origin}/s1/` });
       const victim = await waitFor(() => holder(workers, job.id!), 15_000, "a worker holding the job");
@@ -206,7 +231,11 @@ describe("worker processes", () => {
       await start(ctx, { LTX_PROVIDER: "openai", OPENAI_BASE_URL: llm.url, MAX_ATTEMPTS: "1", LLM_ATTEMPTS: "1" });
       const t0 = Date.now();
       const { job } = await enqueueGenerate(ctx.queues, { url: `${site.origin}/s3/` });
-      await waitFor(async () => (await ctx.queues.generate.getRateLimitTtl()) > 0, 15_000, "the queue to be rate-limited");
+      await waitFor(
+        async () => (await ctx.queues.generate.getRateLimitTtl()) > 0,
+        15_000,
+        "the queue to be rate-limited",
+      );
       await waitFor(async () => (await job.getState()) === "completed", 20_000, "completed after Retry-After");
       expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
       const done = await ctx.queues.generate.getJob(job.id!);

@@ -20,9 +20,20 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(redisUrl: string, env: Record<string, string> = {}, opts: RunApiOptions = {}): Promise<TestApi> {
+export async function startTestApi(
+  redisUrl: string,
+  env: Record<string, string> = {},
+  opts: RunApiOptions = {},
+): Promise<TestApi> {
   const prefix = `t${process.pid}x${++counter}x${Date.now().toString(36)}`;
-  const config = loadConfig({ REDIS_URL: redisUrl, REDIS_PREFIX: prefix, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "silent", ...env });
+  const config = loadConfig({
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: prefix,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "silent",
+    ...env,
+  });
   const api = await runApiProcess(config, silentLogger(), { connectionGraceMs: 200, sseHeartbeatMs: 500, ...opts });
   const redis = createRedis(redisUrl, { name: "ltx-test" });
   return {
@@ -43,7 +54,13 @@ export interface JsonResponse {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test assertions read fields freely
 }
 
-export async function request(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
+export async function request(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined) {
     init.body = typeof body === "string" ? body : JSON.stringify(body);
@@ -95,7 +112,13 @@ export function openEventStream(url: string): Promise<SseStream> {
               return hit !== undefined;
             };
             if (check()) return;
-            const timer = setTimeout(() => fail(new Error(`no "${name}" event within ${timeoutMs} ms; got ${events.map((e) => e.event).join(",")}`)), timeoutMs);
+            const timer = setTimeout(
+              () =>
+                fail(
+                  new Error(`no "${name}" event within ${timeoutMs} ms; got ${events.map((e) => e.event).join(",")}`),
+                ),
+              timeoutMs,
+            );
             waiters.push(() => {
               if (check()) clearTimeout(timer);
             });

@@ -15,7 +15,11 @@ export interface DnsStub {
   lookupAll(hostname: string): Promise<string[]>;
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | dns.LookupAddress[],
+  family?: number,
+) => void;
 
 export function notFound(hostname: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname} (test DNS stub)`), { code: "ENOTFOUND", hostname });
@@ -41,7 +45,10 @@ export function installDnsStub(table: Record<string, string[]> = {}): DnsStub {
   }
   function lookup(hostname: string, options: unknown, callback?: LookupCallback): void {
     const cb = (typeof options === "function" ? options : callback) as LookupCallback;
-    const opts = typeof options === "object" && options !== null ? (options as dns.LookupOptions) : { family: typeof options === "number" ? options : 0 };
+    const opts =
+      typeof options === "object" && options !== null
+        ? (options as dns.LookupOptions)
+        : { family: typeof options === "number" ? options : 0 };
     const rows = answer(hostname, Number(opts.family ?? 0));
     process.nextTick(() => {
       if (!rows || rows.length === 0) return cb(notFound(hostname), opts.all ? [] : "");

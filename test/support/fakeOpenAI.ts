@@ -88,7 +88,8 @@ export async function startFakeOpenAI(initial: FakeOpenAIOptions = {}): Promise<
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       void handle(req, res, Buffer.concat(chunks).toString("utf8")).catch((e: unknown) => {
-        if (!res.headersSent) sendJson(res, 500, { error: { message: `fake server error: ${String(e)}`, type: "server_error" } });
+        if (!res.headersSent)
+          sendJson(res, 500, { error: { message: `fake server error: ${String(e)}`, type: "server_error" } });
       });
     });
   });
@@ -96,13 +97,28 @@ export async function startFakeOpenAI(initial: FakeOpenAIOptions = {}): Promise<
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: string): Promise<void> {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (req.method === "GET" && path === "/v1/models") {
-      return sendJson(res, 200, { object: "list", data: [{ id: opts.model ?? "fake-model", object: "model", created: 0, owned_by: "ltx-tests" }] });
+      return sendJson(res, 200, {
+        object: "list",
+        data: [{ id: opts.model ?? "fake-model", object: "model", created: 0, owned_by: "ltx-tests" }],
+      });
     }
-    if (req.method !== "POST" || path !== "/v1/chat/completions") return sendJson(res, 404, { error: { message: `no route ${req.method} ${path}`, type: "invalid_request_error" } });
+    if (req.method !== "POST" || path !== "/v1/chat/completions")
+      return sendJson(res, 404, {
+        error: { message: `no route ${req.method} ${path}`, type: "invalid_request_error" },
+      });
 
     const body = parseBody(raw);
     const prompt = (body?.messages ?? []).map((m) => (typeof m.content === "string" ? m.content : "")).join("\n");
-    const record: FakeRequest = { index: ++chatCount, method: req.method, path, headers: req.headers, body, prompt, digests: parseDigests(prompt), hasFeedback: prompt.includes(FEEDBACK_MARK) };
+    const record: FakeRequest = {
+      index: ++chatCount,
+      method: req.method,
+      path,
+      headers: req.headers,
+      body,
+      prompt,
+      digests: parseDigests(prompt),
+      hasFeedback: prompt.includes(FEEDBACK_MARK),
+    };
     requests.push(record);
 
     const reply = scripted.shift() ?? (await opts.onRequest?.(record)) ?? ratedReply(record.index);
@@ -117,8 +133,14 @@ export async function startFakeOpenAI(initial: FakeOpenAIOptions = {}): Promise<
   function ratedReply(index: number): FakeReply {
     const every = opts.rateLimitEvery ?? 0;
     const burst = Math.max(1, opts.rateLimitBurst ?? 1);
-    if (every > 0 && (index - 1) % every >= every - burst) return { kind: "rateLimit", retryAfterSeconds: opts.retryAfterSeconds ?? 1 };
-    if (opts.failRate && random() < opts.failRate) return { kind: "status", status: 500, body: { error: { message: "the fake server failed on purpose", type: "server_error" } } };
+    if (every > 0 && (index - 1) % every >= every - burst)
+      return { kind: "rateLimit", retryAfterSeconds: opts.retryAfterSeconds ?? 1 };
+    if (opts.failRate && random() < opts.failRate)
+      return {
+        kind: "status",
+        status: 500,
+        body: { error: { message: "the fake server failed on purpose", type: "server_error" } },
+      };
     if (opts.invalidRate && random() < opts.invalidRate) return { kind: "unknownLinks" };
     return { kind: "valid" };
   }
@@ -162,12 +184,22 @@ function send(res: http.ServerResponse, reply: FakeReply, req: FakeRequest, mode
       res.socket?.destroy();
       return;
     case "status":
-      return sendJson(res, reply.status, reply.body ?? { error: { message: `status ${reply.status}`, type: "server_error" } }, reply.headers);
+      return sendJson(
+        res,
+        reply.status,
+        reply.body ?? { error: { message: `status ${reply.status}`, type: "server_error" } },
+        reply.headers,
+      );
     case "rateLimit": {
       const headers: Record<string, string> = {};
       if (reply.retryAfterMs !== undefined) headers["retry-after-ms"] = String(reply.retryAfterMs);
       if (reply.retryAfterSeconds !== undefined) headers["retry-after"] = String(reply.retryAfterSeconds);
-      return sendJson(res, 429, { error: { message: "Rate limit reached (fake)", type: "requests", code: "rate_limit_exceeded" } }, headers);
+      return sendJson(
+        res,
+        429,
+        { error: { message: "Rate limit reached (fake)", type: "requests", code: "rate_limit_exceeded" } },
+        headers,
+      );
     }
     default:
       return sendJson(res, 200, completion(contentFor(reply, req), req, model));
@@ -180,7 +212,11 @@ function contentFor(reply: FakeReply, req: FakeRequest): string {
   const answer = validAnswer(req.digests);
   if (reply.kind === "unknownLinks") {
     const origin = req.digests[0] ? new URL(req.digests[0].url).origin : "http://127.0.0.1";
-    answer.sections[0]?.links.unshift({ url: `${origin}/this-page-was-never-fetched`, title: "Invented page", note: "A page the model made up." });
+    answer.sections[0]?.links.unshift({
+      url: `${origin}/this-page-was-never-fetched`,
+      title: "Invented page",
+      note: "A page the model made up.",
+    });
   }
   return JSON.stringify(answer);
 }
@@ -197,10 +233,18 @@ export function validAnswer(digests: FakeDigest[]): Answer {
   const sections = new Map<string, Answer["sections"][number]>();
   for (const d of digests) {
     const seg = new URL(d.url).pathname.split("/").filter(Boolean)[0] ?? "";
-    const name = SECONDARY.test(d.url) ? "Optional" : seg && new URL(d.url).pathname.split("/").filter(Boolean).length > 1 ? seg.charAt(0).toUpperCase() + seg.slice(1) : "Docs";
+    const name = SECONDARY.test(d.url)
+      ? "Optional"
+      : seg && new URL(d.url).pathname.split("/").filter(Boolean).length > 1
+        ? seg.charAt(0).toUpperCase() + seg.slice(1)
+        : "Docs";
     const section = sections.get(name) ?? { name, links: [] };
     sections.set(name, section);
-    section.links.push({ url: d.url, title: d.title.split(" | ")[0] ?? d.title, note: d.desc ? d.desc.slice(0, 120) : `About ${d.title}.` });
+    section.links.push({
+      url: d.url,
+      title: d.title.split(" | ")[0] ?? d.title,
+      note: d.desc ? d.desc.slice(0, 120) : `About ${d.title}.`,
+    });
   }
   return {
     title: first ? (first.title.split(" | ").pop() ?? first.title) : "Site",
@@ -217,8 +261,14 @@ function completion(content: string, req: FakeRequest, model: string): unknown {
     object: "chat.completion",
     created: Math.floor(Date.now() / 1000),
     model,
-    choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, finish_reason: "stop", logprobs: null }],
-    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    choices: [
+      { index: 0, message: { role: "assistant", content, refusal: null }, finish_reason: "stop", logprobs: null },
+    ],
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    },
   };
 }
 
@@ -247,7 +297,12 @@ function parseBody(raw: string): FakeRequest["body"] {
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.destroyed) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "x-request-id": `req_fake_${Date.now()}`, ...headers });
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    "x-request-id": `req_fake_${Date.now()}`,
+    ...headers,
+  });
   res.end(text);
 }
 

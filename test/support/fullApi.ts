@@ -9,11 +9,18 @@ import { scheduleExtension } from "../../src/api/scheduleExtension";
 import { securityExtensions, type SecurityOptions, type SecurityParts } from "../../src/api/securityExtensions";
 import { webRouter } from "../../src/web/router";
 
-export function fullApiExtend(opts: SecurityOptions = {}, onParts?: (parts: SecurityParts) => void): (ctx: ApiContext) => AppExtensions {
+export function fullApiExtend(
+  opts: SecurityOptions = {},
+  onParts?: (parts: SecurityParts) => void,
+): (ctx: ApiContext) => AppExtensions {
   return (ctx) => {
     const security = securityExtensions(ctx, { processMetrics: false, ...opts });
     onParts?.(security);
     const schedules = scheduleExtension(ctx, { urlGuard: security.extensions.urlGuard });
-    return { ...security.extensions, apiRouters: [...security.extensions.apiRouters, ...schedules.apiRouters], pageRouter: webRouter() };
+    return {
+      ...security.extensions,
+      apiRouters: [...security.extensions.apiRouters, ...schedules.apiRouters],
+      pageRouter: webRouter(),
+    };
   };
 }

@@ -7,19 +7,29 @@ import type { Page, Site } from "../../src/pipeline/types";
 export function makeSite(startUrl = "https://docs.example.com/"): Site {
   const u = new URL(startUrl);
   const prefix = u.pathname.endsWith("/") ? u.pathname : u.pathname.replace(/[^/]*$/, "");
-  return { origin: u.origin, prefix, startUrl: u.href, key: `${u.host}${prefix === "/" ? "" : prefix.replace(/\/$/, "")}` };
+  return {
+    origin: u.origin,
+    prefix,
+    startUrl: u.href,
+    key: `${u.host}${prefix === "/" ? "" : prefix.replace(/\/$/, "")}`,
+  };
 }
 
 export function makePage(url: string, fields: Partial<Page> = {}): Page {
   const title = fields.title ?? titleFromUrl(url);
-  const markdown = fields.markdown ?? `# ${title}\n\n${title} explains one part of the product in plain words. It covers what it is, when to use it and how to start.\n\n## Details\n\nMore text about ${title}.`;
+  const markdown =
+    fields.markdown ??
+    `# ${title}\n\n${title} explains one part of the product in plain words. It covers what it is, when to use it and how to start.\n\n## Details\n\nMore text about ${title}.`;
   return {
     url,
     status: 200,
     depth: 1,
     title,
     description: fields.description ?? `How ${title.toLowerCase()} works and when to use it.`,
-    headings: fields.headings ?? [{ level: 1, text: title }, { level: 2, text: "Details" }],
+    headings: fields.headings ?? [
+      { level: 1, text: title },
+      { level: 2, text: "Details" },
+    ],
     markdown,
     textLength: fields.textLength ?? markdown.length,
     ...fields,
@@ -28,7 +38,10 @@ export function makePage(url: string, fields: Partial<Page> = {}): Page {
 
 function titleFromUrl(url: string): string {
   const last = new URL(url).pathname.split("/").filter(Boolean).pop() ?? "home";
-  const words = last.replace(/\.html?$/, "").split(/[-_]/).join(" ");
+  const words = last
+    .replace(/\.html?$/, "")
+    .split(/[-_]/)
+    .join(" ");
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
@@ -39,10 +52,21 @@ function titleFromUrl(url: string): string {
 export function bigSite(n: number, origin = "https://docs.example.com"): { site: Site; pages: Page[] } {
   const site = makeSite(`${origin}/`);
   const suffix = " | Acme Docs";
-  const pages: Page[] = [makePage(`${origin}/`, { title: `Home${suffix}`, description: "Acme is a toolkit for building fast widgets. These docs cover setup, guides and the API." })];
+  const pages: Page[] = [
+    makePage(`${origin}/`, {
+      title: `Home${suffix}`,
+      description: "Acme is a toolkit for building fast widgets. These docs cover setup, guides and the API.",
+    }),
+  ];
   const sections = ["getting-started", "guides", "concepts", "api", "cli", "integrations"];
   const add = (path: string, title: string): void => {
-    if (pages.length < n) pages.push(makePage(`${origin}${path}`, { title: `${title}${suffix}`, description: `All about ${title.toLowerCase()} in Acme.` }));
+    if (pages.length < n)
+      pages.push(
+        makePage(`${origin}${path}`, {
+          title: `${title}${suffix}`,
+          description: `All about ${title.toLowerCase()} in Acme.`,
+        }),
+      );
   };
   for (const s of sections) add(`/${s}/`, cap(s));
   add("/changelog", "Changelog");

@@ -52,14 +52,22 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
   let exited: Promise<void> = Promise.resolve();
 
   const argsFor = (p: number): string[] => [
-    "--bind", "127.0.0.1",
-    "--port", String(p),
-    "--dir", dir,
-    "--logfile", logFile,
-    "--save", "",
-    "--appendonly", opts.appendonly ? "yes" : "no",
-    "--maxmemory-policy", opts.maxmemoryPolicy ?? "noeviction",
-    "--daemonize", "no",
+    "--bind",
+    "127.0.0.1",
+    "--port",
+    String(p),
+    "--dir",
+    dir,
+    "--logfile",
+    logFile,
+    "--save",
+    "",
+    "--appendonly",
+    opts.appendonly ? "yes" : "no",
+    "--maxmemory-policy",
+    opts.maxmemoryPolicy ?? "noeviction",
+    "--daemonize",
+    "no",
     ...(opts.args ?? []),
   ];
 

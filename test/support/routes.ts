@@ -37,7 +37,11 @@ function walk(stack: LayerLike[], prefix: string, out: RouteInfo[]): void {
       for (const p of paths) {
         for (const [method, on] of Object.entries(layer.route.methods)) {
           if (!on || method === "_all") continue;
-          out.push({ method: method.toUpperCase(), path: typeof p === "string" ? prefix + (p === "/" && prefix !== "" ? "" : p) : p, mount: prefix });
+          out.push({
+            method: method.toUpperCase(),
+            path: typeof p === "string" ? prefix + (p === "/" && prefix !== "" ? "" : p) : p,
+            mount: prefix,
+          });
         }
       }
     } else if (layer.handle?.stack || layer.handle?.router?.stack) {
@@ -58,5 +62,8 @@ export function examplePath(route: RouteInfo, regexExamples: Record<string, stri
     if (!example) throw new Error(`no example path for regex route ${String(route.path)}: add one to the test`);
     return example;
   }
-  return route.path.replace(/:(\w+)\+?/g, "x").replace(/\*\w*/g, "x").replace(/\{([^}]*)\}/g, "");
+  return route.path
+    .replace(/:(\w+)\+?/g, "x")
+    .replace(/\*\w*/g, "x")
+    .replace(/\{([^}]*)\}/g, "");
 }

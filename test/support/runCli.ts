@@ -15,13 +15,20 @@ export interface CliRun {
 const ROOT = path.resolve(__dirname, "../..");
 const BOOT = `require(${JSON.stringify(path.join(ROOT, "src/cli/ltx.ts"))}).main(process.argv.slice(1)).then((c) => { process.exitCode = c; }, (e) => { console.error(e); process.exitCode = 99; });`;
 
-export function runCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {}): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", path.join(ROOT, "src/lib/tsRequireHook.js"), "-e", BOOT, "--", ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", ...opts.env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["-r", path.join(ROOT, "src/lib/tsRequireHook.js"), "-e", BOOT, "--", ...args],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", ...opts.env },
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -38,15 +38,39 @@ export interface ScheduleHarness {
 let counter = 0;
 
 export function stubResult(data: { siteKey: string; url: string }, unchanged = false): GenerateJobResult {
-  return { siteKey: data.siteKey, url: data.url, version: 1, unchanged, pagesIncluded: 1, pagesSkipped: 0, provider: "extractive", model: null, fallback: false, usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 }, warnings: [], timings: { discoverMs: 0, crawlMs: 0, generateMs: 0, composeMs: 0, totalMs: 0 }, generatedAt: new Date().toISOString() };
+  return {
+    siteKey: data.siteKey,
+    url: data.url,
+    version: 1,
+    unchanged,
+    pagesIncluded: 1,
+    pagesSkipped: 0,
+    provider: "extractive",
+    model: null,
+    fallback: false,
+    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 },
+    warnings: [],
+    timings: { discoverMs: 0, crawlMs: 0, generateMs: 0, composeMs: 0, totalMs: 0 },
+    generatedAt: new Date().toISOString(),
+  };
 }
 
 export async function createScheduleHarness(redisUrl: string, defaultEveryMs = 86_400_000): Promise<ScheduleHarness> {
   const prefix = `s${process.pid}x${++counter}`;
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queues = createQueues({ connection: redis, prefix, jobs: { maxAttempts: 1, retryBaseDelayMs: 50, retryMaxDelayMs: 100, retentionDays: 1, retentionCount: 10_000 } });
+  const queues = createQueues({
+    connection: redis,
+    prefix,
+    jobs: { maxAttempts: 1, retryBaseDelayMs: 50, retryMaxDelayMs: 100, retentionDays: 1, retentionCount: 10_000 },
+  });
   const websites = createWebsiteStore(redis, { prefix });
-  const service = createWebsiteService({ websites, redis, queues, settings: { defaultEveryMs, maxPagesLimit: 100, maxUrlLength: 2048 }, logger: silentLogger() });
+  const service = createWebsiteService({
+    websites,
+    redis,
+    queues,
+    settings: { defaultEveryMs, maxPagesLimit: 100, maxUrlLength: 2048 },
+    logger: silentLogger(),
+  });
   const runs: StubRun[] = [];
   const failing = new Set<string>();
   const workers: WorkerHandle[] = [];
@@ -67,8 +91,26 @@ export async function createScheduleHarness(redisUrl: string, defaultEveryMs = 8
         if (!ok) throw new UnrecoverableError("FETCH_FAILED: this site fails in the test");
         return stubResult(job.data, opts.unchanged);
       };
-      const generate = withWebsiteRuns(stub, { websites, queue: queues.generate, redis, settings: opts.failure ?? { backoffAfter: 3, pauseAfter: 10 }, logger: silentLogger() });
-      const w = await startWorker({ connection: redis, prefix, handlers: { generate } as Handlers, logger: silentLogger(), settings: { concurrency: 4, retryBaseDelayMs: 50, retryMaxDelayMs: 100, shutdownGraceMs: 2000, drainDelaySeconds: 1 } });
+      const generate = withWebsiteRuns(stub, {
+        websites,
+        queue: queues.generate,
+        redis,
+        settings: opts.failure ?? { backoffAfter: 3, pauseAfter: 10 },
+        logger: silentLogger(),
+      });
+      const w = await startWorker({
+        connection: redis,
+        prefix,
+        handlers: { generate } as Handlers,
+        logger: silentLogger(),
+        settings: {
+          concurrency: 4,
+          retryBaseDelayMs: 50,
+          retryMaxDelayMs: 100,
+          shutdownGraceMs: 2000,
+          drainDelaySeconds: 1,
+        },
+      });
       workers.push(w);
       return w;
     },

@@ -23,14 +23,23 @@ export interface ScheduleChild {
 export const scheduleLogDir = fs.mkdtempSync(path.join(os.tmpdir(), "ltx-sched-"));
 let seq = 0;
 
-export async function spawnScheduleWorker(env: Record<string, string>, readyTimeoutMs = 30_000): Promise<ScheduleChild> {
+export async function spawnScheduleWorker(
+  env: Record<string, string>,
+  readyTimeoutMs = 30_000,
+): Promise<ScheduleChild> {
   const logFile = path.join(scheduleLogDir, `proc-${++seq}.log`);
-  const proc = fork(ENTRY, [], { execArgv: ["-r", HOOK], env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", LTX_TEST_LOG_FILE: logFile, ...env }, stdio: ["ignore", "ignore", "pipe", "ipc"] });
+  const proc = fork(ENTRY, [], {
+    execArgv: ["-r", HOOK],
+    env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", LTX_TEST_LOG_FILE: logFile, ...env },
+    stdio: ["ignore", "ignore", "pipe", "ipc"],
+  });
   let stderr = "";
   proc.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const exited = new Promise<number>((resolve) => proc.once("exit", (code, signal) => resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0))));
+  const exited = new Promise<number>((resolve) =>
+    proc.once("exit", (code, signal) => resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0))),
+  );
   let repairedAtStart = -1;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {

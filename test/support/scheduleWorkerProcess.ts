@@ -28,7 +28,11 @@ async function main(): Promise<void> {
   const url = config.redis.url ?? "";
   const prefix = config.redis.prefix;
   const logFile = process.env.LTX_TEST_LOG_FILE;
-  const logger = createLogger({ level: config.logLevel, name: `sched-${process.pid}`, destination: logFile ? pino.destination({ dest: logFile, sync: true }) : pino.destination(2) });
+  const logger = createLogger({
+    level: config.logLevel,
+    name: `sched-${process.pid}`,
+    destination: logFile ? pino.destination({ dest: logFile, sync: true }) : pino.destination(2),
+  });
   const shutdown = createShutdown(logger);
   installSignalHandlers(shutdown, { deadlineMs: 20_000, logger });
   const stubMs = Number(process.env.LTX_TEST_STUB_MS ?? "50");
@@ -42,17 +46,49 @@ async function main(): Promise<void> {
   const stub: GenerateHandler = async (job) => {
     await sleep(stubMs);
     const websiteId = job.data.websiteId ?? "";
-    if (await redis.sismember(`${prefix}:test:failing`, websiteId)) throw new UnrecoverableError("FETCH_FAILED: the test says this site fails");
-    await redis.rpush(`${prefix}:test:runs`, JSON.stringify({ jobId: job.id, websiteId, pid: process.pid, at: Date.now() }));
-    return { siteKey: job.data.siteKey, url: job.data.url, version: 1, unchanged: false, pagesIncluded: 1, pagesSkipped: 0, provider: "extractive", model: null, fallback: false, usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 }, warnings: [], timings: { discoverMs: 0, crawlMs: 0, generateMs: 0, composeMs: 0, totalMs: stubMs }, generatedAt: new Date().toISOString() } satisfies GenerateJobResult;
+    if (await redis.sismember(`${prefix}:test:failing`, websiteId))
+      throw new UnrecoverableError("FETCH_FAILED: the test says this site fails");
+    await redis.rpush(
+      `${prefix}:test:runs`,
+      JSON.stringify({ jobId: job.id, websiteId, pid: process.pid, at: Date.now() }),
+    );
+    return {
+      siteKey: job.data.siteKey,
+      url: job.data.url,
+      version: 1,
+      unchanged: false,
+      pagesIncluded: 1,
+      pagesSkipped: 0,
+      provider: "extractive",
+      model: null,
+      fallback: false,
+      usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 },
+      warnings: [],
+      timings: { discoverMs: 0, crawlMs: 0, generateMs: 0, composeMs: 0, totalMs: stubMs },
+      generatedAt: new Date().toISOString(),
+    } satisfies GenerateJobResult;
   };
-  const generate = withWebsiteRuns(stub, { websites, queue: queues.generate, redis, settings: { backoffAfter: config.schedules.failureBackoffAfter, pauseAfter: config.schedules.failurePauseAfter }, logger });
+  const generate = withWebsiteRuns(stub, {
+    websites,
+    queue: queues.generate,
+    redis,
+    settings: { backoffAfter: config.schedules.failureBackoffAfter, pauseAfter: config.schedules.failurePauseAfter },
+    logger,
+  });
   const worker = await startWorker({
     connection: redis,
     prefix,
     handlers: { generate } as Handlers,
     logger,
-    settings: { concurrency: 4, retryBaseDelayMs: 50, retryMaxDelayMs: 100, shutdownGraceMs: 5000, drainDelaySeconds: 1, stalledIntervalMs: 2000, lockDurationMs: 4000 },
+    settings: {
+      concurrency: 4,
+      retryBaseDelayMs: 50,
+      retryMaxDelayMs: 100,
+      shutdownGraceMs: 5000,
+      drainDelaySeconds: 1,
+      stalledIntervalMs: 2000,
+      lockDurationMs: 4000,
+    },
   });
   shutdown.add("worker", () => worker.close());
   const { startupReport } = await runSchedulerProcess(config, logger, { shutdown, redisUrl: url });

@@ -20,7 +20,11 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 
-export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse, ctx: { origin: string; hits: number }) => void;
+export type RouteHandler = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  ctx: { origin: string; hits: number },
+) => void;
 
 export interface SiteServerOptions {
   /** A fixture name (test/fixtures/sites/<name>) or an absolute directory. */
@@ -94,7 +98,9 @@ export const handlers = {
     return (req, res) => {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": String(bytes) });
       const head = Buffer.from("<!DOCTYPE html><html><head><title>Huge page</title></head><body>");
-      const para = Buffer.from("<p>This paragraph repeats to make the page larger than any sensible byte cap.</p>\n".padEnd(1024, " "));
+      const para = Buffer.from(
+        "<p>This paragraph repeats to make the page larger than any sensible byte cap.</p>\n".padEnd(1024, " "),
+      );
       let sent = 0;
       let closed = false;
       req.on("close", () => (closed = true));
@@ -140,7 +146,8 @@ function fixtureRoutes(name: string | undefined): Record<string, RouteHandler> {
     "/huge.html": handlers.huge(6 * 1024 * 1024), // above the default 5 MB cap
     "/old-guide.html": handlers.redirect("/guide.html", 301),
     // Another origin on the same loopback server: leaving the site without leaving 127.0.0.0/8.
-    "/offsite.html": (req, res, ctx) => handlers.redirect(`${ctx.origin.replace("127.0.0.1", "localhost")}/elsewhere.html`, 302)(req, res, ctx),
+    "/offsite.html": (req, res, ctx) =>
+      handlers.redirect(`${ctx.origin.replace("127.0.0.1", "localhost")}/elsewhere.html`, 302)(req, res, ctx),
   };
 }
 
@@ -161,19 +168,36 @@ function fileFor(dir: string, urlPath: string): string | undefined {
   return full;
 }
 
-function serveFile(req: http.IncomingMessage, res: http.ServerResponse, dir: string, urlPath: string, origin: string, extra: Record<string, string>): void {
+function serveFile(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  dir: string,
+  urlPath: string,
+  origin: string,
+  extra: Record<string, string>,
+): void {
   const full = fileFor(dir, urlPath);
   let body: Buffer | undefined;
   let ext = full ? path.extname(full) : "";
   if (full && fs.existsSync(full) && fs.statSync(full).isFile()) body = fs.readFileSync(full);
-  else if (full?.endsWith(".gz") && fs.existsSync(full.slice(0, -3))) body = zlib.gzipSync(substitute(fs.readFileSync(full.slice(0, -3)), ".xml", origin));
-  else if (full && fs.existsSync(full) && fs.statSync(full).isDirectory()) return handlers.redirect(`${urlPath}/`)(req, res, { origin, hits: 0 });
+  else if (full?.endsWith(".gz") && fs.existsSync(full.slice(0, -3)))
+    body = zlib.gzipSync(substitute(fs.readFileSync(full.slice(0, -3)), ".xml", origin));
+  else if (full && fs.existsSync(full) && fs.statSync(full).isDirectory())
+    return handlers.redirect(`${urlPath}/`)(req, res, { origin, hits: 0 });
   if (!body || !full) return handlers.status(404)(req, res, { origin, hits: 0 });
   if (!full.endsWith(".gz") || fs.existsSync(full)) body = substitute(body, ext, origin);
   ext = ext || ".html";
   const etag = `"${createHash("sha1").update(body).digest("hex").slice(0, 16)}"`;
-  const headers = { "content-type": TYPES[ext] ?? "application/octet-stream", etag, "last-modified": LAST_MODIFIED, ...extra };
-  if (req.headers["if-none-match"] === etag || (req.headers["if-none-match"] === undefined && req.headers["if-modified-since"] === LAST_MODIFIED)) {
+  const headers = {
+    "content-type": TYPES[ext] ?? "application/octet-stream",
+    etag,
+    "last-modified": LAST_MODIFIED,
+    ...extra,
+  };
+  if (
+    req.headers["if-none-match"] === etag ||
+    (req.headers["if-none-match"] === undefined && req.headers["if-modified-since"] === LAST_MODIFIED)
+  ) {
     res.writeHead(304, { etag, "last-modified": LAST_MODIFIED });
     return void res.end();
   }
@@ -193,8 +217,11 @@ function isRouteMap(x: SiteServerOptions | Record<string, RouteHandler>): x is R
 }
 
 /** Starts a server for a fixture name, a directory, options, or just a map of routes. */
-export async function startSiteServer(source: string | SiteServerOptions | Record<string, RouteHandler>): Promise<SiteServer> {
-  const opts: SiteServerOptions = typeof source === "string" ? { site: source } : isRouteMap(source) ? { routes: source } : source;
+export async function startSiteServer(
+  source: string | SiteServerOptions | Record<string, RouteHandler>,
+): Promise<SiteServer> {
+  const opts: SiteServerOptions =
+    typeof source === "string" ? { site: source } : isRouteMap(source) ? { routes: source } : source;
   const dir = opts.site !== undefined ? resolveDir(opts.site) : undefined;
   const routes = { ...fixtureRoutes(opts.site), ...opts.routes };
   const hits = new Map<string, number>();
@@ -246,7 +273,9 @@ export async function startSiteServer(source: string | SiteServerOptions | Recor
 }
 
 /** Fetch settings for talking to test servers: short timeouts, small back-offs, the real User-Agent. */
-export function testFetchSettings(over: Partial<import("../../src/pipeline/types").FetchSettings> = {}): import("../../src/pipeline/types").FetchSettings {
+export function testFetchSettings(
+  over: Partial<import("../../src/pipeline/types").FetchSettings> = {},
+): import("../../src/pipeline/types").FetchSettings {
   return {
     userAgent: "ltx/0.0.0-test (+https://llmstxt.org; llms.txt generator)",
     connectTimeoutMs: 2000,
@@ -266,7 +295,25 @@ export function selfSignedCert(): { key: Buffer; cert: Buffer } {
   try {
     const key = path.join(dir, "key.pem");
     const cert = path.join(dir, "cert.pem");
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", key, "-out", cert], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+      ],
+      { stdio: "ignore" },
+    );
     return { key: fs.readFileSync(key), cert: fs.readFileSync(cert) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

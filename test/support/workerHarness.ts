@@ -48,7 +48,14 @@ export function slowPipeline(ms: number): FakePipeline {
   };
 }
 
-export const testJobsConfig = (over: Partial<JobsConfig> = {}): JobsConfig => ({ maxAttempts: 3, retryBaseDelayMs: 50, retryMaxDelayMs: 200, retentionDays: 7, retentionCount: 1000, ...over });
+export const testJobsConfig = (over: Partial<JobsConfig> = {}): JobsConfig => ({
+  maxAttempts: 3,
+  retryBaseDelayMs: 50,
+  retryMaxDelayMs: 200,
+  retentionDays: 7,
+  retentionCount: 1000,
+  ...over,
+});
 
 export interface Harness {
   redis: Redis;
@@ -56,7 +63,11 @@ export interface Harness {
   store: ResultStore;
   prefix: string;
   /** Starts (another) in-process worker; all are closed by close(). */
-  startWorker(pipeline: FakePipeline, settings?: Partial<WorkerSettings>, deps?: Partial<GenerateDeps>): Promise<WorkerHandle>;
+  startWorker(
+    pipeline: FakePipeline,
+    settings?: Partial<WorkerSettings>,
+    deps?: Partial<GenerateDeps>,
+  ): Promise<WorkerHandle>;
   close(): Promise<void>;
 }
 
@@ -69,7 +80,10 @@ export async function createHarness(url: string, jobs: JobsConfig = testJobsConf
   const store = createResultStore(redis, { prefix, maxVersions: 5 });
   const config: Config = loadConfig({ ALLOW_PRIVATE_NETWORKS: "1" });
   const workers: WorkerHandle[] = [];
-  const extractor = { extract: () => Promise.reject(new Error("no extractor in this test")), close: () => Promise.resolve() };
+  const extractor = {
+    extract: () => Promise.reject(new Error("no extractor in this test")),
+    close: () => Promise.resolve(),
+  };
   const provider: Provider = { name: "extractive", model: null, generate: () => Promise.reject(new Error("unused")) };
   return {
     redis,
@@ -96,7 +110,14 @@ export async function createHarness(url: string, jobs: JobsConfig = testJobsConf
         prefix,
         handlers,
         logger: silentLogger(),
-        settings: { concurrency: 4, retryBaseDelayMs: jobs.retryBaseDelayMs, retryMaxDelayMs: jobs.retryMaxDelayMs, shutdownGraceMs: 5000, drainDelaySeconds: 1, ...settings },
+        settings: {
+          concurrency: 4,
+          retryBaseDelayMs: jobs.retryBaseDelayMs,
+          retryMaxDelayMs: jobs.retryMaxDelayMs,
+          shutdownGraceMs: 5000,
+          drainDelaySeconds: 1,
+          ...settings,
+        },
       });
       workers.push(w);
       return w;
@@ -110,7 +131,11 @@ export async function createHarness(url: string, jobs: JobsConfig = testJobsConf
 }
 
 /** Polls until fn() is truthy or the time is up (then throws with what it last saw). */
-export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 10_000, what = "condition"): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  fn: () => Promise<T> | T,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   while (Date.now() < deadline) {

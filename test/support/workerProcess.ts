@@ -21,7 +21,11 @@ function num(name: string): number | undefined {
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logFile = process.env.LTX_TEST_LOG_FILE;
-  const logger = createLogger({ level: config.logLevel, name: `worker-${process.pid}`, destination: logFile ? pino.destination({ dest: logFile, sync: true }) : pino.destination(2) });
+  const logger = createLogger({
+    level: config.logLevel,
+    name: `worker-${process.pid}`,
+    destination: logFile ? pino.destination({ dest: logFile, sync: true }) : pino.destination(2),
+  });
   const { worker } = await runWorkerProcess(config, logger, {
     installSignals: true,
     worker: {
@@ -32,7 +36,11 @@ async function main(): Promise<void> {
   });
   process.on("message", (msg: unknown) => {
     if (typeof msg === "object" && msg !== null && (msg as { type?: unknown }).type === "stats") {
-      process.send?.({ type: "stats", active: worker.activeJobIds(), maxEventLoopBlockMs: worker.maxEventLoopBlockMs() });
+      process.send?.({
+        type: "stats",
+        active: worker.activeJobIds(),
+        maxEventLoopBlockMs: worker.maxEventLoopBlockMs(),
+      });
     }
   });
   // The IPC channel must not keep a finished process alive after shutdown.
@@ -43,7 +51,8 @@ async function main(): Promise<void> {
 main().catch((e: unknown) => {
   const err = coerceError(e);
   try {
-    if (process.env.LTX_TEST_LOG_FILE) fs.appendFileSync(process.env.LTX_TEST_LOG_FILE, `start-up failed: ${err.stack ?? err.message}\n`);
+    if (process.env.LTX_TEST_LOG_FILE)
+      fs.appendFileSync(process.env.LTX_TEST_LOG_FILE, `start-up failed: ${err.stack ?? err.message}\n`);
   } catch {
     // the log is best-effort
   }

@@ -2,7 +2,13 @@
  * The SSRF address table, checked without connecting anywhere: classifyAddress and the policy are
  * pure, and the URL guard gets a lookup stub, so no packet leaves this process.
  */
-import { type AddressCategory, checkUrlScheme, classifyAddress, createAddressPolicy, parseLegacyIPv4 } from "../../src/security/addressPolicy";
+import {
+  type AddressCategory,
+  checkUrlScheme,
+  classifyAddress,
+  createAddressPolicy,
+  parseLegacyIPv4,
+} from "../../src/security/addressPolicy";
 import { createUrlGuard } from "../../src/security/urlGuard";
 import { BlockedAddressError, ConfigError, InvalidUrlError } from "../../src/lib/errors";
 
@@ -88,7 +94,25 @@ const refused: [string, AddressCategory][] = [
   ["::ffff:999.0.0.1", "invalid"],
 ];
 
-const allowed = ["8.8.8.8", "1.1.1.1", "93.184.215.14", "172.15.255.255", "172.32.0.1", "100.63.255.255", "100.128.0.1", "169.253.255.255", "192.169.0.1", "11.0.0.1", "223.255.255.255", "2606:4700:4700::1111", "2a00:1450:4001:80b::200e", "::ffff:8.8.8.8", "64:ff9b::8.8.8.8", "2002:808:808::1", "134744072"];
+const allowed = [
+  "8.8.8.8",
+  "1.1.1.1",
+  "93.184.215.14",
+  "172.15.255.255",
+  "172.32.0.1",
+  "100.63.255.255",
+  "100.128.0.1",
+  "169.253.255.255",
+  "192.169.0.1",
+  "11.0.0.1",
+  "223.255.255.255",
+  "2606:4700:4700::1111",
+  "2a00:1450:4001:80b::200e",
+  "::ffff:8.8.8.8",
+  "64:ff9b::8.8.8.8",
+  "2002:808:808::1",
+  "134744072",
+];
 
 describe("classifyAddress", () => {
   test.each(refused)("%s is %s", (address, category) => {
@@ -100,7 +124,12 @@ describe("classifyAddress", () => {
   });
 
   test("mapped and NAT64 forms report the IPv4 address and the form", () => {
-    expect(classifyAddress("::ffff:10.0.0.1")).toEqual({ address: "10.0.0.1", category: "private", range: "10.0.0.0/8", via: "ipv4-mapped" });
+    expect(classifyAddress("::ffff:10.0.0.1")).toEqual({
+      address: "10.0.0.1",
+      category: "private",
+      range: "10.0.0.0/8",
+      via: "ipv4-mapped",
+    });
     expect(classifyAddress("64:ff9b::a9fe:a9fe")).toMatchObject({ address: "169.254.169.254", via: "nat64" });
   });
 
@@ -155,8 +184,12 @@ describe("createAddressPolicy", () => {
   });
 
   test("names the host, the address and how to lift it", () => {
-    expect(() => guard("169.254.169.254", "metadata.test")).toThrow(/metadata\.test \(169\.254\.169\.254\): metadata address in 169\.254\.169\.254\/32.*CRAWL_ALLOW_HOSTS/);
-    expect(() => guard("::ffff:10.0.0.1", "::ffff:10.0.0.1")).toThrow(/10\.0\.0\.1: private address in 10\.0\.0\.0\/8 via ipv4-mapped IPv6/);
+    expect(() => guard("169.254.169.254", "metadata.test")).toThrow(
+      /metadata\.test \(169\.254\.169\.254\): metadata address in 169\.254\.169\.254\/32.*CRAWL_ALLOW_HOSTS/,
+    );
+    expect(() => guard("::ffff:10.0.0.1", "::ffff:10.0.0.1")).toThrow(
+      /10\.0\.0\.1: private address in 10\.0\.0\.0\/8 via ipv4-mapped IPv6/,
+    );
   });
 
   test("ALLOW_PRIVATE_NETWORKS lifts it entirely", () => {
@@ -165,7 +198,10 @@ describe("createAddressPolicy", () => {
   });
 
   test("CRAWL_ALLOW_HOSTS lifts it for names, wildcards, addresses and networks only", () => {
-    const policy = createAddressPolicy({ allowPrivate: false, allowHosts: ["wiki.internal", "*.corp.example", "127.0.0.1", "10.1.0.0/16", "fd00::/8", " "] });
+    const policy = createAddressPolicy({
+      allowPrivate: false,
+      allowHosts: ["wiki.internal", "*.corp.example", "127.0.0.1", "10.1.0.0/16", "fd00::/8", " "],
+    });
     expect(() => policy("10.9.9.9", "wiki.internal")).not.toThrow();
     expect(() => policy("10.9.9.9", "WIKI.internal.")).not.toThrow();
     expect(() => policy("192.168.0.4", "docs.corp.example")).not.toThrow();
@@ -185,7 +221,14 @@ describe("createAddressPolicy", () => {
 });
 
 describe("checkUrlScheme", () => {
-  test.each(["file:///etc/passwd", "gopher://127.0.0.1:70/_x", "ftp://example.com/", "data:text/plain,hi", "javascript:alert(1)", "dict://127.0.0.1:11211/"])("%s is refused", (u) => {
+  test.each([
+    "file:///etc/passwd",
+    "gopher://127.0.0.1:70/_x",
+    "ftp://example.com/",
+    "data:text/plain,hi",
+    "javascript:alert(1)",
+    "dict://127.0.0.1:11211/",
+  ])("%s is refused", (u) => {
     expect(() => checkUrlScheme(new URL(u))).toThrow(BlockedAddressError);
   });
   test.each(["http://example.com/", "https://example.com/"])("%s is allowed", (u) => {
@@ -204,12 +247,20 @@ describe("createUrlGuard (the API's pre-check)", () => {
   };
   const check = createUrlGuard({ policy: createAddressPolicy({ allowPrivate: false, allowHosts: [] }), lookup });
 
-  test.each(["http://127.0.0.1:8080/", "http://127.1/", "http://2130706433/", "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://0x7f.1/", "http://localhost/", "http://rebind.test/", "file:///etc/passwd", "gopher://127.0.0.1/"])(
-    "%s → BLOCKED_ADDRESS",
-    async (u) => {
-      await expect(check(u)).rejects.toBeInstanceOf(BlockedAddressError);
-    },
-  );
+  test.each([
+    "http://127.0.0.1:8080/",
+    "http://127.1/",
+    "http://2130706433/",
+    "http://[::1]/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://0x7f.1/",
+    "http://localhost/",
+    "http://rebind.test/",
+    "file:///etc/passwd",
+    "gopher://127.0.0.1/",
+  ])("%s → BLOCKED_ADDRESS", async (u) => {
+    await expect(check(u)).rejects.toBeInstanceOf(BlockedAddressError);
+  });
 
   test("IP literals are checked without a lookup; names through the lookup", async () => {
     lookups.length = 0;

@@ -4,7 +4,9 @@ describe("cappedBackoff", () => {
   it("waits 60 s, then doubles per attempt, and never more than an hour", () => {
     const base = 60_000;
     const max = 3_600_000;
-    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => cappedBackoff(n, base, max))).toEqual([60_000, 120_000, 240_000, 480_000, 960_000, 1_920_000, 3_600_000, 3_600_000]);
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => cappedBackoff(n, base, max))).toEqual([
+      60_000, 120_000, 240_000, 480_000, 960_000, 1_920_000, 3_600_000, 3_600_000,
+    ]);
     expect(cappedBackoff(1000, base, max)).toBe(max);
   });
 

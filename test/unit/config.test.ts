@@ -16,7 +16,12 @@ describe("loadConfig", () => {
 
   it("switches to the openai provider when a key is set", () => {
     const c = loadConfig({ OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: "http://127.0.0.1:1234/v1", LTX_MODEL: "m" });
-    expect(c.llm).toMatchObject({ provider: "openai", apiKey: "sk-test", baseUrl: "http://127.0.0.1:1234/v1", model: "m" });
+    expect(c.llm).toMatchObject({
+      provider: "openai",
+      apiKey: "sk-test",
+      baseUrl: "http://127.0.0.1:1234/v1",
+      model: "m",
+    });
   });
 
   it.each([
@@ -35,7 +40,13 @@ describe("loadConfig", () => {
   });
 
   it("parses durations in every documented form", () => {
-    for (const [v, ms] of [["30s", 30_000], ["15m", 900_000], ["6h", 21_600_000], ["1d", 86_400_000], ["90", 90_000]] as const) {
+    for (const [v, ms] of [
+      ["30s", 30_000],
+      ["15m", 900_000],
+      ["6h", 21_600_000],
+      ["1d", 86_400_000],
+      ["90", 90_000],
+    ] as const) {
       expect(loadConfig({ DEFAULT_UPDATE_INTERVAL: v }).schedules.defaultIntervalMs).toBe(ms);
     }
   });

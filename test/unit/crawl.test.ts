@@ -4,9 +4,9 @@
  * extractor (title, canonical, links, text length) instead.
  */
 import { AbortedError, BlockedAddressError, FetchError, LtxError } from "../../src/lib/errors";
-import { crawlSite, type CrawlOptions } from "../../src/pipeline/crawl";
-import { createExtractor } from "../../src/pipeline/extract";
-import { scanLinks } from "../../src/pipeline/links";
+import { crawlSite, type CrawlOptions } from "../../src/pipeline/crawl/crawl";
+import { createExtractor } from "../../src/pipeline/extract/extract";
+import { scanLinks } from "../../src/pipeline/crawl/links";
 import { resolveSite } from "../../src/pipeline/site";
 import type { ExtractedPage, ExtractInput, Extractor, Progress } from "../../src/pipeline/types";
 import { type SiteServer, handlers, selfSignedCert, startSiteServer, testFetchSettings } from "../support/siteServer";
@@ -15,7 +15,9 @@ interface TestExtractor extends Extractor {
   calls: string[];
 }
 
-function regexExtractor(opts: { delayMs?: (url: string) => number; fail?: (url: string) => boolean; timeout?: (url: string) => boolean } = {}): TestExtractor {
+function regexExtractor(
+  opts: { delayMs?: (url: string) => number; fail?: (url: string) => boolean; timeout?: (url: string) => boolean } = {},
+): TestExtractor {
   const calls: string[] = [];
   return {
     calls,
@@ -25,17 +27,35 @@ function regexExtractor(opts: { delayMs?: (url: string) => number; fail?: (url: 
       if (delay > 0) {
         await new Promise<void>((resolve, reject) => {
           const t = setTimeout(resolve, delay);
-          signal?.addEventListener("abort", () => (clearTimeout(t), reject(new Error("extract aborted"))), { once: true });
+          signal?.addEventListener("abort", () => (clearTimeout(t), reject(new Error("extract aborted"))), {
+            once: true,
+          });
         });
       }
       if (opts.fail?.(input.url)) throw new Error("cannot parse this page");
       // What the real pool throws when a page is over its budget (its timing is tested in extract.test.ts).
       if (opts.timeout?.(input.url)) throw new LtxError("TIMEOUT", "extraction took longer than 0.2s");
       const html = input.contentType === "text/html";
-      const title = html ? (/<title>([^<|]*)/i.exec(input.body)?.[1]?.trim() ?? "") : (/^#\s+(.+)$/m.exec(input.body)?.[1] ?? "");
-      const text = html ? input.body.replace(/<script[\s\S]*?<\/script>/gi, "").replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim() : input.body;
+      const title = html
+        ? (/<title>([^<|]*)/i.exec(input.body)?.[1]?.trim() ?? "")
+        : (/^#\s+(.+)$/m.exec(input.body)?.[1] ?? "");
+      const text = html
+        ? input.body
+            .replace(/<script[\s\S]*?<\/script>/gi, "")
+            .replace(/<[^>]+>/g, " ")
+            .replace(/\s+/g, " ")
+            .trim()
+        : input.body;
       const canonical = html ? /<link rel="canonical" href="([^"]+)"/i.exec(input.body)?.[1] : undefined;
-      return { title, description: "", headings: [], markdown: text, textLength: text.length, links: html ? scanLinks(input.body, input.url) : [], ...(canonical ? { canonical } : {}) };
+      return {
+        title,
+        description: "",
+        headings: [],
+        markdown: text,
+        textLength: text.length,
+        links: html ? scanLinks(input.body, input.url) : [],
+        ...(canonical ? { canonical } : {}),
+      };
     },
     close: async () => undefined,
   };
@@ -68,10 +88,22 @@ describe("breadth-first crawl (no sitemap)", () => {
   it("finds every in-site page once, with normalised URLs and canonical de-duplication", async () => {
     const server = await serve("crawl-only");
     const res = await crawlSite(resolveSite(server.url), options());
-    expect(paths(res.pages.map((p) => p.url), server.origin)).toEqual([
-      "/", "/guide/", "/api/", "/about.html", "/changelog.html",
-      "/guide/install.html", "/guide/getting-started.html", "/guide/advanced/",
-      "/guide/advanced/tuning.html", "/guide/advanced/internals.html",
+    expect(
+      paths(
+        res.pages.map((p) => p.url),
+        server.origin,
+      ),
+    ).toEqual([
+      "/",
+      "/guide/",
+      "/api/",
+      "/about.html",
+      "/changelog.html",
+      "/guide/install.html",
+      "/guide/getting-started.html",
+      "/guide/advanced/",
+      "/guide/advanced/tuning.html",
+      "/guide/advanced/internals.html",
     ]);
     expect(res.pages[0]?.depth).toBe(0);
     expect(res.pages.find((p) => p.url.endsWith("/internals.html"))?.depth).toBe(4);
@@ -79,9 +111,13 @@ describe("breadth-first crawl (no sitemap)", () => {
     expect(print?.skipReason).toBe(`duplicate of ${server.origin}/guide/install.html (rel=canonical)`);
     const install = res.pages.find((p) => p.url === `${server.origin}/guide/install.html`);
     expect(install?.title).toMatch(/^Installation/);
-    expect(install?.description).toBe("Install Tidepool with pip, choose optional extras and check that the installation works.");
+    expect(install?.description).toBe(
+      "Install Tidepool with pip, choose optional extras and check that the installation works.",
+    );
     expect(install?.markdown).toContain("pip install tidepool");
-    expect(install?.headings.map((h) => h.text)).toEqual(expect.arrayContaining(["Requirements", "Installing with pip"]));
+    expect(install?.headings.map((h) => h.text)).toEqual(
+      expect.arrayContaining(["Requirements", "Installing with pip"]),
+    );
     expect(res.pages.every((p) => p.textLength >= 200 && p.thin === undefined)).toBe(true);
     // No page fetched twice (fragments and utm_* collapsed), nothing off-site fetched.
     const pageRequests = server.requests.filter((p) => p !== "/robots.txt" && !p.endsWith("sitemap.xml"));
@@ -95,7 +131,12 @@ describe("breadth-first crawl (no sitemap)", () => {
     const site = resolveSite(server.url);
     const shallow = await crawlSite(site, options({}, { maxDepth: 1 }));
     // install.html is linked from the home page itself, so it is depth 1 too.
-    expect(paths(shallow.pages.map((p) => p.url), server.origin)).toEqual(["/", "/guide/", "/api/", "/about.html", "/changelog.html", "/guide/install.html"]);
+    expect(
+      paths(
+        shallow.pages.map((p) => p.url),
+        server.origin,
+      ),
+    ).toEqual(["/", "/guide/", "/api/", "/about.html", "/changelog.html", "/guide/install.html"]);
     expect(server.requests).not.toContain("/guide/getting-started.html");
 
     const few = await crawlSite(site, options({}, { maxPages: 3 }));
@@ -104,7 +145,12 @@ describe("breadth-first crawl (no sitemap)", () => {
     expect(few.warnings.join("\n")).toMatch(/stopped at 3 pages \(maxPages\)/);
 
     const guideOnly = await crawlSite(site, options({}, { include: ["/guide/*"], exclude: ["*/advanced/*"] }));
-    expect(paths(guideOnly.pages.map((p) => p.url), server.origin)).toEqual(["/", "/guide/", "/guide/install.html", "/guide/getting-started.html"]);
+    expect(
+      paths(
+        guideOnly.pages.map((p) => p.url),
+        server.origin,
+      ),
+    ).toEqual(["/", "/guide/", "/guide/install.html", "/guide/getting-started.html"]);
   });
 
   it("reports progress: discover first, then fetch and extract with growing counts", async () => {
@@ -116,7 +162,8 @@ describe("breadth-first crawl (no sitemap)", () => {
     const last = events[events.length - 1];
     expect(last?.pagesFetched).toBeGreaterThanOrEqual(10);
     expect(last?.pagesExtracted).toBe(11); // 10 kept + the printable duplicate, dropped after extraction
-    for (let i = 1; i < events.length; i++) expect(events[i]!.pagesFetched).toBeGreaterThanOrEqual(events[i - 1]!.pagesFetched);
+    for (let i = 1; i < events.length; i++)
+      expect(events[i]!.pagesFetched).toBeGreaterThanOrEqual(events[i - 1]!.pagesFetched);
   });
 });
 
@@ -124,8 +171,22 @@ describe("sitemaps", () => {
   it("seeds the crawl from a sitemap index with a gzipped sitemap", async () => {
     const server = await serve("sitemap-index");
     const res = await crawlSite(resolveSite(server.url), options());
-    expect(paths(res.pages.map((p) => p.url), server.origin).sort()).toEqual(
-      ["/", "/blog/", "/blog/harbor-2-0.html", "/docs/configuration.html", "/docs/deployment.html", "/docs/getting-started.html", "/reference/api.html", "/reference/cli.html"].sort(),
+    expect(
+      paths(
+        res.pages.map((p) => p.url),
+        server.origin,
+      ).sort(),
+    ).toEqual(
+      [
+        "/",
+        "/blog/",
+        "/blog/harbor-2-0.html",
+        "/docs/configuration.html",
+        "/docs/deployment.html",
+        "/docs/getting-started.html",
+        "/reference/api.html",
+        "/reference/cli.html",
+      ].sort(),
     );
     expect(res.pages[0]?.url).toBe(`${server.origin}/`);
     expect(res.pages[0]?.description).toMatch(/^Harbor is a command-line tool/);
@@ -134,13 +195,27 @@ describe("sitemaps", () => {
   });
 
   it("keeps one copy of identical pages, and walks links when the sitemap lists only the start page", async () => {
-    const urlset = (o: string, ps: string[]) => `<urlset>${ps.map((p) => `<url><loc>${o}${p}</loc></url>`).join("")}</urlset>`;
-    const dup = await serve({ site: "crawl-only", routes: { "/sitemap.xml": (q, r, c) => handlers.html(urlset(c.origin, ["/", "/index.html", "/about.html"]))(q, r, c) } });
+    const urlset = (o: string, ps: string[]) =>
+      `<urlset>${ps.map((p) => `<url><loc>${o}${p}</loc></url>`).join("")}</urlset>`;
+    const dup = await serve({
+      site: "crawl-only",
+      routes: {
+        "/sitemap.xml": (q, r, c) => handlers.html(urlset(c.origin, ["/", "/index.html", "/about.html"]))(q, r, c),
+      },
+    });
     const res = await crawlSite(resolveSite(dup.url), options());
-    expect(paths(res.pages.map((p) => p.url), dup.origin)).toEqual(["/", "/about.html"]);
+    expect(
+      paths(
+        res.pages.map((p) => p.url),
+        dup.origin,
+      ),
+    ).toEqual(["/", "/about.html"]);
     expect(res.records.find((r) => r.url.endsWith("/index.html"))?.skipReason).toBe(`same content as ${dup.origin}/`);
 
-    const lonely = await serve({ site: "crawl-only", routes: { "/sitemap.xml": (q, r, c) => handlers.html(urlset(c.origin, ["/"]))(q, r, c) } });
+    const lonely = await serve({
+      site: "crawl-only",
+      routes: { "/sitemap.xml": (q, r, c) => handlers.html(urlset(c.origin, ["/"]))(q, r, c) },
+    });
     expect((await crawlSite(resolveSite(lonely.url), options())).pages).toHaveLength(10);
   });
 });
@@ -150,8 +225,18 @@ describe("robots.txt", () => {
     const server = await serve("robots");
     const res = await crawlSite(resolveSite(server.url), options());
     expect(server.requests.filter((p) => p.startsWith("/private/") || p.startsWith("/drafts/"))).toEqual([]);
-    expect(res.records.filter((r) => r.skipReason === "robots.txt disallows").map((r) => r.url).sort()).toEqual([`${server.origin}/drafts/unreleased.html`, `${server.origin}/private/admin.html`]);
-    expect(paths(res.pages.map((p) => p.url), server.origin)).toEqual(["/", "/guide.html", "/faq.html"]);
+    expect(
+      res.records
+        .filter((r) => r.skipReason === "robots.txt disallows")
+        .map((r) => r.url)
+        .sort(),
+    ).toEqual([`${server.origin}/drafts/unreleased.html`, `${server.origin}/private/admin.html`]);
+    expect(
+      paths(
+        res.pages.map((p) => p.url),
+        server.origin,
+      ),
+    ).toEqual(["/", "/guide.html", "/faq.html"]);
     // Crawl-delay: 1 → every request after robots.txt starts at least ~1 s after the previous one.
     const times = server.log.filter((e) => e.path !== "/robots.txt").map((e) => e.at);
     expect(times.length).toBeGreaterThanOrEqual(4);
@@ -178,10 +263,15 @@ describe("a site under a path prefix", () => {
   it.each(["/docs/", "/docs/intro.html", "/docs"])("stays under /docs/ when started at %s", async (start) => {
     const server = await serve("prefix");
     const res = await crawlSite(resolveSite(`${server.origin}${start}`), options());
-    const pagePaths = paths(res.pages.map((p) => p.url), server.origin);
+    const pagePaths = paths(
+      res.pages.map((p) => p.url),
+      server.origin,
+    );
     expect(pagePaths.length).toBeGreaterThanOrEqual(4);
     expect(pagePaths.every((p) => p.startsWith("/docs/"))).toBe(true);
-    expect(server.requests.filter((p) => !p.startsWith("/docs") && p !== "/robots.txt" && p !== "/sitemap.xml")).toEqual([]);
+    expect(
+      server.requests.filter((p) => !p.startsWith("/docs") && p !== "/robots.txt" && p !== "/sitemap.xml"),
+    ).toEqual([]);
   });
 
   it("moves with a start URL that redirects elsewhere on the host", async () => {
@@ -189,7 +279,10 @@ describe("a site under a path prefix", () => {
     const res = await crawlSite(resolveSite(`${server.origin}/documentation/`), options());
     expect(res.site).toMatchObject({ prefix: "/docs/", key: `127.0.0.1:${server.port}/documentation` });
     expect(res.pages[0]?.url).toBe(`${server.origin}/docs/`);
-    expect(res.records[0]).toMatchObject({ url: `${server.origin}/documentation/`, skipReason: `redirects to ${server.origin}/docs/` });
+    expect(res.records[0]).toMatchObject({
+      url: `${server.origin}/documentation/`,
+      skipReason: `redirects to ${server.origin}/docs/`,
+    });
   });
 });
 
@@ -197,9 +290,16 @@ describe("http → https", () => {
   it("follows a start page that moves to https, with the new origin's robots.txt", async () => {
     const secure = await serve({ site: "robots", tls: selfSignedCert() });
     const plain = await serve({ routes: { "/": handlers.redirect(`${secure.origin}/`, 301) } });
-    const res = await crawlSite(resolveSite(plain.url), options({ fetch: testFetchSettings({ acceptInvalidCerts: true }) }));
+    const res = await crawlSite(
+      resolveSite(plain.url),
+      options({ fetch: testFetchSettings({ acceptInvalidCerts: true }) }),
+    );
     expect(res.site).toMatchObject({ origin: secure.origin, key: `127.0.0.1:${plain.port}` });
-    expect(res.pages.map((p) => p.url)).toEqual([`${secure.origin}/`, `${secure.origin}/guide.html`, `${secure.origin}/faq.html`]);
+    expect(res.pages.map((p) => p.url)).toEqual([
+      `${secure.origin}/`,
+      `${secure.origin}/guide.html`,
+      `${secure.origin}/faq.html`,
+    ]);
     expect(secure.requests.filter((p) => p.startsWith("/private/"))).toEqual([]);
     expect(res.warnings.join("\n")).toMatch(/redirects to https:/);
   }, 20_000);
@@ -208,8 +308,12 @@ describe("http → https", () => {
 describe("a broken site", () => {
   it("skips every kind of bad page with a reason and keeps the good ones", async () => {
     const server = await serve("broken");
-    const res = await crawlSite(resolveSite(server.url), options({ fetch: testFetchSettings({ retries: 1, maxBytes: 256 * 1024 }) }));
-    const reason = (p: string): string | undefined => res.records.find((r) => r.url === `${server.origin}${p}`)?.skipReason;
+    const res = await crawlSite(
+      resolveSite(server.url),
+      options({ fetch: testFetchSettings({ retries: 1, maxBytes: 256 * 1024 }) }),
+    );
+    const reason = (p: string): string | undefined =>
+      res.records.find((r) => r.url === `${server.origin}${p}`)?.skipReason;
     expect(reason("/missing.html")).toBe("HTTP 404");
     expect(reason("/server-error.html")).toBe("HTTP 500");
     expect(server.requests.filter((p) => p === "/server-error.html")).toHaveLength(2); // 1 retry
@@ -219,8 +323,21 @@ describe("a broken site", () => {
     expect(reason("/old-guide.html")).toBe(`redirects to ${server.origin}/guide.html`);
     expect(reason("/offsite.html")).toMatch(/redirects off the site to http:\/\/localhost:/);
     expect(server.log.some((e) => e.headers.host?.startsWith("localhost"))).toBe(false);
-    const kept = paths(res.pages.map((p) => p.url), server.origin);
-    expect(kept).toEqual(expect.arrayContaining(["/", "/guide.html", "/reference.html", "/notes.md", "/limits.txt", "/huge.html", "/app.html"]));
+    const kept = paths(
+      res.pages.map((p) => p.url),
+      server.origin,
+    );
+    expect(kept).toEqual(
+      expect.arrayContaining([
+        "/",
+        "/guide.html",
+        "/reference.html",
+        "/notes.md",
+        "/limits.txt",
+        "/huge.html",
+        "/app.html",
+      ]),
+    );
     expect(kept.filter((p) => p === "/guide.html")).toHaveLength(1);
     expect(res.pages.find((p) => p.url.endsWith("/huge.html"))?.bytes).toBeLessThanOrEqual(256 * 1024);
     expect(res.warnings.join("\n")).toMatch(/huge\.html is larger than/);
@@ -235,7 +352,8 @@ describe("a broken site", () => {
     const server = await serve("crawl-only");
     const extractor = regexExtractor({ fail: (u) => u.endsWith("/guide/"), timeout: (u) => u.endsWith("/about.html") });
     const res = await crawlSite(resolveSite(server.url), options({ extractor }));
-    const reason = (p: string): string | undefined => res.records.find((r) => r.url === `${server.origin}${p}`)?.skipReason;
+    const reason = (p: string): string | undefined =>
+      res.records.find((r) => r.url === `${server.origin}${p}`)?.skipReason;
     expect(reason("/guide/")).toBe("extraction failed: cannot parse this page");
     expect(reason("/about.html")).toBe("extraction took longer than 0.2s");
     expect(res.pages.some((p) => p.url.endsWith("/guide/install.html"))).toBe(true); // reached through /guide/
@@ -243,7 +361,10 @@ describe("a broken site", () => {
 
   it("stops fetching past the job's byte budget", async () => {
     const server = await serve("crawl-only");
-    const res = await crawlSite(resolveSite(server.url), options({ jobMaxBytes: 5000, fetch: testFetchSettings({ perHostConcurrency: 1 }) }));
+    const res = await crawlSite(
+      resolveSite(server.url),
+      options({ jobMaxBytes: 5000, fetch: testFetchSettings({ perHostConcurrency: 1 }) }),
+    );
     // Pages already in flight when the budget runs out still land; nothing is started after.
     expect(res.pages.length).toBeLessThan(10);
     expect(server.requests.length).toBeLessThan(12);
@@ -268,12 +389,22 @@ describe("start page failures", () => {
 
   it("a non-HTML start page is permanent", async () => {
     const server = await serve("broken");
-    await expect(crawlSite(resolveSite(`${server.origin}/fernwood-api.pdf`), options())).rejects.toMatchObject({ code: "START_PAGE_FAILED", retryable: false });
+    await expect(crawlSite(resolveSite(`${server.origin}/fernwood-api.pdf`), options())).rejects.toMatchObject({
+      code: "START_PAGE_FAILED",
+      retryable: false,
+    });
   });
 
   it("an unreachable host says so", async () => {
-    const err = await crawlSite(resolveSite("http://127.0.0.1:9/"), options({ fetch: testFetchSettings({ retries: 0 }) })).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: "FETCH_FAILED", retryable: true, message: "could not connect to 127.0.0.1:9: ECONNREFUSED" });
+    const err = await crawlSite(
+      resolveSite("http://127.0.0.1:9/"),
+      options({ fetch: testFetchSettings({ retries: 0 }) }),
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: "FETCH_FAILED",
+      retryable: true,
+      message: "could not connect to 127.0.0.1:9: ECONNREFUSED",
+    });
   });
 
   it("a refused address makes no request at all (robots.txt included)", async () => {
@@ -281,21 +412,31 @@ describe("start page failures", () => {
     const policy = (address: string): void => {
       if (address.startsWith("127.")) throw new BlockedAddressError(`${address} is loopback`);
     };
-    await expect(crawlSite(resolveSite(server.url), options({ fetch: testFetchSettings({ addressPolicy: policy }) }))).rejects.toThrow(BlockedAddressError);
+    await expect(
+      crawlSite(resolveSite(server.url), options({ fetch: testFetchSettings({ addressPolicy: policy }) })),
+    ).rejects.toThrow(BlockedAddressError);
     expect(server.requests).toEqual([]);
   });
 
   it("checks resolved addresses at connect time through the crawl's keep-alive sockets", async () => {
     const server = await serve("crawl-only");
     const seen = new Set<string>();
-    const res = await crawlSite(resolveSite(`http://localhost:${server.port}/`), options({ fetch: testFetchSettings({ addressPolicy: (a, h) => void seen.add(`${h} ${a}`) }) }));
+    const res = await crawlSite(
+      resolveSite(`http://localhost:${server.port}/`),
+      options({ fetch: testFetchSettings({ addressPolicy: (a, h) => void seen.add(`${h} ${a}`) }) }),
+    );
     expect(res.pages).toHaveLength(10);
     expect([...seen].every((x) => x === "localhost 127.0.0.1" || x === "localhost ::1")).toBe(true);
     const refusing = await serve("crawl-only");
     const policy = (_a: string, hostname: string): void => {
       if (hostname === "localhost") throw new BlockedAddressError("localhost is refused");
     };
-    await expect(crawlSite(resolveSite(`http://localhost:${refusing.port}/`), options({ fetch: testFetchSettings({ addressPolicy: policy }) }))).rejects.toThrow(BlockedAddressError);
+    await expect(
+      crawlSite(
+        resolveSite(`http://localhost:${refusing.port}/`),
+        options({ fetch: testFetchSettings({ addressPolicy: policy }) }),
+      ),
+    ).rejects.toThrow(BlockedAddressError);
     expect(refusing.requests).toEqual([]);
   });
 
@@ -304,7 +445,9 @@ describe("start page failures", () => {
     const ctl = new AbortController();
     const extractor = regexExtractor({ delayMs: () => 50 });
     setTimeout(() => ctl.abort(), 120);
-    await expect(crawlSite(resolveSite(server.url), options({ extractor, signal: ctl.signal }))).rejects.toThrow(AbortedError);
+    await expect(crawlSite(resolveSite(server.url), options({ extractor, signal: ctl.signal }))).rejects.toThrow(
+      AbortedError,
+    );
   });
 });
 

@@ -57,12 +57,52 @@ describe("diffLlmsDocs / summarizeChanges", () => {
   });
 
   test("a link removed and one moved between sections", () => {
-    const a = { title: "T", sections: [{ name: "A", links: [{ title: "1", url: "u1" }, { title: "2", url: "u2" }, { title: "3", url: "u3" }] }, { name: "B", links: [{ title: "4", url: "u4" }] }] };
-    const b = { title: "T2", sections: [{ name: "A", links: [{ title: "1", url: "u1" }, { title: "2", url: "u2" }] }, { name: "B", links: [{ title: "4", url: "u4" }, { title: "3", url: "u3" }] }] };
-    const s = diffLlmsDocs(a, { ...b, sections: b.sections.map((x) => ({ ...x, links: x.links.filter((l) => l.url !== "u2" || x.name === "A") })) });
+    const a = {
+      title: "T",
+      sections: [
+        {
+          name: "A",
+          links: [
+            { title: "1", url: "u1" },
+            { title: "2", url: "u2" },
+            { title: "3", url: "u3" },
+          ],
+        },
+        { name: "B", links: [{ title: "4", url: "u4" }] },
+      ],
+    };
+    const b = {
+      title: "T2",
+      sections: [
+        {
+          name: "A",
+          links: [
+            { title: "1", url: "u1" },
+            { title: "2", url: "u2" },
+          ],
+        },
+        {
+          name: "B",
+          links: [
+            { title: "4", url: "u4" },
+            { title: "3", url: "u3" },
+          ],
+        },
+      ],
+    };
+    const s = diffLlmsDocs(a, {
+      ...b,
+      sections: b.sections.map((x) => ({ ...x, links: x.links.filter((l) => l.url !== "u2" || x.name === "A") })),
+    });
     expect(s.title).toEqual({ from: "T", to: "T2" });
     expect(s.links.moved).toEqual([{ url: "u3", from: "A", to: "B" }]);
-    const removed = diffLlmsDocs(a, { title: "T", sections: [{ name: "A", links: [{ title: "1", url: "u1" }] }, { name: "B", links: [{ title: "4", url: "u4" }] }] });
+    const removed = diffLlmsDocs(a, {
+      title: "T",
+      sections: [
+        { name: "A", links: [{ title: "1", url: "u1" }] },
+        { name: "B", links: [{ title: "4", url: "u4" }] },
+      ],
+    });
     expect(removed.links.removed.map((l) => l.url)).toEqual(["u2", "u3"]);
     expect(removed.sections).toEqual({ added: [], removed: [], renamed: [] });
   });

@@ -1,8 +1,8 @@
 import { readdirSync } from "node:fs";
 
 import { AbortedError, LtxError } from "../../src/lib/errors";
-import { createExtractor } from "../../src/pipeline/extract";
-import { extractPage } from "../../src/pipeline/extractPage";
+import { createExtractor } from "../../src/pipeline/extract/extract";
+import { extractPage } from "../../src/pipeline/extract/extractPage";
 import type { ExtractInput, Extractor } from "../../src/pipeline/types";
 
 const para = (i: number): string =>
@@ -132,7 +132,9 @@ describe("createExtractor", () => {
     const threadsBefore = osThreads();
     extractor = createExtractor({ threads: 2, timeoutMs: 30_000 });
     await Promise.all([extractor.extract(docPage(1)), extractor.extract(docPage(2))]);
-    const pending = [hugePage(1_000_000), docPage(3), docPage(4)].map((p) => extractor!.extract(p).catch((e: unknown) => e));
+    const pending = [hugePage(1_000_000), docPage(3), docPage(4)].map((p) =>
+      extractor!.extract(p).catch((e: unknown) => e),
+    );
     expect(osThreads()).toBeGreaterThanOrEqual(threadsBefore + 2);
     const first = extractor.close();
     expect(extractor.close()).toBe(first);

@@ -1,4 +1,4 @@
-import { extractPage, stripSiteSuffix } from "../../src/pipeline/extractPage";
+import { extractPage, stripSiteSuffix } from "../../src/pipeline/extract/extractPage";
 
 const URL_ = "http://127.0.0.1:8080/docs/guide/install.html";
 
@@ -109,12 +109,16 @@ describe("extractPage on HTML", () => {
   it("falls back to og:description, then to the first paragraph", () => {
     const og = html(ARTICLE_PAGE.replace(/<meta name="description"[^>]*>/, ""));
     expect(og.description).toBe("Open Graph text that loses to the meta description.");
-    const none = html(ARTICLE_PAGE.replace(/<meta name="description"[^>]*>/, "").replace(/<meta property="og:description"[^>]*>/, ""));
+    const none = html(
+      ARTICLE_PAGE.replace(/<meta name="description"[^>]*>/, "").replace(/<meta property="og:description"[^>]*>/, ""),
+    );
     expect(none.description).toMatch(/^Acme is a small tool that turns websites into tidy text files\./);
   });
 
   it("ignores a meta description that only repeats the title (texinfo does that)", () => {
-    const repeated = html(ARTICLE_PAGE.replace("How to install Acme on Linux, macOS and Windows.", "Installing Acme | Acme Docs"));
+    const repeated = html(
+      ARTICLE_PAGE.replace("How to install Acme on Linux, macOS and Windows.", "Installing Acme | Acme Docs"),
+    );
     expect(repeated.description).toBe("Open Graph text that loses to the meta description.");
   });
 
@@ -141,7 +145,10 @@ describe("extractPage on HTML", () => {
     const para = `<p>${"Reference text for a very long single page manual. ".repeat(20)}</p>\n`;
     const body = `<html><head><title>Big</title></head><body><main><h1>Big</h1>${para.repeat(200)}
       <p><a href="/late/page.html">late link</a> <a href='other.html?a=1&amp;b=2'>entity</a></p></main></body></html>`;
-    const page = extractPage({ url: "http://127.0.0.1/docs/big.html", body, contentType: "text/html" }, { maxHtmlBytes: 50_000 });
+    const page = extractPage(
+      { url: "http://127.0.0.1/docs/big.html", body, contentType: "text/html" },
+      { maxHtmlBytes: 50_000 },
+    );
     expect(page.markdown.length).toBeLessThan(55_000);
     expect(page.markdown.length).toBeGreaterThan(30_000);
     expect(page.links).toEqual(["http://127.0.0.1/late/page.html", "http://127.0.0.1/docs/other.html?a=1&b=2"]);

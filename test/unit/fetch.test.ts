@@ -3,8 +3,8 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { AbortedError, BlockedAddressError, FetchError, InvalidUrlError } from "../../src/lib/errors";
-import { fetchPage } from "../../src/pipeline/fetch";
-import { HostLimiter } from "../../src/pipeline/hostLimiter";
+import { fetchPage } from "../../src/pipeline/fetch/fetch";
+import { HostLimiter } from "../../src/pipeline/fetch/hostLimiter";
 import type { AddressPolicy } from "../../src/pipeline/types";
 import { type SiteServer, handlers, selfSignedCert, startSiteServer, testFetchSettings } from "../support/siteServer";
 
@@ -51,10 +51,19 @@ describe("fetchPage", () => {
   it("records final URL, status, validators, hash and sends our User-Agent", async () => {
     const before = broken.log.length;
     const page = await fetchPage(`${broken.origin}/guide.html`, testFetchSettings());
-    expect(page).toMatchObject({ status: 200, finalUrl: `${broken.origin}/guide.html`, contentType: "text/html", truncated: false });
+    expect(page).toMatchObject({
+      status: 200,
+      finalUrl: `${broken.origin}/guide.html`,
+      contentType: "text/html",
+      truncated: false,
+    });
     expect(page.etag).toMatch(/^".+"$/);
     expect(page.lastModified).toBe("Wed, 01 Jan 2025 00:00:00 GMT");
-    expect(page.hash).toBe(createHash("sha256").update(fs.readFileSync(path.join(__dirname, "../fixtures/sites/broken/guide.html"))).digest("hex"));
+    expect(page.hash).toBe(
+      createHash("sha256")
+        .update(fs.readFileSync(path.join(__dirname, "../fixtures/sites/broken/guide.html")))
+        .digest("hex"),
+    );
     expect(page.body).toContain("<h2>Authentication</h2>");
     expect(broken.log[before]?.headers["user-agent"]).toMatch(/^ltx\//);
   });
@@ -81,7 +90,9 @@ describe("fetchPage", () => {
   });
 
   it("stops after maxRedirects hops", async () => {
-    const err = await fetchPage(`${special.origin}/r1`, testFetchSettings({ maxRedirects: 2 })).catch((e: unknown) => e);
+    const err = await fetchPage(`${special.origin}/r1`, testFetchSettings({ maxRedirects: 2 })).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(FetchError);
     expect((err as FetchError).retryable).toBe(false);
     expect(special.requests.filter((p) => /^\/r\d$/.test(p))).toEqual(["/r1", "/r2", "/r3"]);
@@ -103,13 +114,17 @@ describe("fetchPage", () => {
 
   it("times out a server that never answers", async () => {
     const started = Date.now();
-    await expect(fetchPage(`${special.origin}/hang`, testFetchSettings({ timeoutMs: 300, retries: 1 }))).rejects.toThrow(/timed out after 300 ms/);
+    await expect(
+      fetchPage(`${special.origin}/hang`, testFetchSettings({ timeoutMs: 300, retries: 1 })),
+    ).rejects.toThrow(/timed out after 300 ms/);
     expect(special.requests.filter((p) => p === "/hang")).toHaveLength(2);
     expect(Date.now() - started).toBeLessThan(10_000); // generous: the test machine may be busy
   });
 
   it("says clearly when nothing listens", async () => {
-    await expect(fetchPage("http://127.0.0.1:9/", testFetchSettings({ retries: 0 }))).rejects.toThrow("could not connect to 127.0.0.1:9: ECONNREFUSED");
+    await expect(fetchPage("http://127.0.0.1:9/", testFetchSettings({ retries: 0 }))).rejects.toThrow(
+      "could not connect to 127.0.0.1:9: ECONNREFUSED",
+    );
   });
 
   it.each([
@@ -129,13 +144,17 @@ describe("fetchPage", () => {
 
   it("answers a conditional request's 304 as notModified", async () => {
     const first = await fetchPage(`${broken.origin}/reference.html`, testFetchSettings());
-    const second = await fetchPage(`${broken.origin}/reference.html`, testFetchSettings(), { conditional: { etag: first.etag, lastModified: first.lastModified } });
+    const second = await fetchPage(`${broken.origin}/reference.html`, testFetchSettings(), {
+      conditional: { etag: first.etag, lastModified: first.lastModified },
+    });
     expect(second).toMatchObject({ status: 304, notModified: true, body: "" });
     expect(broken.log[broken.log.length - 1]?.headers["if-none-match"]).toBe(first.etag);
   });
 
   it("does not download bodies the caller does not want", async () => {
-    const page = await fetchPage(`${broken.origin}/fernwood-api.pdf`, testFetchSettings(), { wantBody: (ct) => ct.startsWith("text/") });
+    const page = await fetchPage(`${broken.origin}/fernwood-api.pdf`, testFetchSettings(), {
+      wantBody: (ct) => ct.startsWith("text/"),
+    });
     expect(page).toMatchObject({ status: 200, contentType: "application/pdf", bytes: 0, body: "" });
   });
 
@@ -148,42 +167,58 @@ describe("fetchPage", () => {
   it("aborts through the signal", async () => {
     const ctl = new AbortController();
     setTimeout(() => ctl.abort(), 100);
-    await expect(fetchPage(`${special.origin}/hang`, testFetchSettings(), { signal: ctl.signal })).rejects.toThrow(AbortedError);
+    await expect(fetchPage(`${special.origin}/hang`, testFetchSettings(), { signal: ctl.signal })).rejects.toThrow(
+      AbortedError,
+    );
   });
 });
 
 describe("addressPolicy", () => {
   const refuseLoopback: AddressPolicy = (address) => {
-    if (address === "127.0.0.1" || address === "::1" || address.startsWith("127.")) throw new BlockedAddressError(`${address} is a loopback address`);
+    if (address === "127.0.0.1" || address === "::1" || address.startsWith("127."))
+      throw new BlockedAddressError(`${address} is a loopback address`);
   };
 
-  it.each(["127.0.0.1", "localhost", "2130706433", "127.1"])("refuses %s before any request reaches the server", async (host) => {
-    const server = await startSiteServer("broken");
-    try {
-      const err = await fetchPage(`http://${host}:${server.port}/guide.html`, testFetchSettings({ addressPolicy: refuseLoopback })).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(BlockedAddressError);
-      expect(server.requests).toEqual([]);
-    } finally {
-      await server.close();
-    }
-  });
+  it.each(["127.0.0.1", "localhost", "2130706433", "127.1"])(
+    "refuses %s before any request reaches the server",
+    async (host) => {
+      const server = await startSiteServer("broken");
+      try {
+        const err = await fetchPage(
+          `http://${host}:${server.port}/guide.html`,
+          testFetchSettings({ addressPolicy: refuseLoopback }),
+        ).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(BlockedAddressError);
+        expect(server.requests).toEqual([]);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
   it("sees every resolved address with the hostname, at connect time", async () => {
     const seen: string[] = [];
-    await fetchPage(`http://localhost:${broken.port}/guide.html`, testFetchSettings({ addressPolicy: (a, h) => void seen.push(`${h}=${a}`) }));
+    await fetchPage(
+      `http://localhost:${broken.port}/guide.html`,
+      testFetchSettings({ addressPolicy: (a, h) => void seen.push(`${h}=${a}`) }),
+    );
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.every((s) => s === "localhost=127.0.0.1" || s === "localhost=::1")).toBe(true);
   });
 
   it("is applied again on a redirect hop", async () => {
     const target = await startSiteServer("broken");
-    const origin = await startSiteServer({ "/go": handlers.redirect(`http://localhost:${target.port}/guide.html`, 302) });
+    const origin = await startSiteServer({
+      "/go": handlers.redirect(`http://localhost:${target.port}/guide.html`, 302),
+    });
     try {
       // Allows 127.0.0.1 by name; refuses the same address when reached through "localhost".
       const policy: AddressPolicy = (_a, hostname) => {
         if (hostname === "localhost") throw new BlockedAddressError("localhost is not allowed");
       };
-      await expect(fetchPage(`${origin.origin}/go`, testFetchSettings({ addressPolicy: policy }))).rejects.toThrow(BlockedAddressError);
+      await expect(fetchPage(`${origin.origin}/go`, testFetchSettings({ addressPolicy: policy }))).rejects.toThrow(
+        BlockedAddressError,
+      );
       expect(origin.requests).toEqual(["/go"]);
       expect(target.requests).toEqual([]);
     } finally {
@@ -197,7 +232,9 @@ describe("TLS", () => {
   it("refuses a self-signed certificate unless acceptInvalidCerts", async () => {
     const server = await startSiteServer({ site: "broken", tls: selfSignedCert() });
     try {
-      await expect(fetchPage(`${server.origin}/guide.html`, testFetchSettings({ retries: 0 }))).rejects.toThrow(/TLS error/);
+      await expect(fetchPage(`${server.origin}/guide.html`, testFetchSettings({ retries: 0 }))).rejects.toThrow(
+        /TLS error/,
+      );
       const page = await fetchPage(`${server.origin}/guide.html`, testFetchSettings({ acceptInvalidCerts: true }));
       expect(page.body).toContain("<h2>Authentication</h2>");
     } finally {

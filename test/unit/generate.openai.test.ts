@@ -6,7 +6,7 @@ import { LlmError, RateLimitedError } from "../../src/lib/errors";
 import { generateLlmsTxt } from "../../src/pipeline/generate";
 import { createOpenAIProvider, retryAfterMs } from "../../src/pipeline/generate/openai";
 import type { Provider } from "../../src/pipeline/types";
-import { validateLlmsTxt } from "../../src/pipeline/validate";
+import { validateLlmsTxt } from "../../src/pipeline/validate/format";
 import { startFakeOpenAI, validAnswer, type FakeOpenAI } from "../support/fakeOpenAI";
 import { bigSite, makePage, makeSite } from "../support/pages";
 
@@ -21,7 +21,13 @@ beforeEach(() => {
 });
 
 function provider(tokenBudget = 12_000, timeoutMs = 10_000): Provider {
-  return createOpenAIProvider({ apiKey: "sk-test-key-not-real", baseUrl: fake.url, model: "fake-mini", tokenBudget, timeoutMs });
+  return createOpenAIProvider({
+    apiKey: "sk-test-key-not-real",
+    baseUrl: fake.url,
+    model: "fake-mini",
+    tokenBudget,
+    timeoutMs,
+  });
 }
 
 const site = makeSite("https://docs.example.com/");
@@ -29,7 +35,10 @@ const u = (path: string): string => `https://docs.example.com${path}`;
 const SECRET_TAIL = "This sentence sits deep in the page and must never reach the model.";
 const pages = [
   makePage(u("/"), { title: "Home | Acme", description: "Acme builds fast widgets." }),
-  makePage(u("/guide/install"), { title: "Install | Acme", markdown: `# Install\n\n${"word ".repeat(300)}\n\n${SECRET_TAIL}` }),
+  makePage(u("/guide/install"), {
+    title: "Install | Acme",
+    markdown: `# Install\n\n${"word ".repeat(300)}\n\n${SECRET_TAIL}`,
+  }),
   makePage(u("/guide/usage"), { title: "Usage | Acme" }),
   makePage(u("/changelog"), { title: "Changelog | Acme" }),
 ];
@@ -60,13 +69,18 @@ describe("openai provider", () => {
 
   it("turns a 429 into RateLimitedError with the Retry-After value, without retrying itself", async () => {
     fake.script({ kind: "rateLimit", retryAfterSeconds: 7 });
-    const err = await provider().generate({ site, pages }).catch((e: unknown) => e);
+    const err = await provider()
+      .generate({ site, pages })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).retryAfterMs).toBe(7000);
     expect(fake.chatCount).toBe(1);
 
     fake.script({ kind: "rateLimit", retryAfterMs: 1500, retryAfterSeconds: 2 });
-    await expect(provider().generate({ site, pages })).rejects.toMatchObject({ code: "RATE_LIMITED", retryAfterMs: 1500 });
+    await expect(provider().generate({ site, pages })).rejects.toMatchObject({
+      code: "RATE_LIMITED",
+      retryAfterMs: 1500,
+    });
   });
 
   it("reads Retry-After as an HTTP date and defaults when it is missing", () => {
@@ -81,8 +95,14 @@ describe("openai provider", () => {
     await expect(provider().generate({ site, pages })).rejects.toMatchObject({ code: "LLM_FAILED", retryable: true });
     fake.script({ kind: "drop" });
     await expect(provider().generate({ site, pages })).rejects.toMatchObject({ code: "LLM_FAILED", retryable: true });
-    fake.script({ kind: "status", status: 401, body: { error: { message: "Incorrect API key", type: "invalid_request_error" } } });
-    const err = await provider().generate({ site, pages }).catch((e: unknown) => e);
+    fake.script({
+      kind: "status",
+      status: 401,
+      body: { error: { message: "Incorrect API key", type: "invalid_request_error" } },
+    });
+    const err = await provider()
+      .generate({ site, pages })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LlmError);
     expect((err as LlmError).retryable).toBe(false);
     expect((err as LlmError).message).toContain("401");
@@ -90,11 +110,16 @@ describe("openai provider", () => {
 
   it("times out a slow server with a retryable LlmError", async () => {
     fake.setOptions({ latencyMs: 2000 });
-    await expect(provider(12_000, 200).generate({ site, pages })).rejects.toMatchObject({ code: "LLM_FAILED", retryable: true });
+    await expect(provider(12_000, 200).generate({ site, pages })).rejects.toMatchObject({
+      code: "LLM_FAILED",
+      retryable: true,
+    });
   });
 
   it("adds the pages the model left out under Optional, with a warning", async () => {
-    fake.setOptions({ onRequest: (req) => ({ kind: "content", content: JSON.stringify(validAnswer(req.digests.slice(0, 2))) }) });
+    fake.setOptions({
+      onRequest: (req) => ({ kind: "content", content: JSON.stringify(validAnswer(req.digests.slice(0, 2))) }),
+    });
     const out = await provider().generate({ site, pages });
     const optional = out.doc.sections.find((s) => s.name === "Optional");
     expect(optional?.links.map((l) => l.url)).toEqual([u("/guide/usage"), u("/changelog")]);
@@ -102,7 +127,21 @@ describe("openai provider", () => {
   });
 
   it("fixes near-miss URLs (relative, trailing slash) instead of rejecting them", async () => {
-    const answer = { title: "Acme", summary: "Widgets.", sections: [{ name: "Docs", links: [{ url: "/", title: "Home" }, { url: u("/guide/install/"), title: "Install" }, { url: "guide/usage", title: "Usage" }, { url: u("/changelog"), title: "Changelog" }] }] };
+    const answer = {
+      title: "Acme",
+      summary: "Widgets.",
+      sections: [
+        {
+          name: "Docs",
+          links: [
+            { url: "/", title: "Home" },
+            { url: u("/guide/install/"), title: "Install" },
+            { url: "guide/usage", title: "Usage" },
+            { url: u("/changelog"), title: "Changelog" },
+          ],
+        },
+      ],
+    };
     fake.script({ kind: "content", content: `\`\`\`json\n${JSON.stringify(answer)}\n\`\`\`` });
     const out = await provider().generate({ site, pages });
     expect(out.doc.sections[0]?.links.map((l) => l.url)).toEqual(pages.map((p) => p.url));
@@ -138,7 +177,10 @@ describe("openai provider", () => {
   });
 
   it("refuses a token budget too small for the instructions", async () => {
-    await expect(provider(300).generate({ site, pages })).rejects.toMatchObject({ code: "LLM_FAILED", retryable: false });
+    await expect(provider(300).generate({ site, pages })).rejects.toMatchObject({
+      code: "LLM_FAILED",
+      retryable: false,
+    });
     expect(fake.chatCount).toBe(0);
   });
 });
@@ -153,14 +195,23 @@ describe("fake OpenAI server", () => {
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 6; i++) {
-        const ok = await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "hi" }] }).then(
-          () => 200,
-          (e: unknown) => (e instanceof OpenAI.APIError ? (e.status ?? 0) : 0),
-        );
+        const ok = await client.chat.completions
+          .create({ model: "m", messages: [{ role: "user", content: "hi" }] })
+          .then(
+            () => 200,
+            (e: unknown) => (e instanceof OpenAI.APIError ? (e.status ?? 0) : 0),
+          );
         statuses.push(ok);
       }
       expect(statuses).toEqual([200, 429, 429, 200, 429, 429]);
-      expect(fake.requests.map((r) => r.answered)).toEqual(["valid", "rateLimit", "rateLimit", "valid", "rateLimit", "rateLimit"]);
+      expect(fake.requests.map((r) => r.answered)).toEqual([
+        "valid",
+        "rateLimit",
+        "rateLimit",
+        "valid",
+        "rateLimit",
+        "rateLimit",
+      ]);
     } finally {
       fake.setOptions({ rateLimitEvery: 0 });
     }

@@ -8,7 +8,7 @@ import { createProvider, generateLlmsTxt } from "../../src/pipeline/generate";
 import { buildExtractiveDoc } from "../../src/pipeline/generate/extractive";
 import { renderLlmsTxt } from "../../src/pipeline/render";
 import type { Provider } from "../../src/pipeline/types";
-import { validateLlmsTxt } from "../../src/pipeline/validate";
+import { validateLlmsTxt } from "../../src/pipeline/validate/format";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fakeOpenAI";
 import { makePage, makeSite } from "../support/pages";
 
@@ -33,10 +33,18 @@ const pages = [
 const pageUrls = new Set(pages.map((p) => p.url));
 
 function openai(): Provider {
-  return createProvider({ provider: "openai", apiKey: "sk-test", baseUrl: fake.url, model: "fake-mini", tokenBudget: 8000, timeoutMs: 5000 });
+  return createProvider({
+    provider: "openai",
+    apiKey: "sk-test",
+    baseUrl: fake.url,
+    model: "fake-mini",
+    tokenBudget: 8000,
+    timeoutMs: 5000,
+  });
 }
 
-const run = (provider: Provider, attempts = 3, signal?: AbortSignal) => generateLlmsTxt({ site, pages, provider, attempts, retryDelayMs: 0, signal });
+const run = (provider: Provider, attempts = 3, signal?: AbortSignal) =>
+  generateLlmsTxt({ site, pages, provider, attempts, retryDelayMs: 0, signal });
 
 describe("generateLlmsTxt", () => {
   it("retries an answer that links an unfetched page, with the validator's issue in the next prompt", async () => {
@@ -68,7 +76,9 @@ describe("generateLlmsTxt", () => {
     expect(result).toMatchObject({ provider: "openai", model: "fake-mini", attempts: 3, fallback: true });
     expect(result.llmsTxt).toBe(renderLlmsTxt(buildExtractiveDoc(site, pages)));
     expect(validateLlmsTxt(result.llmsTxt, { site, pageUrls })).toEqual([]);
-    expect(result.warnings.join("\n")).toMatch(/not used after 3 tries .*link-not-fetched|not used after 3 tries .*not one of the fetched pages/);
+    expect(result.warnings.join("\n")).toMatch(
+      /not used after 3 tries .*link-not-fetched|not used after 3 tries .*not one of the fetched pages/,
+    );
     expect(result.warnings.join("\n")).toContain("extractive llms.txt was used instead");
     expect(result.usage.requests).toBe(3);
   });
@@ -82,7 +92,9 @@ describe("generateLlmsTxt", () => {
   });
 
   it("falls back at once when retrying can't help (bad API key)", async () => {
-    fake.setOptions({ onRequest: () => ({ kind: "status", status: 401, body: { error: { message: "Incorrect API key provided" } } }) });
+    fake.setOptions({
+      onRequest: () => ({ kind: "status", status: 401, body: { error: { message: "Incorrect API key provided" } } }),
+    });
     const result = await run(openai(), 3);
     expect(fake.chatCount).toBe(1);
     expect(result).toMatchObject({ attempts: 1, fallback: true });
@@ -109,23 +121,44 @@ describe("generateLlmsTxt", () => {
   });
 
   it("makes no LLM call with the extractive provider", async () => {
-    const result = await run(createProvider({ provider: "extractive", model: "unused", tokenBudget: 1000, timeoutMs: 1000 }));
+    const result = await run(
+      createProvider({ provider: "extractive", model: "unused", tokenBudget: 1000, timeoutMs: 1000 }),
+    );
     expect(fake.chatCount).toBe(0);
-    expect(result).toMatchObject({ provider: "extractive", model: null, attempts: 0, fallback: false, usage: { requests: 0 } });
+    expect(result).toMatchObject({
+      provider: "extractive",
+      model: null,
+      attempts: 0,
+      fallback: false,
+      usage: { requests: 0 },
+    });
   });
 
   it("drops duplicate and off-site pages instead of failing validation on them", async () => {
     const odd = [...pages, { ...pages[1]! }, makePage("https://elsewhere.example.org/x")];
-    const result = await generateLlmsTxt({ site, pages: odd, provider: createProvider({ provider: "extractive", model: "unused", tokenBudget: 1000, timeoutMs: 1000 }), attempts: 1 });
+    const result = await generateLlmsTxt({
+      site,
+      pages: odd,
+      provider: createProvider({ provider: "extractive", model: "unused", tokenBudget: 1000, timeoutMs: 1000 }),
+      attempts: 1,
+    });
     expect(validateLlmsTxt(result.llmsTxt, { site, pageUrls })).toEqual([]);
-    expect(result.warnings).toEqual(["2 page(s) were duplicates or outside https://docs.example.com/ and were not linked"]);
+    expect(result.warnings).toEqual([
+      "2 page(s) were duplicates or outside https://docs.example.com/ and were not linked",
+    ]);
   });
 
   it("refuses a site of JavaScript shells instead of indexing it, but accepts a few thin pages", async () => {
     const shells = pages.map((p, i) => ({ ...p, thin: i > 0 }));
-    await expect(generateLlmsTxt({ site, pages: shells, provider: openai(), attempts: 3 })).rejects.toMatchObject({ code: "NO_CONTENT", retryable: false, message: expect.stringContaining("browser") });
+    await expect(generateLlmsTxt({ site, pages: shells, provider: openai(), attempts: 3 })).rejects.toMatchObject({
+      code: "NO_CONTENT",
+      retryable: false,
+      message: expect.stringContaining("browser"),
+    });
     expect(fake.chatCount).toBe(0);
-    await expect(generateLlmsTxt({ site, pages: [], provider: openai(), attempts: 3 })).rejects.toMatchObject({ code: "NO_CONTENT" });
+    await expect(generateLlmsTxt({ site, pages: [], provider: openai(), attempts: 3 })).rejects.toMatchObject({
+      code: "NO_CONTENT",
+    });
 
     const halfThin = pages.map((p, i) => ({ ...p, thin: i >= 2 }));
     const result = await generateLlmsTxt({ site, pages: halfThin, provider: openai(), attempts: 1 });

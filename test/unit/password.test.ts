@@ -20,7 +20,15 @@ describe("password hashes", () => {
   test("malformed or dangerous hashes never verify", async () => {
     const h = await hashPassword("pw", FAST);
     const parts = h.split("$");
-    for (const bad of ["", "plain", "argon2$x", h.replace("scrypt", "bcrypt"), [parts[0], 2 ** 30, ...parts.slice(2)].join("$"), [parts[0], 1000, ...parts.slice(2)].join("$"), `${h}AA`]) {
+    for (const bad of [
+      "",
+      "plain",
+      "argon2$x",
+      h.replace("scrypt", "bcrypt"),
+      [parts[0], 2 ** 30, ...parts.slice(2)].join("$"),
+      [parts[0], 1000, ...parts.slice(2)].join("$"),
+      `${h}AA`,
+    ]) {
       expect(parsePasswordHash(bad)).toBeUndefined();
       await expect(verifyPassword("pw", bad)).resolves.toBe(false);
     }

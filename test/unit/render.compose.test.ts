@@ -11,7 +11,13 @@ const doc: LlmsDoc = {
   summary: "Acme builds fast widgets.",
   sections: [
     { name: "Optional", links: [{ title: "Changelog", url: u("/changelog") }] },
-    { name: "Guide", links: [{ title: "Install", url: u("/guide/install"), notes: "How to install." }, { title: "Usage", url: u("/guide/usage") }] },
+    {
+      name: "Guide",
+      links: [
+        { title: "Install", url: u("/guide/install"), notes: "How to install." },
+        { title: "Usage", url: u("/guide/usage") },
+      ],
+    },
     { name: "Empty", links: [] },
   ],
 };
@@ -54,7 +60,11 @@ describe("composeFullTxt", () => {
     const { text, omitted, warnings } = composeFullTxt(doc, pages, { maxBytes: 1_000_000, site });
     expect(omitted).toEqual([]);
     expect(warnings).toEqual([]);
-    expect(text.startsWith("# Acme\n\n> Acme builds fast widgets.\n\nSource: https://docs.example.com/\n\n---\n\n# Install\n\nSource: https://docs.example.com/guide/install\n\nRun the installer.")).toBe(true);
+    expect(
+      text.startsWith(
+        "# Acme\n\n> Acme builds fast widgets.\n\nSource: https://docs.example.com/\n\n---\n\n# Install\n\nSource: https://docs.example.com/guide/install\n\nRun the installer.",
+      ),
+    ).toBe(true);
     const order = [...text.matchAll(/^Source: (.+)$/gm)].map((m) => m[1]);
     expect(order).toEqual([u("/"), u("/guide/install"), u("/guide/usage"), u("/changelog"), u("/")]);
   });

@@ -1,5 +1,5 @@
 import { BlockedAddressError, FetchError } from "../../src/lib/errors";
-import { loadRobots, MAX_CRAWL_DELAY_MS, parseRobots } from "../../src/pipeline/robots";
+import { loadRobots, MAX_CRAWL_DELAY_MS, parseRobots } from "../../src/pipeline/fetch/robots";
 import { handlers, startSiteServer, testFetchSettings } from "../support/siteServer";
 
 const UA = testFetchSettings().userAgent;
@@ -114,7 +114,9 @@ describe("loadRobots", () => {
       const policy = (): void => {
         throw new BlockedAddressError("no");
       };
-      await expect(loadRobots(server.origin, testFetchSettings({ addressPolicy: policy }))).rejects.toThrow(BlockedAddressError);
+      await expect(loadRobots(server.origin, testFetchSettings({ addressPolicy: policy }))).rejects.toThrow(
+        BlockedAddressError,
+      );
       expect(server.requests).toEqual([]);
     } finally {
       await server.close();

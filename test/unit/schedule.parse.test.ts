@@ -20,7 +20,10 @@ describe("parseSchedule", () => {
   });
 
   test("cron with a time zone", () => {
-    expect(parseSchedule({ cron: "0 3 * * *", tz: "Europe/Berlin" }, DAY)).toEqual({ pattern: "0 3 * * *", tz: "Europe/Berlin" });
+    expect(parseSchedule({ cron: "0 3 * * *", tz: "Europe/Berlin" }, DAY)).toEqual({
+      pattern: "0 3 * * *",
+      tz: "Europe/Berlin",
+    });
     expect(nominalIntervalMs({ pattern: "0 */6 * * *" })).toBe(6 * HOUR);
   });
 

@@ -27,7 +27,11 @@ describe("shutdown registry", () => {
     const shutdown = createShutdown();
     let release!: () => void;
     shutdown.add("slow", () => new Promise<void>((r) => (release = r)));
-    const remove = installSignalHandlers(shutdown, { deadlineMs: 100, signals: ["SIGUSR2"], exit: (c) => exits.push(c) });
+    const remove = installSignalHandlers(shutdown, {
+      deadlineMs: 100,
+      signals: ["SIGUSR2"],
+      exit: (c) => exits.push(c),
+    });
     try {
       process.emit("SIGUSR2", "SIGUSR2");
       process.emit("SIGUSR2", "SIGUSR2");

@@ -1,7 +1,7 @@
 import zlib from "node:zlib";
-import { loadRobots, parseRobots } from "../../src/pipeline/robots";
+import { loadRobots, parseRobots } from "../../src/pipeline/fetch/robots";
 import { resolveSite } from "../../src/pipeline/site";
-import { parseSitemap, readSitemaps, sitemapSources } from "../../src/pipeline/sitemap";
+import { parseSitemap, readSitemaps, sitemapSources } from "../../src/pipeline/fetch/sitemap";
 import { handlers, startSiteServer, testFetchSettings } from "../support/siteServer";
 
 const UA = testFetchSettings().userAgent;
@@ -16,16 +16,25 @@ describe("parseSitemap", () => {
         <sm:url><sm:lastmod>2024-01-01</sm:lastmod></sm:url>
       </sm:urlset>`;
     expect(parseSitemap(xml)).toEqual({ sitemaps: [], urls: ["https://e.example/a?x=1&y=2", "https://e.example/b"] });
-    expect(parseSitemap("<sitemapindex><sitemap><loc>https://e.example/s1.xml</loc></sitemap></sitemapindex>")).toEqual({ sitemaps: ["https://e.example/s1.xml"], urls: [] });
+    expect(parseSitemap("<sitemapindex><sitemap><loc>https://e.example/s1.xml</loc></sitemap></sitemapindex>")).toEqual(
+      { sitemaps: ["https://e.example/s1.xml"], urls: [] },
+    );
   });
 });
 
 describe("sitemapSources", () => {
   it("uses robots.txt's same-origin Sitemap lines, else the conventional places", () => {
     const site = resolveSite("https://e.example/docs/");
-    const robots = parseRobots("https://e.example/robots.txt", "Sitemap: https://e.example/s.xml\nSitemap: https://cdn.other.example/s.xml\n", UA);
+    const robots = parseRobots(
+      "https://e.example/robots.txt",
+      "Sitemap: https://e.example/s.xml\nSitemap: https://cdn.other.example/s.xml\n",
+      UA,
+    );
     expect(sitemapSources(site, robots)).toEqual(["https://e.example/s.xml"]);
-    expect(sitemapSources(site, allowAll("https://e.example"))).toEqual(["https://e.example/sitemap.xml", "https://e.example/docs/sitemap.xml"]);
+    expect(sitemapSources(site, allowAll("https://e.example"))).toEqual([
+      "https://e.example/sitemap.xml",
+      "https://e.example/docs/sitemap.xml",
+    ]);
   });
 });
 
@@ -35,9 +44,17 @@ describe("readSitemaps", () => {
     try {
       const site = resolveSite(server.url);
       const res = await readSitemaps(site, allowAll(server.origin), testFetchSettings());
-      expect(res.files).toEqual([`${server.origin}/sitemap.xml`, `${server.origin}/sitemaps/docs.xml`, `${server.origin}/sitemaps/reference.xml.gz`]);
+      expect(res.files).toEqual([
+        `${server.origin}/sitemap.xml`,
+        `${server.origin}/sitemaps/docs.xml`,
+        `${server.origin}/sitemaps/reference.xml.gz`,
+      ]);
       expect(res.urls).toEqual(
-        expect.arrayContaining([`${server.origin}/docs/getting-started.html`, `${server.origin}/reference/cli.html`, `${server.origin}/reference/api.html`]),
+        expect.arrayContaining([
+          `${server.origin}/docs/getting-started.html`,
+          `${server.origin}/reference/cli.html`,
+          `${server.origin}/reference/api.html`,
+        ]),
       );
       expect(res.urls).toHaveLength(9); // the off-site entry is returned as written: the caller's accept() filters
       expect(res.warnings).toEqual([]);
@@ -51,7 +68,10 @@ describe("readSitemaps", () => {
     try {
       const site = resolveSite(server.url);
       const robots = parseRobots(`${server.origin}/robots.txt`, "User-agent: *\nDisallow: /sitemaps/reference", UA);
-      const res = await readSitemaps(site, robots, testFetchSettings(), { accept: (u) => u.startsWith(server.origin), limits: { maxUrls: 3 } });
+      const res = await readSitemaps(site, robots, testFetchSettings(), {
+        accept: (u) => u.startsWith(server.origin),
+        limits: { maxUrls: 3 },
+      });
       expect(server.requests).not.toContain("/sitemaps/reference.xml.gz");
       expect(res.urls).toHaveLength(3);
       expect(res.warnings).toEqual(["sitemaps: kept the first 3 URLs"]);
@@ -97,7 +117,9 @@ describe("readSitemaps", () => {
       expect(server.requests).not.toContain("/i3.xml");
       // A gzip bomb: 4 MB of spaces in a few KB, against a 1 MB cap.
       const bomb = parseRobots(`${server.origin}/robots.txt`, `Sitemap: ${server.origin}/big.xml`, UA);
-      const capped = await readSitemaps(resolveSite(server.url), bomb, testFetchSettings(), { limits: { maxBytes: 1024 * 1024 } });
+      const capped = await readSitemaps(resolveSite(server.url), bomb, testFetchSettings(), {
+        limits: { maxBytes: 1024 * 1024 },
+      });
       expect(capped.urls).toEqual([]);
       expect(capped.warnings.join()).toMatch(/big\.xml/);
     } finally {

@@ -1,10 +1,15 @@
 import { renderLlmsTxt } from "../../src/pipeline/render";
 import type { LlmsDoc } from "../../src/pipeline/types";
-import { parseLlmsTxt, validateLlmsTxt } from "../../src/pipeline/validate";
+import { parseLlmsTxt, validateLlmsTxt } from "../../src/pipeline/validate/format";
 import { makeSite } from "../support/pages";
 
 const site = makeSite("https://docs.example.com/");
-const pageUrls = new Set(["https://docs.example.com/", "https://docs.example.com/guide/install", "https://docs.example.com/guide/usage", "https://docs.example.com/changelog"]);
+const pageUrls = new Set([
+  "https://docs.example.com/",
+  "https://docs.example.com/guide/install",
+  "https://docs.example.com/guide/usage",
+  "https://docs.example.com/changelog",
+]);
 const ctx = { site, pageUrls };
 
 const GOOD = `# Acme
@@ -37,12 +42,19 @@ describe("parseLlmsTxt", () => {
     expect(doc?.summary).toBe("Acme builds fast widgets.");
     expect(doc?.details).toBe("Acme is open source. Read the guide first.\n\n- It runs on Linux and macOS.");
     expect(doc?.sections.map((s) => s.name)).toEqual(["Guide", "Optional"]);
-    expect(doc?.sections[0]?.links[0]).toMatchObject({ title: "Install", url: "https://docs.example.com/guide/install", notes: "How to install Acme." });
+    expect(doc?.sections[0]?.links[0]).toMatchObject({
+      title: "Install",
+      url: "https://docs.example.com/guide/install",
+      notes: "How to install Acme.",
+    });
     expect(doc?.sections[0]?.links[1]?.notes).toBeUndefined();
   });
 
   it("returns no doc when the H1 is missing, and says where it is when it is late", () => {
-    expect(parseLlmsTxt("## Guide\n\n- [A](https://docs.example.com/)\n")).toMatchObject({ doc: null, issues: [{ code: "missing-h1", line: 1 }] });
+    expect(parseLlmsTxt("## Guide\n\n- [A](https://docs.example.com/)\n")).toMatchObject({
+      doc: null,
+      issues: [{ code: "missing-h1", line: 1 }],
+    });
     const late = parseLlmsTxt("Some text\n\n# Acme\n");
     expect(late.doc).toBeNull();
     expect(late.issues[0]).toMatchObject({ code: "h1-not-first", line: 1 });
@@ -56,13 +68,24 @@ describe("validateLlmsTxt", () => {
   });
 
   it("flags a second H1 and headings below H2 with their line numbers", () => {
-    const text = GOOD.replace("## Optional", "### Optional").replace("Acme is open source.", "# Again\nAcme is open source.");
+    const text = GOOD.replace("## Optional", "### Optional").replace(
+      "Acme is open source.",
+      "# Again\nAcme is open source.",
+    );
     const issues = validateLlmsTxt(text, ctx);
-    expect(issues).toEqual(expect.arrayContaining([expect.objectContaining({ code: "extra-h1", line: 5 }), expect.objectContaining({ code: "unexpected-heading", line: 15 })]));
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: "extra-h1", line: 5 }),
+        expect.objectContaining({ code: "unexpected-heading", line: 15 }),
+      ]),
+    );
   });
 
   it("flags anything but link items inside a section", () => {
-    const text = GOOD.replace("- [Usage](https://docs.example.com/guide/usage)", "Usage is explained below.\n* [Usage](https://docs.example.com/guide/usage)");
+    const text = GOOD.replace(
+      "- [Usage](https://docs.example.com/guide/usage)",
+      "Usage is explained below.\n* [Usage](https://docs.example.com/guide/usage)",
+    );
     const issues = validateLlmsTxt(text, ctx).filter((i) => i.code === "bad-list-item");
     expect(issues.map((i) => i.line)).toEqual([12, 13]);
     expect(issues[0]?.message).toContain("Usage is explained below.");
@@ -75,7 +98,9 @@ describe("validateLlmsTxt", () => {
   });
 
   it("flags a blockquote that is not right after the title", () => {
-    expect(codes("# Acme\n\nProse first.\n\n> late summary\n\n## Docs\n\n- [Home](https://docs.example.com/)\n")).toEqual(["misplaced-blockquote"]);
+    expect(
+      codes("# Acme\n\nProse first.\n\n> late summary\n\n## Docs\n\n- [Home](https://docs.example.com/)\n"),
+    ).toEqual(["misplaced-blockquote"]);
   });
 
   it.each([
@@ -92,7 +117,10 @@ describe("validateLlmsTxt", () => {
   });
 
   it("flags links outside the site's path prefix", () => {
-    const prefixed = { site: makeSite("https://example.com/docs/"), pageUrls: new Set(["https://example.com/docs/", "https://example.com/blog/"]) };
+    const prefixed = {
+      site: makeSite("https://example.com/docs/"),
+      pageUrls: new Set(["https://example.com/docs/", "https://example.com/blog/"]),
+    };
     const text = "# Docs\n\n## Pages\n\n- [Docs](https://example.com/docs/)\n- [Blog](https://example.com/blog/)\n";
     expect(validateLlmsTxt(text, prefixed)).toEqual([expect.objectContaining({ code: "link-off-site", line: 6 })]);
   });

@@ -26,7 +26,8 @@ test("index.html has no inline script or event handler, and loads only its own a
   expect(assets.length).toBeGreaterThanOrEqual(3);
   for (const a of assets) expect(fs.existsSync(path.join(WEB_ROOT, a))).toBe(true);
   // Scripts, styles and icons come from this server; the only outside URL is the format's home page.
-  for (const m of indexHtml.matchAll(/<(?:script|link|img)\b[^>]*\b(?:src|href)="([^"]+)"/gi)) expect(m[1]).toMatch(/^\//);
+  for (const m of indexHtml.matchAll(/<(?:script|link|img)\b[^>]*\b(?:src|href)="([^"]+)"/gi))
+    expect(m[1]).toMatch(/^\//);
 });
 
 test("app.js writes API data as text, never as HTML", () => {

@@ -9,7 +9,10 @@ import type { AuthServices } from "../../security/authServices";
 
 export const SESSION_COOKIE = "ltx_session";
 
-export type AuthInfo = { via: "none" } | { via: "session"; createdAt: string; expiresAt: string } | { via: "token"; tokenId: string; tokenName: string };
+export type AuthInfo =
+  | { via: "none" }
+  | { via: "session"; createdAt: string; expiresAt: string }
+  | { via: "token"; tokenId: string; tokenName: string };
 
 export class UnauthorizedError extends LtxError {
   constructor(message = "authentication required: log in (POST /auth/login) or send Authorization: Bearer <token>") {

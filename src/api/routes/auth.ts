@@ -29,10 +29,16 @@ export function clientOf(req: Request): string {
 
 export function authRouter(auth: AuthServices): Router {
   const router = Router();
-  const cookieOptions = (): CookieOptions => ({ httpOnly: true, sameSite: "lax", secure: auth.secureCookies, path: "/" });
+  const cookieOptions = (): CookieOptions => ({
+    httpOnly: true,
+    sameSite: "lax",
+    secure: auth.secureCookies,
+    path: "/",
+  });
 
   router.post("/auth/login", async (req: Request, res: Response) => {
-    if (!auth.enabled || !auth.passwordHash) throw new NotFoundError("authentication is off (ENABLE_AUTH=0): there is nothing to log in to");
+    if (!auth.enabled || !auth.passwordHash)
+      throw new NotFoundError("authentication is off (ENABLE_AUTH=0): there is nothing to log in to");
     const { password } = LoginBody.parse(req.body);
     const client = clientOf(req);
     const locked = await auth.loginLimiter.attempt(client);

@@ -85,9 +85,11 @@ async function streamJob(id: string, res: Response, deps: EventsRouteDeps): Prom
     finish();
   };
   const enqueue = (step: () => Promise<void> | void): void => {
-    chain = chain.then(async () => {
-      if (!ended) await step();
-    }).catch(fail);
+    chain = chain
+      .then(async () => {
+        if (!ended) await step();
+      })
+      .catch(fail);
   };
   const unsubscribe = hub.subscribe(id, (event: JobEvent) =>
     enqueue(async () => {

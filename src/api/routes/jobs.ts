@@ -47,7 +47,11 @@ export function jobsRouter(deps: JobsRouteDeps): Router {
   router.post("/api/jobs", async (req: Request, res: Response) => {
     const body = bodySchema.parse(req.body);
     await deps.urlGuard?.(body.url);
-    const { job, deduplicated } = await enqueueGenerate(deps.queues, { ...body, trigger: "api" }, { maxPagesLimit: deps.limits.maxPagesLimit });
+    const { job, deduplicated } = await enqueueGenerate(
+      deps.queues,
+      { ...body, trigger: "api" },
+      { maxPagesLimit: deps.limits.maxPagesLimit },
+    );
     if (deduplicated) {
       // The job already in flight for this site: 200, and its real state.
       res.status(200).json({ ...jobView(job as Job, await job.getState()), deduplicated: true });
@@ -56,13 +60,21 @@ export function jobsRouter(deps: JobsRouteDeps): Router {
     const id = job.id ?? "";
     const links = jobLinks(id, job.data.siteKey);
     // No state read: a job we just added is queued, and POST stays one round trip to Redis.
-    res.status(202).location(links.self).json({ id, url: job.data.url, siteKey: job.data.siteKey, status: "queued", links, deduplicated: false });
+    res
+      .status(202)
+      .location(links.self)
+      .json({ id, url: job.data.url, siteKey: job.data.siteKey, status: "queued", links, deduplicated: false });
   });
 
   router.get("/api/jobs", async (req: Request, res: Response) => {
     const query = listSchema.parse(req.query);
     const siteKey = query.url === undefined ? undefined : resolveSite(query.url).key;
-    const page = await listJobs(queue, deps.redis, { status: query.status, siteKey, cursor: query.cursor, limit: query.limit });
+    const page = await listJobs(queue, deps.redis, {
+      status: query.status,
+      siteKey,
+      cursor: query.cursor,
+      limit: query.limit,
+    });
     res.json(page);
   });
 
@@ -86,7 +98,8 @@ export function jobsRouter(deps: JobsRouteDeps): Router {
       await job.remove();
     } catch (e) {
       // It became active between our read and the remove (the lock refuses removal).
-      if ((await job.getState()) === "active") throw new ConflictError("the job started while being removed; DELETE again to cancel it");
+      if ((await job.getState()) === "active")
+        throw new ConflictError("the job started while being removed; DELETE again to cancel it");
       throw e;
     }
     res.status(204).end();

@@ -73,8 +73,14 @@ export async function retryFailedJob(queue: RetryQueue, redis: Redis, job: Job):
 }
 
 /** Bull Board's retry of a failed generate job takes the site's key too (board.ts beforeRetry). */
-export function boardRetryGuard(queue: RetryQueue & { name: string; getJob(id: string): Promise<Job | undefined> }, redis: Redis) {
-  return async (queueName: string, jobId: string): Promise<{ refuse: string } | { release: () => Promise<void> } | undefined> => {
+export function boardRetryGuard(
+  queue: RetryQueue & { name: string; getJob(id: string): Promise<Job | undefined> },
+  redis: Redis,
+) {
+  return async (
+    queueName: string,
+    jobId: string,
+  ): Promise<{ refuse: string } | { release: () => Promise<void> } | undefined> => {
     if (queueName !== queue.name) return undefined;
     const job = await queue.getJob(jobId);
     // Anything but a failed job: the board answers for itself (not found, not retriable).

@@ -45,13 +45,22 @@ export function schedulesRouter(deps: SchedulesRouteDeps): Router {
     // Paging runs over the generate queue's schedulers (there may be thousands); the maintenance
     // queue's few come with the first page.
     const generate = deps.generate as unknown as Queue;
-    const [page, total, paused] = await Promise.all([generate.getJobSchedulers(q.cursor, q.cursor + q.limit - 1, true), generate.getJobSchedulersCount(), generate.isPaused()]);
+    const [page, total, paused] = await Promise.all([
+      generate.getJobSchedulers(q.cursor, q.cursor + q.limit - 1, true),
+      generate.getJobSchedulersCount(),
+      generate.isPaused(),
+    ]);
     const items = q.queue === "maintenance" ? [] : page.map((s) => view(generate.name, s));
     if (q.cursor === 0 && deps.maintenance && q.queue !== "generate") {
       for (const s of await deps.maintenance.getJobSchedulers(0, -1, true)) items.push(view(deps.maintenance.name, s));
     }
     const next = q.cursor + page.length;
-    res.json({ paused, total, items, ...(q.queue !== "maintenance" && next < total ? { nextCursor: String(next) } : {}) });
+    res.json({
+      paused,
+      total,
+      items,
+      ...(q.queue !== "maintenance" && next < total ? { nextCursor: String(next) } : {}),
+    });
   });
 
   router.post("/api/schedules/pause", async (_req: Request, res: Response) => {

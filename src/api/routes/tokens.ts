@@ -33,7 +33,8 @@ export function tokensRouter(auth: Pick<AuthServices, "tokens">): Router {
   router.delete("/api/tokens/:id", async (req: Request, res: Response) => {
     const raw = String(req.params.id);
     const id = TokenId.safeParse(raw);
-    if (!id.success || !(await auth.tokens.revoke(id.data))) throw new NotFoundError(`no token ${JSON.stringify(raw.slice(0, 100))}`);
+    if (!id.success || !(await auth.tokens.revoke(id.data)))
+      throw new NotFoundError(`no token ${JSON.stringify(raw.slice(0, 100))}`);
     res.status(204).end();
   });
 

@@ -35,14 +35,24 @@ export function parseAnswer(content: string | null | undefined, resolveUrl: (url
   let json: unknown;
   try {
     // Some compatible servers wrap JSON in a ```json fence even in JSON mode.
-    json = JSON.parse(content.trim().replace(/^```(?:json)?\s*/i, "").replace(/\s*```$/, ""));
+    json = JSON.parse(
+      content
+        .trim()
+        .replace(/^```(?:json)?\s*/i, "")
+        .replace(/\s*```$/, ""),
+    );
   } catch (e) {
-    throw new OutputInvalidError(`the answer was not valid JSON (${(e as Error).message}): answer with one JSON object only`, { cause: e });
+    throw new OutputInvalidError(
+      `the answer was not valid JSON (${(e as Error).message}): answer with one JSON object only`,
+      { cause: e },
+    );
   }
   const parsed = Answer.safeParse(json);
   if (!parsed.success) {
     const where = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new OutputInvalidError(`the answer's JSON has the wrong shape (${where.join("; ")}): use {"title", "summary", "sections": [{"name", "links": [{"url", "title", "note"}]}]}`);
+    throw new OutputInvalidError(
+      `the answer's JSON has the wrong shape (${where.join("; ")}): use {"title", "summary", "sections": [{"name", "links": [{"url", "title", "note"}]}]}`,
+    );
   }
   const a = parsed.data;
   const out: ParsedAnswer = {

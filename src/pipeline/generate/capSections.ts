@@ -25,9 +25,16 @@ export function capPrimarySections(doc: LlmsDoc, opts: CapOptions = {}): { doc: 
   const tail: LlmsLink[] = [];
   const sections = primary.map((s) => {
     const prefix = `${s.name}: `;
-    tail.push(...s.links.slice(cap).map((l) => (l.title.toLowerCase().startsWith(s.name.toLowerCase()) ? l : { ...l, title: prefix + l.title })));
+    tail.push(
+      ...s.links
+        .slice(cap)
+        .map((l) => (l.title.toLowerCase().startsWith(s.name.toLowerCase()) ? l : { ...l, title: prefix + l.title })),
+    );
     return { ...s, links: s.links.slice(0, cap) };
   });
   const optional = doc.sections.filter((s) => isOptional(s.name)).flatMap((s) => s.links);
-  return { doc: { ...doc, sections: [...sections, { name: OPTIONAL_SECTION, links: [...tail, ...optional] }] }, moved: tail.length };
+  return {
+    doc: { ...doc, sections: [...sections, { name: OPTIONAL_SECTION, links: [...tail, ...optional] }] },
+    moved: tail.length,
+  };
 }

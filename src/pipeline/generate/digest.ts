@@ -27,12 +27,19 @@ export const DIGEST_LEVELS: DigestDetail[] = [
   { words: 0, headings: 0 },
 ];
 
-export function digestPage(page: Page, detail: DigestDetail = DIGEST_LEVELS[0] ?? { words: 60, headings: 8 }, title = fullTitle(page)): PageDigest {
+export function digestPage(
+  page: Page,
+  detail: DigestDetail = DIGEST_LEVELS[0] ?? { words: 60, headings: 8 },
+  title = fullTitle(page),
+): PageDigest {
   const d: PageDigest = { url: page.url, title: clipWords(title, 120) || page.url };
   const desc = clipWords(page.description, detail.words > 0 ? 200 : 120);
   if (desc) d.desc = desc;
   if (detail.headings > 0) {
-    const headings = page.headings.filter((h) => h.level >= 2 && h.level <= 3).map((h) => clipWords(h.text, 60)).filter(Boolean);
+    const headings = page.headings
+      .filter((h) => h.level >= 2 && h.level <= 3)
+      .map((h) => clipWords(h.text, 60))
+      .filter(Boolean);
     if (headings.length > 0) d.headings = headings.slice(0, detail.headings);
   }
   if (detail.words > 0) {
@@ -92,6 +99,8 @@ function fittingLine(page: Page, tokensPerBatch: number, title: string | undefin
 export function siteOutline(site: Site, pages: Page[], maxLines = 30): string[] {
   const counts = new Map<string, number>();
   for (const place of placePages(site, pages)) counts.set(place.key, (counts.get(place.key) ?? 0) + 1);
-  const lines = [...counts].map(([key, n]) => `${key ? `${site.prefix}${key}/` : site.prefix}: ${n} page${n === 1 ? "" : "s"}`);
+  const lines = [...counts].map(
+    ([key, n]) => `${key ? `${site.prefix}${key}/` : site.prefix}: ${n} page${n === 1 ? "" : "s"}`,
+  );
   return lines.length > maxLines ? [...lines.slice(0, maxLines), `… ${lines.length - maxLines} more paths`] : lines;
 }

@@ -13,7 +13,20 @@ import { OPTIONAL_SECTION } from "../render";
 import type { GenerateInput, GenerateOutput, LlmsDoc, LlmsLink, LlmsSection, Page, Provider, Site } from "../types";
 import { hubSectionName, readNavigation } from "./navigation";
 import { groupSections, placePages, sectionName, type PagePlace, type SectionGroup } from "./structure";
-import { cleanTitle, clipWords, commonTitlePrefix, commonTitleSuffix, firstProseSentence, firstSentence, fullTitle, isBoilerplate, isHomeLike, norm, plainText, siteNameFrom } from "./text";
+import {
+  cleanTitle,
+  clipWords,
+  commonTitlePrefix,
+  commonTitleSuffix,
+  firstProseSentence,
+  firstSentence,
+  fullTitle,
+  isBoilerplate,
+  isHomeLike,
+  norm,
+  plainText,
+  siteNameFrom,
+} from "./text";
 
 export interface ExtractiveOptions {
   /** Links per primary section at most; the rest go to Optional. */
@@ -43,7 +56,11 @@ export function createExtractiveProvider(opts: ExtractiveOptions = {}): Provider
     model: null,
     generate(input: GenerateInput): Promise<GenerateOutput> {
       const doc = buildExtractiveDoc(input.site, input.pages, opts);
-      return Promise.resolve({ doc, model: null, usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 } });
+      return Promise.resolve({
+        doc,
+        model: null,
+        usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 },
+      });
     },
   };
 }
@@ -60,12 +77,23 @@ export function buildExtractiveDoc(site: Site, pages: Page[], opts: ExtractiveOp
   // A flat site (one directory of pages) has no paths to section by: its navigation may have.
   const groups = (isFlat(byPath) && navigationGroups(places, pageTitles(pages, siteName))) || byPath;
   // A root section holding only the home page reads better as an overview than as "Docs".
-  if (groups === byPath && groups.length > 1 && groups[0]?.key === "" && groups[0].places.every((p) => p.index === 0 || p.secondary) && !groups.some((g) => norm(g.name) === "overview")) {
+  if (
+    groups === byPath &&
+    groups.length > 1 &&
+    groups[0]?.key === "" &&
+    groups[0].places.every((p) => p.index === 0 || p.secondary) &&
+    !groups.some((g) => norm(g.name) === "overview")
+  ) {
     groups[0].name = "Overview";
   }
   const primary = groups.filter((g) => !g.secondary).slice(0, o.maxSections);
   const flat = primary.length === 1 ? (primary[0]?.places.filter((p) => !p.secondary).length ?? 0) : 0;
-  const cap = flat > 0 ? (flat <= o.singleSectionAll ? flat : FLAT_CAP) : Math.max(5, Math.min(o.sectionCap, Math.floor(o.primaryCap / Math.max(1, primary.length))));
+  const cap =
+    flat > 0
+      ? flat <= o.singleSectionAll
+        ? flat
+        : FLAT_CAP
+      : Math.max(5, Math.min(o.sectionCap, Math.floor(o.primaryCap / Math.max(1, primary.length))));
 
   const sections: LlmsSection[] = [];
   const optional: LlmsLink[] = [];
@@ -99,7 +127,9 @@ function summaryOf(start: Page | undefined, places: PagePlace[]): string {
   const desc = usefulDescription(start);
   if (desc && !isExcerptOf(desc, start.markdown)) return clipWords(desc, SUMMARY_CHARS);
   // An excerpt that is no sentence ("The PostgreSQL Global Development Group") is a banner.
-  const own = firstProseSentence(start.markdown, SUMMARY_CHARS) || (desc && desc.split(/\s+/).length >= 6 ? firstSentence(desc, SUMMARY_CHARS) : "");
+  const own =
+    firstProseSentence(start.markdown, SUMMARY_CHARS) ||
+    (desc && desc.split(/\s+/).length >= 6 ? firstSentence(desc, SUMMARY_CHARS) : "");
   if (own) return own;
   for (const place of places.slice(1, 1 + SUMMARY_LOOKAHEAD)) {
     const sentence = place.secondary ? "" : firstProseSentence(place.page.markdown, SUMMARY_CHARS);
@@ -157,7 +187,9 @@ function notesFor(pages: Page[], titles: string[], summary: string): string[] {
     // An excerpt of the page (what extractors fall back to without a meta description) may be a
     // table cell or a banner; the first real paragraph says more.
     const preferText = !own || isWeakDescription(own) || isExcerptOf(own, page.markdown);
-    const note = preferText ? firstProseSentence(page.markdown, NOTE_CHARS, i > 0) || firstSentence(own, NOTE_CHARS) : firstSentence(own, NOTE_CHARS);
+    const note = preferText
+      ? firstProseSentence(page.markdown, NOTE_CHARS, i > 0) || firstSentence(own, NOTE_CHARS)
+      : firstSentence(own, NOTE_CHARS);
     // A note repeating the title, or the summary (taken from this page), adds nothing.
     return norm(note) === norm(titles[i] ?? "") || norm(note) === norm(summary) ? "" : note;
   });
@@ -175,10 +207,15 @@ export function pageTitles(pages: Page[], siteName: string): string[] {
 function titleOf(page: Page, index: number, siteName: string, affix: { prefix: string; suffix: string }): string {
   let cleaned = cleanTitle(page.title, siteName);
   const { prefix, suffix } = affix;
-  if (suffix && cleaned.endsWith(suffix) && cleaned.length > suffix.length) cleaned = cleaned.slice(0, -suffix.length).trim();
-  if (prefix && cleaned.startsWith(prefix) && cleaned.length > prefix.length) cleaned = cleaned.slice(prefix.length).trim();
+  if (suffix && cleaned.endsWith(suffix) && cleaned.length > suffix.length)
+    cleaned = cleaned.slice(0, -suffix.length).trim();
+  if (prefix && cleaned.startsWith(prefix) && cleaned.length > prefix.length)
+    cleaned = cleaned.slice(prefix.length).trim();
   cleaned = fullTitle(page, cleaned);
-  const isSiteName = norm(cleaned) === norm(siteName) || norm(`${cleaned}${suffix}`) === norm(siteName) || norm(`${prefix}${cleaned}`) === norm(siteName);
+  const isSiteName =
+    norm(cleaned) === norm(siteName) ||
+    norm(`${cleaned}${suffix}`) === norm(siteName) ||
+    norm(`${prefix}${cleaned}`) === norm(siteName);
   if (index === 0 && (!cleaned || isHomeLike(cleaned) || isSiteName)) return "Home";
   if (cleaned) return clipWords(cleaned, 120);
   const segments = new URL(page.url).pathname.split("/").filter(Boolean);
@@ -221,13 +258,27 @@ function isFlat(groups: SectionGroup[]): boolean {
  * the hub's page first; the start page and pages only it links to open the index as an overview.
  */
 function navigationGroups(places: PagePlace[], titles: string[]): SectionGroup[] | undefined {
-  const nav = readNavigation(places.map((p) => p.page), (i) => places[i]?.secondary === false);
+  const nav = readNavigation(
+    places.map((p) => p.page),
+    (i) => places[i]?.secondary === false,
+  );
   if (!nav) return undefined;
   const names = nav.hubs.map((h) => hubSectionName(titles[h] ?? ""));
-  const root: SectionGroup = { key: "", name: names.some((n) => norm(n) === "overview") ? "Getting started" : "Overview", places: [], secondary: false };
-  const byHub = new Map(nav.hubs.map((h, k): [number, SectionGroup] => [h, { key: `#${h}`, name: names[k] ?? "", places: [], secondary: false }]));
+  const root: SectionGroup = {
+    key: "",
+    name: names.some((n) => norm(n) === "overview") ? "Getting started" : "Overview",
+    places: [],
+    secondary: false,
+  };
+  const byHub = new Map(
+    nav.hubs.map((h, k): [number, SectionGroup] => [
+      h,
+      { key: `#${h}`, name: names[k] ?? "", places: [], secondary: false },
+    ]),
+  );
   for (const place of places) (byHub.get(nav.sectionOf[place.index] ?? -1) ?? root).places.push(place);
-  for (const [hub, group] of byHub) group.places.sort((a, b) => Number(b.index === hub) - Number(a.index === hub) || a.index - b.index);
+  for (const [hub, group] of byHub)
+    group.places.sort((a, b) => Number(b.index === hub) - Number(a.index === hub) || a.index - b.index);
   return [root, ...byHub.values()].filter((g) => g.places.length > 0);
 }
 

@@ -11,7 +11,7 @@ import type { Logger } from "../../lib/logger";
 import { SECOND, sleep } from "../../lib/time";
 import { renderLlmsTxt } from "../render";
 import type { LlmsDoc, Page, Provider, ProviderName, Site, TokenUsage, ValidationIssue } from "../types";
-import { isOnSite, validateLlmsTxt } from "../validate";
+import { isOnSite, validateLlmsTxt } from "../validate/format";
 import { createExtractiveProvider } from "./extractive";
 import { createOpenAIProvider } from "./openai";
 
@@ -88,11 +88,23 @@ export async function generateLlmsTxt(raw: GenerateLlmsTxtInput): Promise<Genera
       const llmsTxt = renderLlmsTxt(out.doc);
       const issues = validateLlmsTxt(llmsTxt, ctx);
       if (issues.length === 0) {
-        return { doc: out.doc, llmsTxt, provider: provider.name, model: out.model, attempts: tries, fallback: false, usage, warnings: [...warnings, ...(out.warnings ?? [])] };
+        return {
+          doc: out.doc,
+          llmsTxt,
+          provider: provider.name,
+          model: out.model,
+          attempts: tries,
+          fallback: false,
+          usage,
+          warnings: [...warnings, ...(out.warnings ?? [])],
+        };
       }
       feedback = issues;
       lastProblem = `${issues.length} validation issue(s), first: ${issues[0]?.message ?? ""}`;
-      logger?.warn({ attempt: tries, issues: issues.slice(0, 5) }, "LLM answer failed validation; retrying with feedback");
+      logger?.warn(
+        { attempt: tries, issues: issues.slice(0, 5) },
+        "LLM answer failed validation; retrying with feedback",
+      );
     } catch (e) {
       const err = coerceError(e);
       if (err instanceof RateLimitedError || err instanceof AbortedError) throw err;
@@ -110,18 +122,29 @@ export async function generateLlmsTxt(raw: GenerateLlmsTxtInput): Promise<Genera
   }
 
   const out = await runExtractive(input, ctx);
-  warnings.push(`the LLM result was not used after ${tries} tr${tries === 1 ? "y" : "ies"} (${lastProblem}); the extractive llms.txt was used instead`);
+  warnings.push(
+    `the LLM result was not used after ${tries} tr${tries === 1 ? "y" : "ies"} (${lastProblem}); the extractive llms.txt was used instead`,
+  );
   return { ...out, provider: provider.name, model: provider.model, attempts: tries, fallback: true, usage, warnings };
 }
 
-async function runExtractive(input: GenerateLlmsTxtInput, ctx: { site: Site; pageUrls: Set<string> }): Promise<{ doc: LlmsDoc; llmsTxt: string }> {
+async function runExtractive(
+  input: GenerateLlmsTxtInput,
+  ctx: { site: Site; pageUrls: Set<string> },
+): Promise<{ doc: LlmsDoc; llmsTxt: string }> {
   const provider = input.provider.name === "extractive" ? input.provider : createExtractiveProvider();
   const out = await provider.generate({ site: input.site, pages: input.pages, signal: input.signal });
   const llmsTxt = renderLlmsTxt(out.doc);
   const issues = validateLlmsTxt(llmsTxt, ctx);
   // Our own output failing is a bug, but the rule holds: an invalid file is never returned.
   if (issues.length > 0) {
-    throw new OutputInvalidError(`the extractive llms.txt failed validation: ${issues.slice(0, 3).map((i) => i.message).join("; ")}`, { retryable: false, details: { issues } });
+    throw new OutputInvalidError(
+      `the extractive llms.txt failed validation: ${issues
+        .slice(0, 3)
+        .map((i) => i.message)
+        .join("; ")}`,
+      { retryable: false, details: { issues } },
+    );
   }
   return { doc: out.doc, llmsTxt };
 }
@@ -131,7 +154,8 @@ async function runExtractive(input: GenerateLlmsTxtInput, ctx: { site: Site; pag
  * pages are not an error; the crawl already names them in its warnings.
  */
 export function checkContent(pages: Page[]): void {
-  if (pages.length === 0) throw new LtxError("NO_CONTENT", "no readable pages were found on the site", { retryable: false });
+  if (pages.length === 0)
+    throw new LtxError("NO_CONTENT", "no readable pages were found on the site", { retryable: false });
   const thin = pages.filter((p) => p.thin).length;
   if (thin / pages.length > THIN_SHARE_LIMIT) {
     throw new LtxError(
@@ -159,7 +183,10 @@ function linkablePages(site: Site, pages: Page[], warnings: string[]): Page[] {
     seen.add(p.url);
     return true;
   });
-  if (kept.length < pages.length) warnings.push(`${pages.length - kept.length} page(s) were duplicates or outside ${site.origin}${site.prefix} and were not linked`);
+  if (kept.length < pages.length)
+    warnings.push(
+      `${pages.length - kept.length} page(s) were duplicates or outside ${site.origin}${site.prefix} and were not linked`,
+    );
   return kept;
 }
 
@@ -176,7 +203,12 @@ function usageOf(err: Error): TokenUsage | undefined {
   const u = err instanceof LtxError ? err.details?.["usage"] : undefined;
   if (!u || typeof u !== "object") return undefined;
   const t = u as Partial<TokenUsage>;
-  return { promptTokens: t.promptTokens ?? 0, completionTokens: t.completionTokens ?? 0, totalTokens: t.totalTokens ?? 0, requests: t.requests ?? 0 };
+  return {
+    promptTokens: t.promptTokens ?? 0,
+    completionTokens: t.completionTokens ?? 0,
+    totalTokens: t.totalTokens ?? 0,
+    requests: t.requests ?? 0,
+  };
 }
 
 async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {

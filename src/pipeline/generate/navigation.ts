@@ -32,7 +32,10 @@ const MIN_MEDIAN_SECTION = 3;
  * Reads the sections from the pages' links (Page.links), the start page first. `canBeHub` leaves
  * out pages that list others without being a part of the site's outline (an index, a changelog).
  */
-export function readNavigation(pages: Page[], canBeHub: (index: number) => boolean = () => true): Navigation | undefined {
+export function readNavigation(
+  pages: Page[],
+  canBeHub: (index: number) => boolean = () => true,
+): Navigation | undefined {
   if (pages.length < 4 || pages.filter((p) => p.links !== undefined).length < pages.length / 2) return undefined;
   const children = childLists(pages);
   const childSets = children.map((c) => new Set(c));

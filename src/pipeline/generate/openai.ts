@@ -57,7 +57,11 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): Provider {
   };
 }
 
-async function generateWithOpenAI(client: OpenAI, opts: OpenAIProviderOptions, input: GenerateInput): Promise<GenerateOutput> {
+async function generateWithOpenAI(
+  client: OpenAI,
+  opts: OpenAIProviderOptions,
+  input: GenerateInput,
+): Promise<GenerateOutput> {
   const { site, pages, signal } = input;
   const pageUrls = new Set(pages.map((p) => p.url));
   const resolve = urlResolver(site, pageUrls);
@@ -70,7 +74,11 @@ async function generateWithOpenAI(client: OpenAI, opts: OpenAIProviderOptions, i
     overheadTokens({ ...base, batchIndex: 1, batchCount: 2, sections: [] }) + SECTIONS_RESERVE_TOKENS,
   );
   const perBatch = opts.tokenBudget - overhead;
-  if (perBatch < 100) throw new LlmError(`the LLM token budget (${opts.tokenBudget}) is too small: the instructions alone take ~${overhead} tokens`, { retryable: false });
+  if (perBatch < 100)
+    throw new LlmError(
+      `the LLM token budget (${opts.tokenBudget}) is too small: the instructions alone take ~${overhead} tokens`,
+      { retryable: false },
+    );
   // Titles without " | Site name" on every line: the model needs the page's own name, and the
   // repeated suffix would cost tokens in every digest.
   const batches = batchDigests(pages, perBatch, pageTitles(pages, siteName));
@@ -78,14 +86,23 @@ async function generateWithOpenAI(client: OpenAI, opts: OpenAIProviderOptions, i
   const merged = new Merger(pages);
   for (const [batchIndex, digests] of batches.entries()) {
     throwIfAborted(signal);
-    const messages = buildMessages({ ...base, digests, batchIndex, batchCount: batches.length, outline: batchIndex === 0 ? outline : undefined, sections: merged.sectionNames() });
+    const messages = buildMessages({
+      ...base,
+      digests,
+      batchIndex,
+      batchCount: batches.length,
+      outline: batchIndex === 0 ? outline : undefined,
+      sections: merged.sectionNames(),
+    });
     const { content, truncated } = await complete(client, opts, messages, usage, signal);
     let answer: ParsedAnswer;
     try {
       answer = parseAnswer(content, resolve);
     } catch (e) {
       const err = coerceError(e);
-      const why = truncated ? `${err.message} (the answer was cut off at the length limit: keep notes shorter)` : err.message;
+      const why = truncated
+        ? `${err.message} (the answer was cut off at the length limit: keep notes shorter)`
+        : err.message;
       throw new OutputInvalidError(why, { cause: err, details: { usage: { ...usage } } });
     }
     merged.add(answer, batchIndex === 0);
@@ -93,11 +110,18 @@ async function generateWithOpenAI(client: OpenAI, opts: OpenAIProviderOptions, i
   const finished = merged.finish(siteName);
   const { doc } = capPrimarySections(finished.doc);
   const missing = finished.missing;
-  const warnings = missing > 0 ? [`the model left out ${missing} page(s); they were added under "${OPTIONAL_SECTION}"`] : [];
+  const warnings =
+    missing > 0 ? [`the model left out ${missing} page(s); they were added under "${OPTIONAL_SECTION}"`] : [];
   return { doc, usage, model: opts.model, warnings };
 }
 
-async function complete(client: OpenAI, opts: OpenAIProviderOptions, messages: ChatMessage[], usage: TokenUsage, signal: AbortSignal | undefined): Promise<{ content: string | null | undefined; truncated: boolean }> {
+async function complete(
+  client: OpenAI,
+  opts: OpenAIProviderOptions,
+  messages: ChatMessage[],
+  usage: TokenUsage,
+  signal: AbortSignal | undefined,
+): Promise<{ content: string | null | undefined; truncated: boolean }> {
   try {
     const res = await client.chat.completions.create(
       { model: opts.model, messages, response_format: { type: "json_object" } },
@@ -106,7 +130,8 @@ async function complete(client: OpenAI, opts: OpenAIProviderOptions, messages: C
     usage.requests += 1;
     usage.promptTokens += res.usage?.prompt_tokens ?? 0;
     usage.completionTokens += res.usage?.completion_tokens ?? 0;
-    usage.totalTokens += res.usage?.total_tokens ?? (res.usage?.prompt_tokens ?? 0) + (res.usage?.completion_tokens ?? 0);
+    usage.totalTokens +=
+      res.usage?.total_tokens ?? (res.usage?.prompt_tokens ?? 0) + (res.usage?.completion_tokens ?? 0);
     const choice = res.choices[0];
     return { content: choice?.message?.content, truncated: choice?.finish_reason === "length" };
   } catch (e) {
@@ -116,7 +141,8 @@ async function complete(client: OpenAI, opts: OpenAIProviderOptions, messages: C
 
 export function mapError(e: unknown, signal?: AbortSignal): Error {
   const err = coerceError(e);
-  if (signal?.aborted || err instanceof APIUserAbortError) return new AbortedError("LLM request aborted", { cause: err });
+  if (signal?.aborted || err instanceof APIUserAbortError)
+    return new AbortedError("LLM request aborted", { cause: err });
   if (err instanceof APIConnectionError) return new LlmError(`LLM request failed: ${err.message}`, { cause: err });
   if (err instanceof APIError && typeof err.status === "number") {
     const status = err.status;
@@ -183,7 +209,13 @@ class Merger {
   finish(fallbackTitle: string): { doc: LlmsDoc; missing: number } {
     const left = this.pages.filter((p) => !this.seen.has(p.url));
     if (left.length > 0) {
-      this.section(OPTIONAL_SECTION).links.push(...left.map((p) => ({ url: p.url, title: p.title || p.url, ...(p.description ? { notes: firstSentence(p.description) } : {}) })));
+      this.section(OPTIONAL_SECTION).links.push(
+        ...left.map((p) => ({
+          url: p.url,
+          title: p.title || p.url,
+          ...(p.description ? { notes: firstSentence(p.description) } : {}),
+        })),
+      );
     }
     const doc: LlmsDoc = { title: this.title || fallbackTitle, sections: [...this.sections.values()] };
     if (this.summary) doc.summary = this.summary;

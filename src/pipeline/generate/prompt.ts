@@ -46,10 +46,15 @@ Rules:
 - Titles and notes are plain text on one line, no markdown. Notes are at most 160 characters and add something the title does not say.`;
 
 export function buildMessages(input: PromptInput): ChatMessage[] {
-  const lines: string[] = [`Site: ${input.siteUrl}${input.siteName ? ` (its pages' titles name it ${JSON.stringify(input.siteName)})` : ""}`];
+  const lines: string[] = [
+    `Site: ${input.siteUrl}${input.siteName ? ` (its pages' titles name it ${JSON.stringify(input.siteName)})` : ""}`,
+  ];
   if (input.batchIndex === 0) {
-    lines.push(`This request holds ${input.digests.length} of the site's ${input.totalPages} pages${input.batchCount > 1 ? `; ${input.batchCount - 1} more request(s) will place the rest into your sections` : ""}.`);
-    if (input.outline && input.outline.length > 0) lines.push("", "Outline of the whole site (path: pages):", ...input.outline);
+    lines.push(
+      `This request holds ${input.digests.length} of the site's ${input.totalPages} pages${input.batchCount > 1 ? `; ${input.batchCount - 1} more request(s) will place the rest into your sections` : ""}.`,
+    );
+    if (input.outline && input.outline.length > 0)
+      lines.push("", "Outline of the whole site (path: pages):", ...input.outline);
     lines.push("", "Write the title, the summary and the sections for these pages.");
   } else {
     lines.push(

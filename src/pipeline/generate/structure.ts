@@ -29,10 +29,42 @@ const SECONDARY_SEGMENT =
 const SECONDARY_TITLE =
   /^(change ?log|changes in|release notes|release history|what'?s new|news|blog|privacy|terms (of|and)|license|licence|cookie|imprint|impressum|legal|code of conduct|contributors|tag:|category:|archives?)\b/i;
 // Generated indexes and tables of contents: useful to browse, not a page to read first.
-const INDEX_TITLE = /^(table of contents|contents|about this (document|manual)|search( results)?|([\w-]+ )*index)(\s*\(.*\))?$/i;
-const REFERENCE_SEGMENT = /^(api|apis|reference|ref|api-reference|apidocs|javadoc|typedoc|modules|classes|interfaces|functions|namespaces)$/i;
+const INDEX_TITLE =
+  /^(table of contents|contents|about this (document|manual)|search( results)?|([\w-]+ )*index)(\s*\(.*\))?$/i;
+const REFERENCE_SEGMENT =
+  /^(api|apis|reference|ref|api-reference|apidocs|javadoc|typedoc|modules|classes|interfaces|functions|namespaces)$/i;
 const INDEX_FILE = /^(index|default|readme)(\.[a-z0-9]+)?$/i;
-const ACRONYMS = new Set(["api", "apis", "cli", "faq", "faqs", "sdk", "sdks", "ui", "ux", "http", "https", "json", "css", "html", "js", "ts", "sql", "url", "rest", "id", "io", "os", "gpu", "cpu", "aws", "gcp", "ai", "llm", "ml"]);
+const ACRONYMS = new Set([
+  "api",
+  "apis",
+  "cli",
+  "faq",
+  "faqs",
+  "sdk",
+  "sdks",
+  "ui",
+  "ux",
+  "http",
+  "https",
+  "json",
+  "css",
+  "html",
+  "js",
+  "ts",
+  "sql",
+  "url",
+  "rest",
+  "id",
+  "io",
+  "os",
+  "gpu",
+  "cpu",
+  "aws",
+  "gcp",
+  "ai",
+  "llm",
+  "ml",
+]);
 
 /** Places every page; the start page is always a root page. */
 export function placePages(site: Site, pages: Page[]): PagePlace[] {
@@ -57,7 +89,12 @@ export function groupSections(places: PagePlace[], rootName: string): SectionGro
   for (const place of places) {
     let group = groups.get(place.key);
     if (!group) {
-      group = { key: place.key, name: sectionName(place.key), places: [], secondary: SECONDARY_SEGMENT.test(stripExt(place.key)) };
+      group = {
+        key: place.key,
+        name: sectionName(place.key),
+        places: [],
+        secondary: SECONDARY_SEGMENT.test(stripExt(place.key)),
+      };
       groups.set(place.key, group);
     }
     group.places.push(place);

@@ -8,7 +8,8 @@ import type { Page, Site } from "../types";
 // " | ", " - ", " — ", " · ", " :: " … between title parts. The spaces around are required, so
 // "Server-side rendering" stays one part.
 const SEPARATOR = /\s+(?:[|\-–—·•»:]|::)\s+/;
-const HOME_LIKE = /^(home|home ?page|index|welcome|start|start page|main page|front page|startseite|accueil|inicio|untitled)$/i;
+const HOME_LIKE =
+  /^(home|home ?page|index|welcome|start|start page|main page|front page|startseite|accueil|inicio|untitled)$/i;
 
 /** Site name from the start page title, preferring the part other pages' titles share. */
 export function siteNameFrom(start: Page | undefined, pages: Page[], site: Site): string {
@@ -42,8 +43,16 @@ export function cleanTitle(title: string, siteName: string): string {
   const keep = parts.filter((p) => norm(p) !== norm(siteName));
   if (keep.length === 0 || keep.length === parts.length) return t;
   // Keep the original separators between the remaining parts by cutting the site part off an end.
-  if (norm(parts[parts.length - 1] ?? "") === norm(siteName)) return t.slice(0, t.lastIndexOf(parts[parts.length - 1] ?? "")).replace(/\s+(?:[|\-–—·•»:]|::)\s*$/, "").trim();
-  if (norm(parts[0] ?? "") === norm(siteName)) return t.slice((parts[0] ?? "").length).replace(/^\s*(?:[|\-–—·•»:]|::)\s+/, "").trim();
+  if (norm(parts[parts.length - 1] ?? "") === norm(siteName))
+    return t
+      .slice(0, t.lastIndexOf(parts[parts.length - 1] ?? ""))
+      .replace(/\s+(?:[|\-–—·•»:]|::)\s*$/, "")
+      .trim();
+  if (norm(parts[0] ?? "") === norm(siteName))
+    return t
+      .slice((parts[0] ?? "").length)
+      .replace(/^\s*(?:[|\-–—·•»:]|::)\s+/, "")
+      .trim();
   return keep.join(" - ");
 }
 
@@ -57,7 +66,8 @@ export function commonTitleSuffix(titles: string[]): string {
   const counts = new Map<string, number>();
   for (const t of clean) {
     // Every suffix that starts at a space after the first word, so a title is never cut whole.
-    for (let i = t.indexOf(" "); i > 0; i = t.indexOf(" ", i + 1)) counts.set(t.slice(i), (counts.get(t.slice(i)) ?? 0) + 1);
+    for (let i = t.indexOf(" "); i > 0; i = t.indexOf(" ", i + 1))
+      counts.set(t.slice(i), (counts.get(t.slice(i)) ?? 0) + 1);
   }
   let best = "";
   for (const [suffix, n] of counts) {
@@ -76,7 +86,8 @@ export function commonTitlePrefix(titles: string[]): string {
   const counts = new Map<string, number>();
   for (const t of clean) {
     for (const m of t.matchAll(/[:|·•»–—-]\s/g)) {
-      if (m.index !== undefined && m.index > 0) counts.set(t.slice(0, m.index + m[0].length), (counts.get(t.slice(0, m.index + m[0].length)) ?? 0) + 1);
+      if (m.index !== undefined && m.index > 0)
+        counts.set(t.slice(0, m.index + m[0].length), (counts.get(t.slice(0, m.index + m[0].length)) ?? 0) + 1);
     }
   }
   let best = "";
@@ -147,7 +158,12 @@ export function fullTitle(page: Page, title = page.title.trim()): string {
   const h1 = first?.text.replace(/\s+/g, " ").replace(/#$/, "").trim() ?? "";
   // Only a cut inside a word ("Command-|line API"), not a heading that adds words in front.
   const before = h1.charAt(h1.length - title.length - 1);
-  const cut = title && h1.length > title.length && h1.length <= 120 && h1.toLowerCase().endsWith(title.toLowerCase()) && /[-/]/.test(before);
+  const cut =
+    title &&
+    h1.length > title.length &&
+    h1.length <= 120 &&
+    h1.toLowerCase().endsWith(title.toLowerCase()) &&
+    /[-/]/.test(before);
   return cut ? h1 : title;
 }
 
@@ -181,19 +197,21 @@ export function clipWords(text: string, maxChars: number): string {
 
 /** Readable words of a page's markdown: no code blocks, link targets, markup or headings. */
 export function plainText(markdown: string): string {
-  return markdown
-    .replace(/```[\s\S]*?```/g, " ")
-    .replace(/!\[[^\]]*\]\([^)]*\)/g, " ")
-    .replace(/\[((?:[^\]\\]|\\.)*)\]\([^)]*\)/g, "$1")
-    .replace(/^#{1,6}\s.*$/gm, " ")
-    .replace(/^\s*>\s?/gm, "")
-    // Emphasis pairs (*a*, **a**, _a_) lose their markers; snake_case words keep their underscores.
-    .replace(/(\*\*|__|\*|_)(?=\S)([^\n]*?\S)\1(?!\w)/g, "$2")
-    .replace(/`+/g, "")
-    // Turndown's escapes: "\[\[" → "[[", "ZLE\_REMOVE" → "ZLE_REMOVE".
-    .replace(/\\([\\`*_{}[\]()#+\-.!~|<>])/g, "$1")
-    .replace(/\s+/g, " ")
-    .trim();
+  return (
+    markdown
+      .replace(/```[\s\S]*?```/g, " ")
+      .replace(/!\[[^\]]*\]\([^)]*\)/g, " ")
+      .replace(/\[((?:[^\]\\]|\\.)*)\]\([^)]*\)/g, "$1")
+      .replace(/^#{1,6}\s.*$/gm, " ")
+      .replace(/^\s*>\s?/gm, "")
+      // Emphasis pairs (*a*, **a**, _a_) lose their markers; snake_case words keep their underscores.
+      .replace(/(\*\*|__|\*|_)(?=\S)([^\n]*?\S)\1(?!\w)/g, "$2")
+      .replace(/`+/g, "")
+      // Turndown's escapes: "\[\[" → "[[", "ZLE\_REMOVE" → "ZLE_REMOVE".
+      .replace(/\\([\\`*_{}[\]()#+\-.!~|<>])/g, "$1")
+      .replace(/\s+/g, " ")
+      .trim()
+  );
 }
 
 /** The first n words of a page's readable text. */

@@ -5,10 +5,10 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 
-import { coerceError } from "../lib/coerceError";
-import { isLtxError, type ErrorCode } from "../lib/errors";
+import { coerceError } from "../../lib/coerceError";
+import { isLtxError, type ErrorCode } from "../../lib/errors";
 import { extractPage } from "./extractPage";
-import type { ExtractedPage, ExtractInput } from "./types";
+import type { ExtractedPage, ExtractInput } from "../types";
 
 export interface WorkerOptions {
   maxHtmlBytes?: number;
@@ -21,9 +21,7 @@ export interface ExtractRequest {
 
 /** `ready` is sent once, when the modules are loaded: a task's time budget starts after it. */
 export type ExtractReply =
-  | { ready: true }
-  | { id: number; page: ExtractedPage }
-  | { id: number; error: { message: string; code: ErrorCode } };
+  { ready: true } | { id: number; page: ExtractedPage } | { id: number; error: { message: string; code: ErrorCode } };
 
 function serve(port: NonNullable<typeof parentPort>, opts: WorkerOptions): void {
   port.on("message", (msg: ExtractRequest) => {

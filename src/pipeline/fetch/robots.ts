@@ -9,7 +9,7 @@
  */
 import robotsParser from "robots-parser";
 import { fetchPage, type FetchOptions } from "./fetch";
-import type { FetchSettings } from "./types";
+import type { FetchSettings } from "../types";
 
 const ROBOTS_MAX_BYTES = 500 * 1024;
 /** Crawl-delay is capped: a site asking for an hour between pages would never finish a job. */
@@ -50,21 +50,46 @@ export function parseRobots(robotsUrl: string, body: string, userAgent: string, 
 }
 
 function allowAll(url: string, status: number): RobotsRules {
-  return { url, status, unreachable: false, allowed: () => true, crawlDelayMs: 0, crawlDelayCapped: false, sitemaps: [] };
+  return {
+    url,
+    status,
+    unreachable: false,
+    allowed: () => true,
+    crawlDelayMs: 0,
+    crawlDelayCapped: false,
+    sitemaps: [],
+  };
 }
 
 function disallowAll(url: string, status: number | null, reason: string): RobotsRules {
-  return { url, status, unreachable: true, reason, allowed: () => false, crawlDelayMs: 0, crawlDelayCapped: false, sitemaps: [] };
+  return {
+    url,
+    status,
+    unreachable: true,
+    reason,
+    allowed: () => false,
+    crawlDelayMs: 0,
+    crawlDelayCapped: false,
+    sitemaps: [],
+  };
 }
 
 /**
  * Fetches and parses origin/robots.txt. Network failures (refused connection, DNS, timeout) are
  * thrown as FetchError and a refused address as BlockedAddressError.
  */
-export async function loadRobots(origin: string, settings: FetchSettings, opts: Pick<FetchOptions, "signal" | "agents"> = {}): Promise<RobotsRules> {
+export async function loadRobots(
+  origin: string,
+  settings: FetchSettings,
+  opts: Pick<FetchOptions, "signal" | "agents"> = {},
+): Promise<RobotsRules> {
   const url = new URL("/robots.txt", origin).toString();
   // Network failures and policy refusals propagate: if robots.txt can't be reached, neither can the site.
-  const page = await fetchPage(url, settings, { ...opts, accept: "text/plain,*/*;q=0.5", maxBytes: Math.min(settings.maxBytes, ROBOTS_MAX_BYTES) });
+  const page = await fetchPage(url, settings, {
+    ...opts,
+    accept: "text/plain,*/*;q=0.5",
+    maxBytes: Math.min(settings.maxBytes, ROBOTS_MAX_BYTES),
+  });
   // After a redirect (http → https) the rules still speak for the origin we asked about (RFC 9309 §2.3.1.2).
   if (page.status >= 200 && page.status < 300) return parseRobots(url, page.body, settings.userAgent, page.status);
   if (page.status >= 400 && page.status < 500) return allowAll(url, page.status);

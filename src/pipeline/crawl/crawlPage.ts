@@ -3,13 +3,13 @@
  * (with a reason), reuse the previous run's extraction when the body is unchanged, else extract it,
  * apply rel=canonical, and hand back the links to walk. The rules are listed at the top of crawl.ts.
  */
-import { coerceError } from "../lib/coerceError";
-import { AbortedError, FetchError, LtxError } from "../lib/errors";
+import { coerceError } from "../../lib/coerceError";
+import { AbortedError, FetchError, LtxError } from "../../lib/errors";
 import type { CrawlState, PageWork } from "./crawlState";
 import { scanLinks } from "./links";
-import { extractorContentType, pageKind } from "./pageKind";
-import { inScope, tryNormalizeUrl } from "./site";
-import type { ExtractedPage, ExtractInput, Extractor, FetchedPage, Page, PageRecord } from "./types";
+import { extractorContentType, pageKind } from "../extract/pageKind";
+import { inScope, tryNormalizeUrl } from "../site";
+import type { ExtractedPage, ExtractInput, Extractor, FetchedPage, Page, PageRecord } from "../types";
 
 /**
  * Below this many characters of readable text a page is flagged thin. 200 is about two sentences:
@@ -32,7 +32,7 @@ function keep(s: CrawlState, seq: number, page: Page): void {
   s.keptByUrl.set(page.url, page);
   if (page.hash !== undefined) s.keptByHash.set(page.hash, page.url);
   const { markdown, headings, lang, textLength, links, ...record } = page;
-  void markdown, void headings, void lang, void textLength, void links;
+  (void markdown, void headings, void lang, void textLength, void links);
   addRecord(s, seq, record);
 }
 
@@ -87,25 +87,45 @@ function reuseCanonicalDecision(s: CrawlState, work: PageWork, base: PageRecord)
 }
 
 /** Processes one fetched response and returns the links to walk (empty when none are needed). */
-export async function processFetched(s: CrawlState, work: PageWork, page: FetchedPage, isStart: boolean): Promise<string[]> {
+export async function processFetched(
+  s: CrawlState,
+  work: PageWork,
+  page: FetchedPage,
+  isStart: boolean,
+): Promise<string[]> {
   const { opts } = s;
   if (!isStart) s.counts.fetched++;
   s.done.add(work.url);
   s.counts.bytes += page.bytes;
   if (opts.jobMaxBytes !== undefined && s.counts.bytes > opts.jobMaxBytes && !s.stopFetching) {
     s.stopFetching = true;
-    s.warnings.push(`stopped fetching after ${s.counts.bytes} bytes: over the job's limit of ${opts.jobMaxBytes} bytes`);
+    s.warnings.push(
+      `stopped fetching after ${s.counts.bytes} bytes: over the job's limit of ${opts.jobMaxBytes} bytes`,
+    );
   }
   let url = work.url;
   const finalUrl = tryNormalizeUrl(page.finalUrl) ?? page.finalUrl;
   if (finalUrl !== work.url) {
-    addRecord(s, work.seq, { url: work.url, status: page.status, depth: work.depth, skipReason: `redirects to ${finalUrl}` });
+    addRecord(s, work.seq, {
+      url: work.url,
+      status: page.status,
+      depth: work.depth,
+      skipReason: `redirects to ${finalUrl}`,
+    });
     if (s.done.has(finalUrl)) return [];
     s.seen.add(finalUrl);
     s.done.add(finalUrl);
     url = finalUrl;
   }
-  const base: PageRecord = { url, status: page.status, depth: work.depth, hash: page.hash, etag: page.etag, lastModified: page.lastModified, bytes: page.bytes };
+  const base: PageRecord = {
+    url,
+    status: page.status,
+    depth: work.depth,
+    hash: page.hash,
+    etag: page.etag,
+    lastModified: page.lastModified,
+    bytes: page.bytes,
+  };
   const skip = (reason: string): void => addRecord(s, work.seq, { ...base, skipReason: reason });
 
   const previous = opts.previous?.content?.get(url);
@@ -121,11 +141,17 @@ export async function processFetched(s: CrawlState, work: PageWork, page: Fetche
   const kind = pageKind(page.contentType, url);
   if (kind === undefined) {
     const reason = `content-type ${page.contentType || "unknown"}`;
-    if (isStart) throw new FetchError(url, `start page ${url} is ${page.contentType || "of unknown type"}, not HTML, markdown or text`, { code: "START_PAGE_FAILED", retryable: false });
+    if (isStart)
+      throw new FetchError(
+        url,
+        `start page ${url} is ${page.contentType || "of unknown type"}, not HTML, markdown or text`,
+        { code: "START_PAGE_FAILED", retryable: false },
+      );
     skip(reason);
     return [];
   }
-  if (page.truncated) s.warnings.push(`${url} is larger than ${page.bytes} bytes; only the first ${page.bytes} were read`);
+  if (page.truncated)
+    s.warnings.push(`${url} is larger than ${page.bytes} bytes; only the first ${page.bytes} were read`);
   const linksOf = (): string[] => (s.followLinks && kind === "html" ? scanLinks(page.body, url) : []);
   const sameAs = s.keptByHash.get(page.hash);
   if (sameAs !== undefined && sameAs !== url) {
@@ -146,7 +172,11 @@ export async function processFetched(s: CrawlState, work: PageWork, page: Fetche
 
   let ex: ExtractedPage;
   try {
-    ex = await extractOrAbort(opts.extractor, { url, body: page.body, contentType: extractorContentType(kind) }, opts.signal);
+    ex = await extractOrAbort(
+      opts.extractor,
+      { url, body: page.body, contentType: extractorContentType(kind) },
+      opts.signal,
+    );
   } catch (e) {
     const err = coerceError(e);
     if (opts.signal?.aborted) throw new AbortedError(undefined, { cause: err });
@@ -201,7 +231,11 @@ function siteLinks(s: CrawlState, pageUrl: string, hrefs: string[]): string[] {
  * timer here would also count the time the page waits in the pool's queue, and on a busy machine
  * drop big pages that were never late.
  */
-async function extractOrAbort(extractor: Extractor, input: ExtractInput, signal: AbortSignal | undefined): Promise<ExtractedPage> {
+async function extractOrAbort(
+  extractor: Extractor,
+  input: ExtractInput,
+  signal: AbortSignal | undefined,
+): Promise<ExtractedPage> {
   if (signal?.aborted) throw new AbortedError();
   if (!signal) return extractor.extract(input);
   let onAbort: (() => void) | undefined;

@@ -2,9 +2,9 @@
  * The types of one crawl: its options and result (the public face of crawl.ts) and the state that
  * crawl.ts and crawlPage.ts share while it runs.
  */
-import type { Logger } from "../lib/logger";
-import type { RobotsRules } from "./robots";
-import type { CrawlLimits, Extractor, FetchSettings, Page, PageRecord, PreviousRun, Progress, Site } from "./types";
+import type { Logger } from "../../lib/logger";
+import type { RobotsRules } from "../fetch/robots";
+import type { CrawlLimits, Extractor, FetchSettings, Page, PageRecord, PreviousRun, Progress, Site } from "../types";
 
 export interface CrawlOptions {
   limits: CrawlLimits;

@@ -13,10 +13,10 @@
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 
-import { coerceError } from "../lib/coerceError";
-import { AbortedError, ERROR_CODES, LtxError, type ErrorCode } from "../lib/errors";
+import { coerceError } from "../../lib/coerceError";
+import { AbortedError, ERROR_CODES, LtxError, type ErrorCode } from "../../lib/errors";
 import type { ExtractReply, ExtractRequest, WorkerOptions } from "./extractWorker";
-import type { ExtractedPage, ExtractInput, Extractor } from "./types";
+import type { ExtractedPage, ExtractInput, Extractor } from "../types";
 
 export interface ExtractorOptions {
   /** Threads at most; they start when there is work. One per core leaves the main thread a share. */
@@ -144,7 +144,9 @@ export function createExtractor(opts: ExtractorOptions): Extractor {
     const wasReady = slot.ready;
     kill(slot, new LtxError("INTERNAL", `extraction thread crashed: ${cause.message}`, { cause }));
     // A thread that dies before it is ready will die again: fail the waiting pages, don't loop.
-    if (!wasReady) for (const task of queue.splice(0)) settle(task, new LtxError("INTERNAL", `extraction thread failed to start: ${cause.message}`, { cause }));
+    if (!wasReady)
+      for (const task of queue.splice(0))
+        settle(task, new LtxError("INTERNAL", `extraction thread failed to start: ${cause.message}`, { cause }));
   }
 
   /** Stops a thread now; its task (if any) fails with `err`. */
@@ -200,13 +202,13 @@ export function createExtractor(opts: ExtractorOptions): Extractor {
 }
 
 /**
- * Production (dist/*.js): the thread loads dist/pipeline/extractWorker.js. From sources (jest,
+ * Production (dist/*.js): the thread loads dist/pipeline/extract/extractWorker.js. From sources (jest,
  * benches) this file is .ts and Node's loader in the thread can't read TypeScript, so the thread
  * first installs the dev-only transpiling hook (src/lib/tsRequireHook.js, not shipped in dist).
  */
 const workerEntry = ((): { code: string; eval: boolean } => {
   if (!__filename.endsWith(".ts")) return { code: path.join(__dirname, "extractWorker.js"), eval: false };
-  const hook = path.join(__dirname, "..", "lib", "tsRequireHook.js");
+  const hook = path.join(__dirname, "..", "..", "lib", "tsRequireHook.js");
   const entry = path.join(__dirname, "extractWorker.ts");
   return { code: `require(${JSON.stringify(hook)});\nrequire(${JSON.stringify(entry)});`, eval: true };
 })();

@@ -9,7 +9,7 @@ import type TurndownService from "turndown";
 
 import { extractMarkdown, extractPlainText, resolveHttp } from "./extractText";
 import { createMarkdownConverter } from "./htmlToMarkdown";
-import type { ExtractedPage, ExtractInput, Heading } from "./types";
+import type { ExtractedPage, ExtractInput, Heading } from "../types";
 
 export interface ExtractPageOptions {
   /**
@@ -71,8 +71,13 @@ function createParserWindow(): JSDOM["window"] {
   // the same (document) order; anything else still goes to jsdom.
   for (const proto of [window.Element.prototype, window.Document.prototype] as { querySelectorAll: unknown }[]) {
     const original = proto.querySelectorAll as (this: Element | Document, s: string) => NodeListOf<Element>;
-    proto.querySelectorAll = function querySelectorAll(this: Element | Document, selectors: string): ArrayLike<Element> {
-      const tags = String(selectors).split(",").map((t) => t.trim());
+    proto.querySelectorAll = function querySelectorAll(
+      this: Element | Document,
+      selectors: string,
+    ): ArrayLike<Element> {
+      const tags = String(selectors)
+        .split(",")
+        .map((t) => t.trim());
       return tags.every((t) => /^[a-z][a-z0-9]*$/i.test(t)) ? byTag(this, ...tags) : original.call(this, selectors);
     };
   }
@@ -135,7 +140,11 @@ function setDocumentUrl(doc: Document, pageUrl: string, bases: Element[]): void 
       // An unparsable <base href> is ignored, as browsers and jsdom do.
     }
   }
-  for (const [key, value] of [["documentURI", pageUrl], ["URL", pageUrl], ["baseURI", baseUrl]] as const) {
+  for (const [key, value] of [
+    ["documentURI", pageUrl],
+    ["URL", pageUrl],
+    ["baseURI", baseUrl],
+  ] as const) {
     Object.defineProperty(doc, key, { value, configurable: true });
   }
 }
@@ -152,15 +161,21 @@ interface PageMeta {
 function readMeta(doc: Document, found: Found): PageMeta {
   const metas = new Map<string, string>();
   for (const m of found("meta")) {
-    const key = (m.getAttribute("name") ?? m.getAttribute("property") ?? m.getAttribute("http-equiv") ?? "").toLowerCase();
+    const key = (
+      m.getAttribute("name") ??
+      m.getAttribute("property") ??
+      m.getAttribute("http-equiv") ??
+      ""
+    ).toLowerCase();
     if (key && !metas.has(key)) metas.set(key, clean(m.getAttribute("content")));
   }
   const metaContent = (...keys: string[]): string => keys.map((k) => metas.get(k) ?? "").find(Boolean) ?? "";
-  const canonicalLink = found("link").find((l) => /(^|\s)canonical(\s|$)/i.test(l.getAttribute("rel") ?? "") && l.hasAttribute("href"));
+  const canonicalLink = found("link").find(
+    (l) => /(^|\s)canonical(\s|$)/i.test(l.getAttribute("rel") ?? "") && l.hasAttribute("href"),
+  );
   const canonicalHref = canonicalLink?.getAttribute("href");
   const canonical = canonicalHref ? resolveHttp(canonicalHref, doc.baseURI) : undefined;
-  const lang =
-    clean(doc.documentElement.getAttribute("lang")) || metaContent("content-language").split(",")[0];
+  const lang = clean(doc.documentElement.getAttribute("lang")) || metaContent("content-language").split(",")[0];
   return {
     title: clean(found("title")[0]?.textContent),
     ogTitle: metaContent("og:title"),
@@ -250,7 +265,11 @@ function parseArticle(doc: Document): Article | null {
 function markdownOf(el: Element): string {
   converter ??= createMarkdownConverter();
   // A leading or trailing rule is page chrome that readability left behind (texinfo's <hr>).
-  return converter.turndown(el as HTMLElement).trim().replace(/^(?:---\s*)+/, "").replace(/(?:\s*---)+$/, "");
+  return converter
+    .turndown(el as HTMLElement)
+    .trim()
+    .replace(/^(?:---\s*)+/, "")
+    .replace(/(?:\s*---)+$/, "");
 }
 
 /**
@@ -268,7 +287,12 @@ function pickDescription(meta: PageMeta, article: Article | null, content: Eleme
   return "";
 }
 
-function pickTitle(readabilityTitle: string | undefined, meta: PageMeta, headings: Heading[], siteName?: string): string {
+function pickTitle(
+  readabilityTitle: string | undefined,
+  meta: PageMeta,
+  headings: Heading[],
+  siteName?: string,
+): string {
   const h1 = headings.find((h) => h.level === 1)?.text ?? "";
   const raw = readabilityTitle || meta.title || meta.ogTitle || h1;
   return stripSiteSuffix(raw, siteName || meta.siteName, h1);

@@ -4,7 +4,7 @@
  * owner asking us to go slowly; running several requests in parallel with spaced starts would still
  * break that request whenever responses are slow, so a delay also means concurrency 1.
  */
-import { AbortedError } from "../lib/errors";
+import { AbortedError } from "../../lib/errors";
 
 interface Waiter {
   resolve: () => void;

@@ -10,11 +10,11 @@
 import http from "node:http";
 import https from "node:https";
 import { TextDecoder } from "node:util";
-import { coerceError } from "../lib/coerceError";
-import { AbortedError, BlockedAddressError, FetchError, InvalidUrlError } from "../lib/errors";
-import { sleep } from "../lib/time";
+import { coerceError } from "../../lib/coerceError";
+import { AbortedError, BlockedAddressError, FetchError, InvalidUrlError } from "../../lib/errors";
+import { sleep } from "../../lib/time";
 import { type FetchAgents, type RawResponse, isTransient, requestOnce } from "./httpRequest";
-import type { FetchedPage, FetchSettings } from "./types";
+import type { FetchedPage, FetchSettings } from "../types";
 
 export { HostLimiter } from "./hostLimiter";
 export type { FetchAgents } from "./httpRequest";
@@ -59,7 +59,8 @@ function checkScheme(url: string): URL {
   } catch (e) {
     throw new InvalidUrlError(url, "not a URL", { cause: e });
   }
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw new InvalidUrlError(url, `only http and https URLs can be fetched, not ${u.protocol.replace(/:$/, "")}`);
+  if (u.protocol !== "http:" && u.protocol !== "https:")
+    throw new InvalidUrlError(url, `only http and https URLs can be fetched, not ${u.protocol.replace(/:$/, "")}`);
   return u;
 }
 
@@ -69,7 +70,11 @@ function header(res: RawResponse, name: string): string | undefined {
 }
 
 /** Follows redirects from url; each hop is one requestOnce (which applies the address policy). */
-async function followRedirects(url: string, settings: FetchSettings, opts: FetchOptions): Promise<{ res: RawResponse; finalUrl: string }> {
+async function followRedirects(
+  url: string,
+  settings: FetchSettings,
+  opts: FetchOptions,
+): Promise<{ res: RawResponse; finalUrl: string }> {
   const seen = new Set<string>();
   let current = checkScheme(url);
   current.hash = "";
@@ -96,14 +101,22 @@ async function followRedirects(url: string, settings: FetchSettings, opts: Fetch
     try {
       next = new URL(location, current);
     } catch (e) {
-      throw new FetchError(url, `${current.toString()} redirects to an invalid URL ${JSON.stringify(location.slice(0, 200))}`, { cause: e, retryable: false });
+      throw new FetchError(
+        url,
+        `${current.toString()} redirects to an invalid URL ${JSON.stringify(location.slice(0, 200))}`,
+        { cause: e, retryable: false },
+      );
     }
     if (next.protocol !== "http:" && next.protocol !== "https:") {
-      throw new BlockedAddressError(`${current.toString()} redirects to a ${next.protocol.replace(/:$/, "")} URL; only http(s) is fetched`);
+      throw new BlockedAddressError(
+        `${current.toString()} redirects to a ${next.protocol.replace(/:$/, "")} URL; only http(s) is fetched`,
+      );
     }
     next.hash = "";
-    if (seen.has(next.toString())) throw new FetchError(url, `redirect loop: ${current.toString()} → ${next.toString()}`, { retryable: false });
-    if (hop + 1 > settings.maxRedirects) throw new FetchError(url, `more than ${settings.maxRedirects} redirects from ${url}`, { retryable: false });
+    if (seen.has(next.toString()))
+      throw new FetchError(url, `redirect loop: ${current.toString()} → ${next.toString()}`, { retryable: false });
+    if (hop + 1 > settings.maxRedirects)
+      throw new FetchError(url, `more than ${settings.maxRedirects} redirects from ${url}`, { retryable: false });
     opts.checkRedirect?.(next.toString());
     current = next;
   }
@@ -166,7 +179,11 @@ export async function fetchPage(url: string, settings: FetchSettings, opts: Fetc
 /** Bytes → string with the page's declared charset; unknown labels fall back to UTF-8. */
 export function decodeText(buffer: Buffer, contentTypeHeader: string, mediaType: string): string {
   if (buffer.length === 0) return "";
-  const label = charsetFromBom(buffer) ?? /charset\s*=\s*["']?([\w.:-]+)/i.exec(contentTypeHeader)?.[1] ?? (mediaType.includes("html") ? charsetFromMeta(buffer) : undefined) ?? "utf-8";
+  const label =
+    charsetFromBom(buffer) ??
+    /charset\s*=\s*["']?([\w.:-]+)/i.exec(contentTypeHeader)?.[1] ??
+    (mediaType.includes("html") ? charsetFromMeta(buffer) : undefined) ??
+    "utf-8";
   let decoder: TextDecoder;
   try {
     decoder = new TextDecoder(label);

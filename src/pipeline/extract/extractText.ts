@@ -2,7 +2,7 @@
  * Extraction for pages that are already text: markdown (text/markdown, *.md) and text/plain.
  * No DOM: a few line-based passes, linear in the size of the body.
  */
-import type { ExtractedPage, ExtractInput, Heading } from "./types";
+import type { ExtractedPage, ExtractInput, Heading } from "../types";
 
 const MAX_HEADINGS = 200;
 const MAX_DESCRIPTION = 300;

@@ -73,7 +73,10 @@ function addTableRules(td: TurndownService): void {
   td.addRule("tableCell", {
     filter: (node) => (node.nodeName === "TD" || node.nodeName === "TH") && inSimpleTable(node),
     replacement: (content, node) => {
-      const text = content.replace(/\s*\n+\s*/g, " ").replace(/\|/g, "\\|").trim();
+      const text = content
+        .replace(/\s*\n+\s*/g, " ")
+        .replace(/\|/g, "\\|")
+        .trim();
       return `${node.previousElementSibling ? "" : "|"} ${text} |`;
     },
   });

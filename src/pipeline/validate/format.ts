@@ -11,7 +11,7 @@
  * A failed check is data, not an exception: the issues go back to the model as feedback, so every
  * message names the line and says what to change. Codes are stable; tests and callers branch on them.
  */
-import type { LlmsDoc, LlmsLink, LlmsSection, Site, ValidationIssue } from "./types";
+import type { LlmsDoc, LlmsLink, LlmsSection, Site, ValidationIssue } from "../types";
 
 export interface ValidateContext {
   site: Site;
@@ -48,7 +48,11 @@ export function parseLlmsTxt(text: string): { doc: LlmsDoc | null; issues: Valid
     const later = lines.findIndex((l) => H1.test(l) && !l.startsWith("##"));
     issues.push(
       later >= 0
-        ? { line: i + 1, code: "h1-not-first", message: `the H1 title (line ${later + 1}) must be the first line of the file` }
+        ? {
+            line: i + 1,
+            code: "h1-not-first",
+            message: `the H1 title (line ${later + 1}) must be the first line of the file`,
+          }
         : { line: i + 1, code: "missing-h1", message: "the file must start with an H1 title: `# Site name`" },
     );
     return { doc: null, issues };
@@ -67,7 +71,12 @@ export function parseLlmsTxt(text: string): { doc: LlmsDoc | null; issues: Valid
   for (; i < lines.length && !H2.test(lines[i] ?? ""); i++) {
     const line = lines[i] ?? "";
     if (HEADING.test(line)) issues.push(headingIssue(line, i + 1, "before the first section"));
-    else if (line.startsWith(">")) issues.push({ line: i + 1, code: "misplaced-blockquote", message: "the blockquote summary must come right after the H1 title" });
+    else if (line.startsWith(">"))
+      issues.push({
+        line: i + 1,
+        code: "misplaced-blockquote",
+        message: "the blockquote summary must come right after the H1 title",
+      });
     details.push(line);
   }
 
@@ -87,7 +96,11 @@ export function parseLlmsTxt(text: string): { doc: LlmsDoc | null; issues: Valid
     }
     const m = LINK_ITEM.exec(line.trimEnd());
     if (!m) {
-      issues.push({ line: i + 1, code: "bad-list-item", message: `section "${section.name}" may hold only list items "- [name](url)" or "- [name](url): notes", got: ${clip(line)}` });
+      issues.push({
+        line: i + 1,
+        code: "bad-list-item",
+        message: `section "${section.name}" may hold only list items "- [name](url)" or "- [name](url): notes", got: ${clip(line)}`,
+      });
       continue;
     }
     const link: ParsedLink = { title: unescapeName(m[1] ?? "").trim(), url: m[2] ?? "", line: i + 1 };
@@ -109,16 +122,27 @@ export function validateLlmsTxt(text: string, ctx: ValidateContext): ValidationI
   const { doc, issues } = parseLlmsTxt(text);
   if (!doc) return issues;
   if (!doc.title) issues.push({ line: 1, code: "empty-title", message: "the H1 title is empty" });
-  if (doc.sections.length === 0) issues.push({ code: "no-sections", message: "the file has no `## Section` with links" });
+  if (doc.sections.length === 0)
+    issues.push({ code: "no-sections", message: "the file has no `## Section` with links" });
 
   const seenSections = new Map<string, number>();
   const seenLinks = new Map<string, number>();
   for (const section of doc.sections as ParsedSection[]) {
     const key = section.name.toLowerCase();
     const prev = seenSections.get(key);
-    if (prev !== undefined) issues.push({ line: section.line, code: "duplicate-section", message: `section "${section.name}" already appears on line ${prev}: merge them` });
+    if (prev !== undefined)
+      issues.push({
+        line: section.line,
+        code: "duplicate-section",
+        message: `section "${section.name}" already appears on line ${prev}: merge them`,
+      });
     else seenSections.set(key, section.line);
-    if (section.links.length === 0) issues.push({ line: section.line, code: "empty-section", message: `section "${section.name}" has no links: remove it or add links` });
+    if (section.links.length === 0)
+      issues.push({
+        line: section.line,
+        code: "empty-section",
+        message: `section "${section.name}" has no links: remove it or add links`,
+      });
     for (const link of section.links) issues.push(...checkLink(link, ctx, seenLinks));
   }
   return issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
@@ -131,14 +155,42 @@ function checkLink(link: ParsedLink, ctx: ValidateContext, seen: Map<string, num
   try {
     url = new URL(link.url);
   } catch {
-    return [{ ...at, code: "link-not-absolute", message: `link "${link.url}" is not an absolute URL: use one of the page URLs given` }];
+    return [
+      {
+        ...at,
+        code: "link-not-absolute",
+        message: `link "${link.url}" is not an absolute URL: use one of the page URLs given`,
+      },
+    ];
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return [{ ...at, code: "link-not-http", message: `link ${link.url} is not http(s)` }];
-  if (!isOnSite(url, ctx.site)) return [{ ...at, code: "link-off-site", message: `link ${link.url} is not on the site ${ctx.site.origin}${ctx.site.prefix}: only link the site's own pages` }];
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    return [{ ...at, code: "link-not-http", message: `link ${link.url} is not http(s)` }];
+  if (!isOnSite(url, ctx.site))
+    return [
+      {
+        ...at,
+        code: "link-off-site",
+        message: `link ${link.url} is not on the site ${ctx.site.origin}${ctx.site.prefix}: only link the site's own pages`,
+      },
+    ];
   const target = ctx.pageUrls.has(link.url) ? link.url : link.url.replace(/%28/gi, "(").replace(/%29/gi, ")");
-  if (!ctx.pageUrls.has(target)) return [{ ...at, code: "link-not-fetched", message: `link ${link.url} is not one of the fetched pages: use only the page URLs given, exactly as written` }];
+  if (!ctx.pageUrls.has(target))
+    return [
+      {
+        ...at,
+        code: "link-not-fetched",
+        message: `link ${link.url} is not one of the fetched pages: use only the page URLs given, exactly as written`,
+      },
+    ];
   const prev = seen.get(target);
-  if (prev !== undefined) return [{ ...at, code: "duplicate-link", message: `link ${link.url} already appears on line ${prev}: list each page once` }];
+  if (prev !== undefined)
+    return [
+      {
+        ...at,
+        code: "duplicate-link",
+        message: `link ${link.url} already appears on line ${prev}: list each page once`,
+      },
+    ];
   seen.set(target, link.line);
   return [];
 }
@@ -151,8 +203,13 @@ export function isOnSite(url: URL, site: Site): boolean {
 
 function headingIssue(line: string, lineNo: number, where: string): ValidationIssue {
   const level = (HEADING.exec(line)?.[1] ?? "#").length;
-  if (level === 1) return { line: lineNo, code: "extra-h1", message: `only one H1 is allowed, found another ${where}: ${clip(line)}` };
-  return { line: lineNo, code: "unexpected-heading", message: `no H${level} headings ${where}: use "## Section" followed by link items (${clip(line)})` };
+  if (level === 1)
+    return { line: lineNo, code: "extra-h1", message: `only one H1 is allowed, found another ${where}: ${clip(line)}` };
+  return {
+    line: lineNo,
+    code: "unexpected-heading",
+    message: `no H${level} headings ${where}: use "## Section" followed by link items (${clip(line)})`,
+  };
 }
 
 function skipBlank(lines: string[], i: number): number {

@@ -15,17 +15,17 @@
  *   THIN_TEXT_CHARS is kept but flagged `thin` (usually a JavaScript shell).
  */
 import { setMaxListeners } from "node:events";
-import { coerceError } from "../lib/coerceError";
-import { AbortedError, FetchError, LtxError, isLtxError, throwIfAborted } from "../lib/errors";
-import { createAgents, fetchPage, type FetchOptions } from "./fetch";
-import { HostLimiter } from "./hostLimiter";
+import { coerceError } from "../../lib/coerceError";
+import { AbortedError, FetchError, LtxError, isLtxError, throwIfAborted } from "../../lib/errors";
+import { createAgents, fetchPage, type FetchOptions } from "../fetch/fetch";
+import { HostLimiter } from "../fetch/hostLimiter";
 import { processFetched } from "./crawlPage";
 import type { CrawlOptions, CrawlResult, CrawlState, PageWork } from "./crawlState";
-import { pageKind } from "./pageKind";
-import { loadRobots, type RobotsRules } from "./robots";
-import { readSitemaps } from "./sitemap";
-import { inScope, matchesPatterns, moveSite, tryNormalizeUrl } from "./site";
-import type { FetchedPage, FetchSettings, PageRecord, Progress, Site } from "./types";
+import { pageKind } from "../extract/pageKind";
+import { loadRobots, type RobotsRules } from "../fetch/robots";
+import { readSitemaps } from "../fetch/sitemap";
+import { inScope, matchesPatterns, moveSite, tryNormalizeUrl } from "../site";
+import type { FetchedPage, FetchSettings, PageRecord, Progress, Site } from "../types";
 
 export { THIN_TEXT_CHARS } from "./crawlPage";
 
@@ -53,21 +53,45 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
   const { signal } = opts;
   throwIfAborted(signal);
   const progress = (s: CrawlState, phase: Progress["phase"], message?: string): void =>
-    opts.onProgress?.({ phase, pagesDiscovered: s.seen.size, pagesFetched: s.counts.fetched, pagesExtracted: s.counts.extracted, pagesTotal: Math.min(s.seen.size, opts.limits.maxPages), message });
+    opts.onProgress?.({
+      phase,
+      pagesDiscovered: s.seen.size,
+      pagesFetched: s.counts.fetched,
+      pagesExtracted: s.counts.extracted,
+      pagesTotal: Math.min(s.seen.size, opts.limits.maxPages),
+      message,
+    });
   const fetchOpts: FetchOptions = { signal, agents };
   const robots = await robotsFor(site, site.startUrl, opts.fetch, fetchOpts);
   const s: CrawlState = {
-    site, robots, opts, seen: new Set([site.startUrl]), done: new Set(), queue: [], records: [], pages: [], keptByUrl: new Map(), keptByHash: new Map(), prevRecords: previousRecords(opts),
-    followLinks: true, warnings: [], counts: { fetched: 0, extracted: 0, reused: 0, bytes: 0, seq: 0 }, stopFetching: false,
+    site,
+    robots,
+    opts,
+    seen: new Set([site.startUrl]),
+    done: new Set(),
+    queue: [],
+    records: [],
+    pages: [],
+    keptByUrl: new Map(),
+    keptByHash: new Map(),
+    prevRecords: previousRecords(opts),
+    followLinks: true,
+    warnings: [],
+    counts: { fetched: 0, extracted: 0, reused: 0, bytes: 0, seq: 0 },
+    stopFetching: false,
   };
   const limiter = new HostLimiter(opts.fetch.perHostConcurrency, robots.crawlDelayMs);
-  if (robots.crawlDelayCapped) s.warnings.push(`robots.txt asks for a Crawl-delay above ${robots.crawlDelayMs / 1000} s; using ${robots.crawlDelayMs / 1000} s`);
+  if (robots.crawlDelayCapped)
+    s.warnings.push(
+      `robots.txt asks for a Crawl-delay above ${robots.crawlDelayMs / 1000} s; using ${robots.crawlDelayMs / 1000} s`,
+    );
   progress(s, "discover", "robots.txt read");
 
   const start = await fetchStart(s, limiter, fetchOpts);
   throwIfAborted(signal);
   const sitemap = await readSitemaps(s.site, s.robots, opts.fetch, {
-    signal, agents,
+    signal,
+    agents,
     // Enough URLs to pick the shallowest maxPages from, without reading a 50-file index for a 100-page crawl.
     limits: { maxUrls: Math.min(50_000, Math.max(1000, opts.limits.maxPages * 50)) },
     accept: (u) => inScope(s.site, u) && matchesPatterns(u, opts.limits.include, opts.limits.exclude),
@@ -89,10 +113,21 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
 
   await drain(s, limiter, fetchOpts, (phase) => progress(s, phase));
   if (s.queue.length > 0 && s.pages.length >= opts.limits.maxPages) {
-    s.warnings.push(`stopped at ${opts.limits.maxPages} pages (maxPages); ${s.queue.length} more URLs were found and not fetched`);
+    s.warnings.push(
+      `stopped at ${opts.limits.maxPages} pages (maxPages); ${s.queue.length} more URLs were found and not fetched`,
+    );
   }
   const out = result(s);
-  opts.logger?.debug({ site: s.site.key, kept: out.pages.length, records: out.records.length, reused: out.reusedCount, bytes: s.counts.bytes }, "crawl done");
+  opts.logger?.debug(
+    {
+      site: s.site.key,
+      kept: out.pages.length,
+      records: out.records.length,
+      reused: out.reusedCount,
+      bytes: s.counts.bytes,
+    },
+    "crawl done",
+  );
   return out;
 }
 
@@ -103,12 +138,22 @@ function previousRecords(opts: CrawlOptions): Map<string, PageRecord> {
 }
 
 /** robots.txt for the origin of `url`; throws unless `url` may be fetched. */
-async function robotsFor(site: Site, url: string, settings: FetchSettings, fetchOpts: FetchOptions): Promise<RobotsRules> {
+async function robotsFor(
+  site: Site,
+  url: string,
+  settings: FetchSettings,
+  fetchOpts: FetchOptions,
+): Promise<RobotsRules> {
   const robots = await loadRobots(site.origin, settings, fetchOpts);
   if (robots.unreachable) {
-    throw new FetchError(robots.url, `${robots.reason ?? "robots.txt is unreachable"}; per RFC 9309 the site may not be crawled until it answers`, { status: robots.status ?? undefined });
+    throw new FetchError(
+      robots.url,
+      `${robots.reason ?? "robots.txt is unreachable"}; per RFC 9309 the site may not be crawled until it answers`,
+      { status: robots.status ?? undefined },
+    );
   }
-  if (!robots.allowed(url)) throw new LtxError("ROBOTS_DISALLOWED", `robots.txt of ${site.origin} disallows ${url}`, { retryable: false });
+  if (!robots.allowed(url))
+    throw new LtxError("ROBOTS_DISALLOWED", `robots.txt of ${site.origin} disallows ${url}`, { retryable: false });
   return robots;
 }
 
@@ -121,22 +166,42 @@ async function fetchStart(s: CrawlState, limiter: HostLimiter, fetchOpts: FetchO
   const origin = s.site.origin;
   let page: FetchedPage;
   try {
-    page = await limiter.run(new URL(url).host, () =>
-      fetchPage(url, s.opts.fetch, {
-        ...fetchOpts,
-        // Same-origin hops must be allowed by robots.txt; another origin gets its robots.txt checked after.
-        checkRedirect: (to) => {
-          if (new URL(to).origin === origin && !s.robots.allowed(to)) throw new LtxError("ROBOTS_DISALLOWED", `${url} redirects to ${to}, which robots.txt disallows`, { retryable: false });
-        },
-      }), fetchOpts.signal);
+    page = await limiter.run(
+      new URL(url).host,
+      () =>
+        fetchPage(url, s.opts.fetch, {
+          ...fetchOpts,
+          // Same-origin hops must be allowed by robots.txt; another origin gets its robots.txt checked after.
+          checkRedirect: (to) => {
+            if (new URL(to).origin === origin && !s.robots.allowed(to))
+              throw new LtxError("ROBOTS_DISALLOWED", `${url} redirects to ${to}, which robots.txt disallows`, {
+                retryable: false,
+              });
+          },
+        }),
+      fetchOpts.signal,
+    );
   } catch (e) {
     const err = coerceError(e);
-    if (err instanceof FetchError && !err.retryable) throw new FetchError(url, `start page ${url}: ${err.message}`, { cause: err, code: "START_PAGE_FAILED", retryable: false });
+    if (err instanceof FetchError && !err.retryable)
+      throw new FetchError(url, `start page ${url}: ${err.message}`, {
+        cause: err,
+        code: "START_PAGE_FAILED",
+        retryable: false,
+      });
     throw err;
   }
   s.counts.fetched++;
-  if (page.status >= 400 && page.status < 500) throw new FetchError(url, `start page ${url} answered HTTP ${page.status}`, { status: page.status, code: "START_PAGE_FAILED", retryable: false });
-  if (page.status >= 500) throw new FetchError(url, `start page ${url} answered HTTP ${page.status} after ${s.opts.fetch.retries} retries`, { status: page.status });
+  if (page.status >= 400 && page.status < 500)
+    throw new FetchError(url, `start page ${url} answered HTTP ${page.status}`, {
+      status: page.status,
+      code: "START_PAGE_FAILED",
+      retryable: false,
+    });
+  if (page.status >= 500)
+    throw new FetchError(url, `start page ${url} answered HTTP ${page.status} after ${s.opts.fetch.retries} retries`, {
+      status: page.status,
+    });
   const finalUrl = tryNormalizeUrl(page.finalUrl) ?? page.finalUrl;
   if (finalUrl !== url && !inScope(s.site, finalUrl)) {
     s.warnings.push(`the start URL ${url} redirects to ${finalUrl}; crawling there`);
@@ -154,7 +219,10 @@ async function fetchStart(s: CrawlState, limiter: HostLimiter, fetchOpts: FetchO
 function sitemapSeeds(urls: string[]): string[] {
   const normalised = [...new Set(urls.map((u) => tryNormalizeUrl(u)).filter((u): u is string => u !== undefined))];
   const depth = (u: string): number => new URL(u).pathname.split("/").filter(Boolean).length;
-  return normalised.map((u, i) => ({ u, i, d: depth(u) })).sort((a, b) => a.d - b.d || a.i - b.i).map((x) => x.u);
+  return normalised
+    .map((u, i) => ({ u, i, d: depth(u) }))
+    .sort((a, b) => a.d - b.d || a.i - b.i)
+    .map((x) => x.u);
 }
 
 function enqueue(s: CrawlState, url: string, depth: number): void {
@@ -180,7 +248,12 @@ function enqueueLinks(s: CrawlState, links: string[], depth: number): void {
 }
 
 /** Runs queued pages with bounded concurrency until the queue is empty or a limit is reached. */
-function drain(s: CrawlState, limiter: HostLimiter, fetchOpts: FetchOptions, progress: (p: Progress["phase"]) => void): Promise<void> {
+function drain(
+  s: CrawlState,
+  limiter: HostLimiter,
+  fetchOpts: FetchOptions,
+  progress: (p: Progress["phase"]) => void,
+): Promise<void> {
   // More pages in flight than fetch slots, so that extraction of some overlaps fetching of others;
   // the HostLimiter still caps concurrent requests at perHostConcurrency.
   const maxInFlight = s.opts.fetch.perHostConcurrency * 2 + 2;
@@ -218,25 +291,44 @@ function drain(s: CrawlState, limiter: HostLimiter, fetchOpts: FetchOptions, pro
   });
 }
 
-async function fetchAndProcess(s: CrawlState, work: PageWork, limiter: HostLimiter, fetchOpts: FetchOptions, progress: (p: Progress["phase"]) => void): Promise<void> {
+async function fetchAndProcess(
+  s: CrawlState,
+  work: PageWork,
+  limiter: HostLimiter,
+  fetchOpts: FetchOptions,
+  progress: (p: Progress["phase"]) => void,
+): Promise<void> {
   if (s.done.has(work.url)) return;
   const prev = s.opts.previous;
   const prevRecord = prev?.content?.has(work.url) ? s.prevRecords.get(work.url) : undefined;
   let page: FetchedPage;
   try {
-    page = await limiter.run(new URL(work.url).host, () =>
-      fetchPage(work.url, s.opts.fetch, {
-        ...fetchOpts,
-        // A 304 has no body to find links in: only ask when links aren't needed (sitemap mode).
-        conditional: !s.followLinks && prevRecord ? { etag: prevRecord.etag, lastModified: prevRecord.lastModified } : undefined,
-        wantBody: (ct, url) => pageKind(ct, url) !== undefined,
-        checkRedirect: (to) => checkRedirect(s, work.url, to),
-      }), fetchOpts.signal);
+    page = await limiter.run(
+      new URL(work.url).host,
+      () =>
+        fetchPage(work.url, s.opts.fetch, {
+          ...fetchOpts,
+          // A 304 has no body to find links in: only ask when links aren't needed (sitemap mode).
+          conditional:
+            !s.followLinks && prevRecord ? { etag: prevRecord.etag, lastModified: prevRecord.lastModified } : undefined,
+          wantBody: (ct, url) => pageKind(ct, url) !== undefined,
+          checkRedirect: (to) => checkRedirect(s, work.url, to),
+        }),
+      fetchOpts.signal,
+    );
   } catch (e) {
     const err = coerceError(e);
     if (isLtxError(err) && err.code === "ABORTED") throw err;
     s.done.add(work.url);
-    s.records.push({ seq: work.seq, record: { url: work.url, status: err instanceof FetchError ? (err.status ?? null) : null, depth: work.depth, skipReason: err.message } });
+    s.records.push({
+      seq: work.seq,
+      record: {
+        url: work.url,
+        status: err instanceof FetchError ? (err.status ?? null) : null,
+        depth: work.depth,
+        skipReason: err.message,
+      },
+    });
     return;
   }
   progress("fetch");
@@ -248,7 +340,10 @@ async function fetchAndProcess(s: CrawlState, work: PageWork, limiter: HostLimit
     const err = coerceError(e);
     if (fetchOpts.signal?.aborted || (isLtxError(err) && err.code === "ABORTED")) throw err;
     s.opts.logger?.warn({ err, url: work.url }, "page processing failed");
-    s.records.push({ seq: work.seq, record: { url: work.url, status: page.status, depth: work.depth, skipReason: `internal error: ${err.message}` } });
+    s.records.push({
+      seq: work.seq,
+      record: { url: work.url, status: page.status, depth: work.depth, skipReason: `internal error: ${err.message}` },
+    });
     return;
   }
   progress("extract");
@@ -259,7 +354,8 @@ async function fetchAndProcess(s: CrawlState, work: PageWork, limiter: HostLimit
 function checkRedirect(s: CrawlState, from: string, to: string): void {
   const url = tryNormalizeUrl(to) ?? to;
   if (!inScope(s.site, url)) throw new FetchError(from, `redirects off the site to ${url}`, { retryable: false });
-  if (!s.robots.allowed(url)) throw new FetchError(from, `redirects to ${url}, which robots.txt disallows`, { retryable: false });
+  if (!s.robots.allowed(url))
+    throw new FetchError(from, `redirects to ${url}, which robots.txt disallows`, { retryable: false });
 }
 
 function result(s: CrawlState): CrawlResult {
@@ -268,11 +364,17 @@ function result(s: CrawlState): CrawlResult {
   const records = [...s.records].sort(bySeq).map((r) => r.record);
   const thin = pages.filter((p) => p.thin);
   if (thin.length > 0) {
-    const some = thin.slice(0, 5).map((p) => p.url).join(", ");
-    s.warnings.push(`${thin.length} of ${pages.length} pages have almost no readable text (a JavaScript-rendered shell?): ${some}${thin.length > 5 ? ", …" : ""}`);
+    const some = thin
+      .slice(0, 5)
+      .map((p) => p.url)
+      .join(", ");
+    s.warnings.push(
+      `${thin.length} of ${pages.length} pages have almost no readable text (a JavaScript-rendered shell?): ${some}${thin.length > 5 ? ", …" : ""}`,
+    );
   }
   const prevKept = new Set((s.opts.previous?.pages ?? []).filter((r) => r.skipReason === undefined).map((r) => r.url));
-  const sameSet = s.opts.previous !== undefined && prevKept.size === pages.length && pages.every((p) => prevKept.has(p.url));
+  const sameSet =
+    s.opts.previous !== undefined && prevKept.size === pages.length && pages.every((p) => prevKept.has(p.url));
   const changed = !(sameSet && s.counts.reused === pages.length);
   return { site: s.site, pages, records, warnings: s.warnings, reusedCount: s.counts.reused, changed };
 }

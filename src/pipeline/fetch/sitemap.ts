@@ -9,11 +9,11 @@
  * elsewhere would make us fetch a host the user never named), and robots.txt rules apply to them.
  */
 import zlib from "node:zlib";
-import { coerceError } from "../lib/coerceError";
-import { isLtxError } from "../lib/errors";
+import { coerceError } from "../../lib/coerceError";
+import { isLtxError } from "../../lib/errors";
 import { fetchRaw, type FetchOptions } from "./fetch";
 import type { RobotsRules } from "./robots";
-import type { FetchSettings, Site } from "./types";
+import type { FetchSettings, Site } from "../types";
 
 export interface SitemapLimits {
   /** Sitemap files read at most (indexes included). */
@@ -26,7 +26,12 @@ export interface SitemapLimits {
   maxUrls: number;
 }
 
-export const DEFAULT_SITEMAP_LIMITS: SitemapLimits = { maxFiles: 50, maxDepth: 3, maxBytes: 50 * 1024 * 1024, maxUrls: 50_000 };
+export const DEFAULT_SITEMAP_LIMITS: SitemapLimits = {
+  maxFiles: 50,
+  maxDepth: 3,
+  maxBytes: 50 * 1024 * 1024,
+  maxUrls: 50_000,
+};
 
 export interface SitemapResult {
   /** Page URLs in sitemap order, as written (the caller normalises), accepted and de-duplicated. */
@@ -63,15 +68,13 @@ export function parseSitemap(xml: string): { sitemaps: string[]; urls: string[] 
 function decodeXmlText(s: string): string {
   const cdata = /^\s*<!\[CDATA\[([\s\S]*?)\]\]>\s*$/.exec(s);
   if (cdata) return (cdata[1] ?? "").trim();
-  return s
-    .trim()
-    .replace(/&(amp|lt|gt|quot|apos|#\d+|#x[0-9a-f]+);/gi, (all, name: string) => {
-      const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-      const lower = name.toLowerCase();
-      if (named[lower] !== undefined) return named[lower];
-      const code = lower.startsWith("#x") ? parseInt(lower.slice(2), 16) : parseInt(lower.slice(1), 10);
-      return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code) : all;
-    });
+  return s.trim().replace(/&(amp|lt|gt|quot|apos|#\d+|#x[0-9a-f]+);/gi, (all, name: string) => {
+    const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+    const lower = name.toLowerCase();
+    if (named[lower] !== undefined) return named[lower];
+    const code = lower.startsWith("#x") ? parseInt(lower.slice(2), 16) : parseInt(lower.slice(1), 10);
+    return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code) : all;
+  });
 }
 
 function isGzip(b: Buffer): boolean {
@@ -98,7 +101,12 @@ export function sitemapSources(site: Site, robots: RobotsRules): string[] {
  * Reads the site's sitemaps breadth-first. A missing sitemap (404) is normal and silent; other
  * failures become warnings, never errors: a crawl without a sitemap still works.
  */
-export async function readSitemaps(site: Site, robots: RobotsRules, settings: FetchSettings, opts: SitemapOptions = {}): Promise<SitemapResult> {
+export async function readSitemaps(
+  site: Site,
+  robots: RobotsRules,
+  settings: FetchSettings,
+  opts: SitemapOptions = {},
+): Promise<SitemapResult> {
   const limits = { ...DEFAULT_SITEMAP_LIMITS, ...opts.limits };
   const schedule = opts.schedule ?? (<T>(fn: () => Promise<T>) => fn());
   const result: SitemapResult = { urls: [], files: [], warnings: [] };
@@ -127,7 +135,8 @@ export async function readSitemaps(site: Site, robots: RobotsRules, settings: Fe
           continue;
         }
         if (new URL(abs).origin !== site.origin) continue;
-        if (depth + 1 > limits.maxDepth) result.warnings.push(`sitemaps: ${abs} is nested deeper than ${limits.maxDepth} indexes; not read`);
+        if (depth + 1 > limits.maxDepth)
+          result.warnings.push(`sitemaps: ${abs} is nested deeper than ${limits.maxDepth} indexes; not read`);
         else next.push({ url: abs, depth: depth + 1 });
       }
       for (const page of doc.urls) {
@@ -154,7 +163,14 @@ async function readOne(
   warnings: string[],
 ): Promise<{ sitemaps: string[]; urls: string[] } | undefined> {
   try {
-    const raw = await schedule(() => fetchRaw(url, settings, { signal: opts.signal, agents: opts.agents, accept: "application/xml,text/xml,*/*;q=0.5", maxBytes }));
+    const raw = await schedule(() =>
+      fetchRaw(url, settings, {
+        signal: opts.signal,
+        agents: opts.agents,
+        accept: "application/xml,text/xml,*/*;q=0.5",
+        maxBytes,
+      }),
+    );
     if (raw.status === 404 || raw.status === 410) return undefined;
     if (raw.status < 200 || raw.status >= 300) {
       warnings.push(`sitemap ${url}: HTTP ${raw.status}`);

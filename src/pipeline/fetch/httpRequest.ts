@@ -12,9 +12,9 @@ import https from "node:https";
 import net from "node:net";
 import type { Readable } from "node:stream";
 import zlib from "node:zlib";
-import { coerceError } from "../lib/coerceError";
-import { AbortedError, BlockedAddressError, FetchError, isLtxError } from "../lib/errors";
-import type { AddressPolicy, FetchSettings } from "./types";
+import { coerceError } from "../../lib/coerceError";
+import { AbortedError, BlockedAddressError, FetchError, isLtxError } from "../../lib/errors";
+import type { AddressPolicy, FetchSettings } from "../types";
 
 export interface FetchAgents {
   http: http.Agent;
@@ -81,16 +81,28 @@ function netError(e: unknown, u: URL, phase: "connect" | "read"): FetchError {
   const err = coerceError(e);
   // Read `code` off the original value: under jest, node's own errors come from another realm and
   // fail `instanceof Error`, so coerceError wraps them and the wrapper has no code.
-  const raw = (typeof e === "object" && e !== null ? e : {}) as { code?: unknown; errors?: { code?: unknown }[]; message?: unknown };
+  const raw = (typeof e === "object" && e !== null ? e : {}) as {
+    code?: unknown;
+    errors?: { code?: unknown }[];
+    message?: unknown;
+  };
   const code = String(raw.code ?? raw.errors?.[0]?.code ?? "");
   const detail = code || (typeof raw.message === "string" ? raw.message : err.message);
   if (code === "ENOTFOUND" || code === "EAI_NONAME") {
-    return new FetchError(u.toString(), `could not resolve host ${u.hostname} (${code})`, { cause: err, details: { transient: false, code } });
+    return new FetchError(u.toString(), `could not resolve host ${u.hostname} (${code})`, {
+      cause: err,
+      details: { transient: false, code },
+    });
   }
   if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code)) {
-    return new FetchError(u.toString(), `TLS error from ${hostPort(u)}: ${code} (set ACCEPT_INVALID_CERTS=1 to allow)`, { cause: err, retryable: false, details: { transient: false, code } });
+    return new FetchError(
+      u.toString(),
+      `TLS error from ${hostPort(u)}: ${code} (set ACCEPT_INVALID_CERTS=1 to allow)`,
+      { cause: err, retryable: false, details: { transient: false, code } },
+    );
   }
-  const what = phase === "connect" ? `could not connect to ${hostPort(u)}` : `connection to ${hostPort(u)} failed while reading`;
+  const what =
+    phase === "connect" ? `could not connect to ${hostPort(u)}` : `connection to ${hostPort(u)} failed while reading`;
   return new FetchError(u.toString(), `${what}: ${detail}`, { cause: err, details: { transient: true, code } });
 }
 
@@ -148,7 +160,12 @@ export function requestOnce(url: string, settings: FetchSettings, opts: RequestO
       } else if (value) resolve(value);
     };
     const totalTimer = setTimeout(
-      () => finish(new FetchError(url, `timed out after ${settings.timeoutMs} ms fetching ${url}`, { details: { transient: true, code: "ETIMEDOUT" } })),
+      () =>
+        finish(
+          new FetchError(url, `timed out after ${settings.timeoutMs} ms fetching ${url}`, {
+            details: { transient: true, code: "ETIMEDOUT" },
+          }),
+        ),
       settings.timeoutMs,
     );
     const onAbort = (): void => finish(new AbortedError());
@@ -158,7 +175,12 @@ export function requestOnce(url: string, settings: FetchSettings, opts: RequestO
     req.on("socket", (socket) => {
       if (!socket.connecting) return; // a kept-alive socket from the agent
       connectTimer = setTimeout(
-        () => finish(new FetchError(url, `timed out after ${settings.connectTimeoutMs} ms connecting to ${hostPort(u)}`, { details: { transient: true, code: "ETIMEDOUT" } })),
+        () =>
+          finish(
+            new FetchError(url, `timed out after ${settings.connectTimeoutMs} ms connecting to ${hostPort(u)}`, {
+              details: { transient: true, code: "ETIMEDOUT" },
+            }),
+          ),
         settings.connectTimeoutMs,
       );
       socket.once("connect", () => clearTimeout(connectTimer));
@@ -167,7 +189,13 @@ export function requestOnce(url: string, settings: FetchSettings, opts: RequestO
     req.on("response", (res) => {
       const status = res.statusCode ?? 0;
       const contentType = String(res.headers["content-type"] ?? "");
-      const empty = (): RawResponse => ({ status, headers: res.headers, buffer: Buffer.alloc(0), truncated: false, hash: createHash("sha256").digest("hex") });
+      const empty = (): RawResponse => ({
+        status,
+        headers: res.headers,
+        buffer: Buffer.alloc(0),
+        truncated: false,
+        hash: createHash("sha256").digest("hex"),
+      });
       if ((status >= 300 && status < 400) || status === 304) {
         res.resume(); // drain the (small) body so a keep-alive socket can be reused
         res.once("end", () => finish(undefined, empty()));
@@ -191,7 +219,12 @@ export function requestOnce(url: string, settings: FetchSettings, opts: RequestO
   });
 }
 
-function readBody(res: http.IncomingMessage, maxBytes: number, url: string, done: (err: Error | undefined, body?: { buffer: Buffer; truncated: boolean; hash: string }) => void): void {
+function readBody(
+  res: http.IncomingMessage,
+  maxBytes: number,
+  url: string,
+  done: (err: Error | undefined, body?: { buffer: Buffer; truncated: boolean; hash: string }) => void,
+): void {
   const decoder = decoderFor(String(res.headers["content-encoding"] ?? ""));
   const stream: Readable = decoder ? res.pipe(decoder) : res;
   const chunks: Buffer[] = [];
@@ -222,7 +255,14 @@ function readBody(res: http.IncomingMessage, maxBytes: number, url: string, done
     if (ended) return;
     ended = true;
     const zlibError = decoder !== undefined && (e as NodeJS.ErrnoException).code?.startsWith("Z_") === true;
-    done(zlibError ? new FetchError(url, `could not decode the ${String(res.headers["content-encoding"])} body of ${url}: ${e.message}`) : e);
+    done(
+      zlibError
+        ? new FetchError(
+            url,
+            `could not decode the ${String(res.headers["content-encoding"])} body of ${url}: ${e.message}`,
+          )
+        : e,
+    );
   };
   stream.once("error", fail);
   if (decoder) res.once("error", fail);
