@@ -23,9 +23,16 @@ export interface ParsedLink extends LlmsLink {
   line: number;
 }
 
-interface ParsedSection extends LlmsSection {
+export interface ParsedSection extends LlmsSection {
   line: number;
   links: ParsedLink[];
+}
+
+/** A parsed doc whose sections and links keep the line they were read from. */
+export interface ParsedDoc extends LlmsDoc {
+  sections: ParsedSection[];
+  /** Line of the `> summary`, when there is one. */
+  summaryLine?: number;
 }
 
 const H1 = /^#\s+(.*\S)\s*$/;
@@ -36,7 +43,7 @@ const HEADING = /^(#{1,6})(\s|$)/;
 const LINK_ITEM = /^-\s+\[((?:[^[\]\\]|\\.)+)\]\(([^()\s]+)\)(?::\s*(.*))?$/;
 
 /** Parses llms.txt text into a doc, reporting format problems (not link targets) as issues. */
-export function parseLlmsTxt(text: string): { doc: LlmsDoc | null; issues: ValidationIssue[] } {
+export function parseLlmsTxt(text: string): { doc: ParsedDoc | null; issues: ValidationIssue[] } {
   const lines = text.replace(/\r\n?/g, "\n").split("\n");
   const issues: ValidationIssue[] = [];
   let i = 0;
@@ -62,6 +69,7 @@ export function parseLlmsTxt(text: string): { doc: LlmsDoc | null; issues: Valid
 
   const summaryLines: string[] = [];
   i = skipBlank(lines, i);
+  const summaryAt = i + 1;
   while (i < lines.length && (lines[i] ?? "").startsWith(">")) {
     summaryLines.push((lines[i] ?? "").replace(/^>\s?/, "").trim());
     i++;
@@ -111,23 +119,25 @@ export function parseLlmsTxt(text: string): { doc: LlmsDoc | null; issues: Valid
 
   const summary = summaryLines.join(" ").trim();
   const prose = details.join("\n").trim();
-  const doc: LlmsDoc = { title, sections };
-  if (summary) doc.summary = summary;
+  const doc: ParsedDoc = { title, sections };
+  if (summary) [doc.summary, doc.summaryLine] = [summary, summaryAt];
   if (prose) doc.details = prose;
   return { doc, issues };
 }
 
-/** Every problem in an llms.txt: format, then links (absolute, on the site, fetched, unique). */
-export function validateLlmsTxt(text: string, ctx: ValidateContext): ValidationIssue[] {
+/**
+ * The problems any reader of the file would see, whatever site it is for: format, then each
+ * section and link on its own (named, absolute, http). `ltx check` starts from these.
+ */
+export function validateFormat(text: string): { doc: ParsedDoc | null; issues: ValidationIssue[] } {
   const { doc, issues } = parseLlmsTxt(text);
-  if (!doc) return issues;
+  if (!doc) return { doc, issues };
   if (!doc.title) issues.push({ line: 1, code: "empty-title", message: "the H1 title is empty" });
   if (doc.sections.length === 0)
     issues.push({ code: "no-sections", message: "the file has no `## Section` with links" });
 
   const seenSections = new Map<string, number>();
-  const seenLinks = new Map<string, number>();
-  for (const section of doc.sections as ParsedSection[]) {
+  for (const section of doc.sections) {
     const key = section.name.toLowerCase();
     const prev = seenSections.get(key);
     if (prev !== undefined)
@@ -143,56 +153,75 @@ export function validateLlmsTxt(text: string, ctx: ValidateContext): ValidationI
         code: "empty-section",
         message: `section "${section.name}" has no links: remove it or add links`,
       });
-    for (const link of section.links) issues.push(...checkLink(link, ctx, seenLinks));
+    for (const link of section.links) {
+      const issue = checkLinkShape(link);
+      if (issue) issues.push(issue);
+    }
   }
-  return issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  return { doc, issues: issues.sort(byLine) };
 }
 
-function checkLink(link: ParsedLink, ctx: ValidateContext, seen: Map<string, number>): ValidationIssue[] {
+/** Every problem in an llms.txt: format, then links (absolute, on the site, fetched, unique). */
+export function validateLlmsTxt(text: string, ctx: ValidateContext): ValidationIssue[] {
+  const { doc, issues } = validateFormat(text);
+  if (!doc) return issues;
+  const seenLinks = new Map<string, number>();
+  for (const section of doc.sections)
+    for (const link of section.links) {
+      // A link whose shape is wrong was reported by validateFormat; its target can't be judged.
+      if (checkLinkShape(link)) continue;
+      const issue = checkLinkTarget(link, ctx, seenLinks);
+      if (issue) issues.push(issue);
+    }
+  return issues.sort(byLine);
+}
+
+function byLine(a: ValidationIssue, b: ValidationIssue): number {
+  return (a.line ?? 0) - (b.line ?? 0);
+}
+
+function checkLinkShape(link: ParsedLink): ValidationIssue | null {
   const at = { line: link.line };
-  if (!link.title) return [{ ...at, code: "empty-link-title", message: `link ${link.url} has an empty name` }];
+  if (!link.title) return { ...at, code: "empty-link-title", message: `link ${link.url} has an empty name` };
   let url: URL;
   try {
     url = new URL(link.url);
   } catch {
-    return [
-      {
-        ...at,
-        code: "link-not-absolute",
-        message: `link "${link.url}" is not an absolute URL: use one of the page URLs given`,
-      },
-    ];
+    return {
+      ...at,
+      code: "link-not-absolute",
+      message: `link "${link.url}" is not an absolute URL: use one of the page URLs given`,
+    };
   }
   if (url.protocol !== "http:" && url.protocol !== "https:")
-    return [{ ...at, code: "link-not-http", message: `link ${link.url} is not http(s)` }];
-  if (!isOnSite(url, ctx.site))
-    return [
-      {
-        ...at,
-        code: "link-off-site",
-        message: `link ${link.url} is not on the site ${ctx.site.origin}${ctx.site.prefix}: only link the site's own pages`,
-      },
-    ];
+    return { ...at, code: "link-not-http", message: `link ${link.url} is not http(s)` };
+  return null;
+}
+
+function checkLinkTarget(link: ParsedLink, ctx: ValidateContext, seen: Map<string, number>): ValidationIssue | null {
+  const at = { line: link.line };
+  if (!isOnSite(new URL(link.url), ctx.site))
+    return {
+      ...at,
+      code: "link-off-site",
+      message: `link ${link.url} is not on the site ${ctx.site.origin}${ctx.site.prefix}: only link the site's own pages`,
+    };
   const target = ctx.pageUrls.has(link.url) ? link.url : link.url.replace(/%28/gi, "(").replace(/%29/gi, ")");
   if (!ctx.pageUrls.has(target))
-    return [
-      {
-        ...at,
-        code: "link-not-fetched",
-        message: `link ${link.url} is not one of the fetched pages: use only the page URLs given, exactly as written`,
-      },
-    ];
+    return {
+      ...at,
+      code: "link-not-fetched",
+      message: `link ${link.url} is not one of the fetched pages: use only the page URLs given, exactly as written`,
+    };
   const prev = seen.get(target);
   if (prev !== undefined)
-    return [
-      {
-        ...at,
-        code: "duplicate-link",
-        message: `link ${link.url} already appears on line ${prev}: list each page once`,
-      },
-    ];
+    return {
+      ...at,
+      code: "duplicate-link",
+      message: `link ${link.url} already appears on line ${prev}: list each page once`,
+    };
   seen.set(target, link.line);
-  return [];
+  return null;
 }
 
 /** Same origin, and under the prefix ("/docs" counts as under "/docs/"). */
