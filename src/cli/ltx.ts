@@ -16,6 +16,10 @@ const commands: Record<string, Command> = {
     summary: "crawl a site and print its llms.txt (or write llms.txt + llms-full.txt)",
     run: generateCommand,
   },
+  check: {
+    summary: "check an llms.txt (file or URL): errors, quality warnings and a score; --links fetches its links",
+    run: (argv) => (require("./check") as typeof import("./check")).checkCommand(argv),
+  },
   api: {
     summary: "run the HTTP API and Bull Board",
     run: (argv) => (require("./api") as typeof import("./api")).apiCommand(argv),
