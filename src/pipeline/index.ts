@@ -9,6 +9,7 @@ import { resolveSite } from "./site";
 import { crawlSite } from "./crawl/crawl";
 import { generateLlmsTxt } from "./generate";
 import { composeFullTxt } from "./compose";
+import { qualityOf } from "./validate/check";
 import type { PipelineOptions, PipelineResult, Progress, Page, PageRecord } from "./types";
 
 export type { PipelineOptions, PipelineResult } from "./types";
@@ -55,6 +56,7 @@ export async function runPipeline(url: string, opts: PipelineOptions): Promise<P
       usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 },
       timings: { discoverMs, crawlMs, generateMs: 0, composeMs: 0, totalMs: Date.now() - started },
       warnings: crawl.warnings,
+      quality: qualityOf(previous.llmsTxt, crawl.site.origin),
       generatedAt: new Date().toISOString(),
       unchanged: true,
       content: crawl.pages.map(withoutLinks),
@@ -100,6 +102,7 @@ export async function runPipeline(url: string, opts: PipelineOptions): Promise<P
     usage: generated.usage,
     timings: { discoverMs, crawlMs, generateMs, composeMs, totalMs: Date.now() - started },
     warnings: [...crawl.warnings, ...generated.warnings, ...full.warnings],
+    quality: qualityOf(generated.llmsTxt, crawl.site.origin),
     generatedAt: new Date().toISOString(),
     content: crawl.pages.map(withoutLinks),
   };

@@ -167,6 +167,45 @@ export interface ValidationIssue {
   message: string;
 }
 
+/** The quality lint's defect classes (validate/quality/): one warning code each. */
+export const WARNING_CODES = [
+  "generic-title",
+  "unusable-summary",
+  "missing-notes",
+  "navigation-note",
+  "repeated-note",
+  "shared-affix",
+  "slug-section",
+  "mixed-language",
+  "generated-listing",
+  "duplicate-link",
+] as const;
+
+export type WarningCode = (typeof WARNING_CODES)[number];
+
+/** One defect class found in a file, with how many parts it touches and the first few lines. */
+export interface QualityWarning {
+  code: WarningCode;
+  message: string;
+  /** Parts of the file with this defect: links for link classes, 1 for the title or summary. */
+  count: number;
+  /** The first lines where it shows (at most 5). */
+  lines: number[];
+}
+
+/** What the checker says of a generated llms.txt, kept with its version: small by design. */
+export interface QualityReport {
+  /** 0–100: 100 without warnings. */
+  score: number;
+  /** Share (0–1) of links with a note. */
+  notesShare: number;
+  links: number;
+  primaryLinks: number;
+  sections: number;
+  primarySections: number;
+  warnings: QualityWarning[];
+}
+
 export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
@@ -246,6 +285,8 @@ export interface PipelineResult {
   usage: TokenUsage;
   timings: Timings;
   warnings: string[];
+  /** The quality lint of llmsTxt (`ltx check`'s warnings and score). */
+  quality: QualityReport;
   generatedAt: string;
   /** A re-run found nothing changed: the files are the previous ones and no LLM call was made. */
   unchanged?: boolean;

@@ -7,6 +7,7 @@ import { createResultStore, type ResultStore } from "../../src/store/results";
 import type { PipelineResult } from "../../src/pipeline/types";
 import { request, startTestApi, type TestApi } from "../support/apiHarness";
 import { type RedisServer, startRedis } from "../support/redisServer";
+import { qualityOf } from "../../src/pipeline/validate/check";
 
 let server: RedisServer;
 let t: TestApi;
@@ -40,6 +41,7 @@ function result(siteKey: string, llmsTxt: string, generatedAt: string): Pipeline
     usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 },
     timings: { discoverMs: 1, crawlMs: 2, generateMs: 3, composeMs: 4, totalMs: 10 },
     warnings: [],
+    quality: qualityOf(llmsTxt, origin),
     content: [],
     generatedAt,
   };

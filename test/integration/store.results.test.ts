@@ -3,6 +3,7 @@ import type { Page, PipelineResult } from "../../src/pipeline/types";
 import { createResultStore, etagOf, type ResultStore } from "../../src/store/results";
 import { checkRedis } from "../../src/store/redisChecks";
 import { startRedis, type RedisServer } from "../support/redisServer";
+import { qualityOf } from "../../src/pipeline/validate/check";
 
 let server: RedisServer;
 let redis: Redis;
@@ -46,6 +47,7 @@ function result(i: number, overrides: Partial<PipelineResult> = {}): PipelineRes
     usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 },
     timings: { discoverMs: 1, crawlMs: 2, generateMs: 3, composeMs: 4, totalMs: 10 },
     warnings: [],
+    quality: qualityOf(`# Site ${i}\n\n> version ${i}\n`, "http://127.0.0.1:9"),
     generatedAt: new Date(Date.UTC(2026, 10, 23, 10, i)).toISOString(),
     content: [],
     ...overrides,

@@ -16,6 +16,7 @@ import { createResultStore, type ResultStore } from "../../src/store/results";
 import { createHandlers } from "../../src/workers/handlers";
 import { startWorker, type WorkerHandle, type WorkerSettings } from "../../src/workers/worker";
 import type { GenerateDeps } from "../../src/workers/processor";
+import { qualityOf } from "../../src/pipeline/validate/check";
 
 export type FakePipeline = (url: string, opts: PipelineOptions) => Promise<PipelineResult>;
 
@@ -33,6 +34,7 @@ export function fakeResult(url: string, extra: Partial<PipelineResult> = {}): Pi
     usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 },
     timings: { discoverMs: 0, crawlMs: 0, generateMs: 0, composeMs: 0, totalMs: 0 },
     warnings: [],
+    quality: qualityOf(`# ${u.host}\n\n> made for ${url}\n`, u.origin),
     content: [],
     generatedAt: new Date().toISOString(),
     ...extra,

@@ -2,6 +2,7 @@ import { composeFullTxt } from "../../src/pipeline/compose";
 import { renderLlmsTxt } from "../../src/pipeline/render";
 import type { LlmsDoc } from "../../src/pipeline/types";
 import { makePage, makeSite } from "../support/pages";
+import { checkLlmsTxt } from "../../src/pipeline/validate/check";
 
 const site = makeSite("https://docs.example.com/");
 const u = (path: string): string => `https://docs.example.com${path}`;
@@ -30,6 +31,8 @@ describe("renderLlmsTxt", () => {
         "",
         "> Acme builds fast widgets.",
         "",
+        "The pages are grouped under 2 headings: Guide and Optional.",
+        "",
         "## Guide",
         "",
         "- [Install](https://docs.example.com/guide/install): How to install.",
@@ -45,6 +48,21 @@ describe("renderLlmsTxt", () => {
 
   it("is deterministic", () => {
     expect(renderLlmsTxt(structuredClone(doc))).toBe(renderLlmsTxt(doc));
+  });
+
+  it("writes what the spec's reference parser reads as meant: body text after the summary, no brackets in names", () => {
+    const bare: LlmsDoc = {
+      title: "Acme",
+      sections: [
+        { name: "Guide", links: [{ title: "Array [] operator", url: "https://docs.example.com/a", notes: "A." }] },
+      ],
+    };
+    for (const d of [bare, { ...bare, summary: "Acme builds fast widgets." }]) {
+      const text = renderLlmsTxt(d);
+      expect(checkLlmsTxt(text).errors).toEqual([]);
+      expect(text).toContain("- [Array () operator](https://docs.example.com/a): A.");
+    }
+    expect(renderLlmsTxt({ ...bare, details: "Read the guide first." })).not.toContain("grouped under");
   });
 });
 

@@ -145,6 +145,6 @@ describe("validateLlmsTxt", () => {
     const parsed = parseLlmsTxt(text).doc;
     expect(parsed?.title).toBe("Acme # Docs");
     expect(parsed?.sections[0]?.name).toBe("Guide");
-    expect(parsed?.sections[0]?.links[0]).toMatchObject({ title: "Use [it] \\ now please", notes: "Note with break" });
+    expect(parsed?.sections[0]?.links[0]).toMatchObject({ title: "Use (it) \\ now please", notes: "Note with break" });
   });
 });

@@ -11,7 +11,8 @@ import type { Logger } from "../../lib/logger";
 import { SECOND, sleep } from "../../lib/time";
 import { renderLlmsTxt } from "../render";
 import type { LlmsDoc, Page, Provider, ProviderName, Site, TokenUsage, ValidationIssue } from "../types";
-import { isOnSite, validateLlmsTxt } from "../validate/format";
+import { validateGenerated } from "../validate/check";
+import { isOnSite } from "../validate/format";
 import { createExtractiveProvider } from "./extractive";
 import { createOpenAIProvider } from "./openai";
 
@@ -86,7 +87,7 @@ export async function generateLlmsTxt(raw: GenerateLlmsTxtInput): Promise<Genera
       const out = await provider.generate({ site: input.site, pages: input.pages, feedback, signal });
       addUsage(usage, out.usage);
       const llmsTxt = renderLlmsTxt(out.doc);
-      const issues = validateLlmsTxt(llmsTxt, ctx);
+      const issues = validateGenerated(llmsTxt, ctx);
       if (issues.length === 0) {
         return {
           doc: out.doc,
@@ -135,7 +136,7 @@ async function runExtractive(
   const provider = input.provider.name === "extractive" ? input.provider : createExtractiveProvider();
   const out = await provider.generate({ site: input.site, pages: input.pages, signal: input.signal });
   const llmsTxt = renderLlmsTxt(out.doc);
-  const issues = validateLlmsTxt(llmsTxt, ctx);
+  const issues = validateGenerated(llmsTxt, ctx);
   // Our own output failing is a bug, but the rule holds: an invalid file is never returned.
   if (issues.length > 0) {
     throw new OutputInvalidError(

@@ -9,8 +9,8 @@
  *             classes in proportion to the share of links they touch; any error makes it 0.
  */
 import { OPTIONAL_SECTION } from "../render";
-import type { ValidationIssue } from "../types";
-import { validateFormat, type ParsedDoc } from "./format";
+import type { QualityReport, ValidationIssue } from "../types";
+import { validateFormat, validateLlmsTxt, type ParsedDoc, type ValidateContext } from "./format";
 import { genericTitle, unusableSummary } from "./quality/identity";
 import { generatedListing, duplicateLink } from "./quality/listings";
 import { mixedLanguage } from "./quality/language";
@@ -95,6 +95,29 @@ export function checkLlmsTxt(text: string, opts: CheckOptions = {}): CheckReport
     score: errors.length > 0 ? 0 : score(warnings, links.length, share),
     notesShare: share,
     stats: stats(doc, links),
+  };
+}
+
+/**
+ * The errors that keep a generated file from being stored: the validator's (links must be the
+ * fetched pages of the site) and the reference parser's misreadings, as `ltx check` reports them.
+ */
+export function validateGenerated(text: string, ctx: ValidateContext): ValidationIssue[] {
+  return withReferenceParser(text, validateLlmsTxt(text, ctx));
+}
+
+/** A generated file's quality report, as kept with its version. */
+export function qualityOf(text: string, site: string): QualityReport {
+  const r = checkLlmsTxt(text, { site });
+  const { links, primaryLinks, sections, primarySections } = r.stats;
+  return {
+    score: r.score,
+    notesShare: r.notesShare,
+    links,
+    primaryLinks,
+    sections,
+    primarySections,
+    warnings: r.warnings,
   };
 }
 

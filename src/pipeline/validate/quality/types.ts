@@ -5,29 +5,8 @@
  */
 import type { ParsedDoc, ParsedLink } from "../format";
 
-export const WARNING_CODES = [
-  "generic-title",
-  "unusable-summary",
-  "missing-notes",
-  "navigation-note",
-  "repeated-note",
-  "shared-affix",
-  "slug-section",
-  "mixed-language",
-  "generated-listing",
-  "duplicate-link",
-] as const;
-
-export type WarningCode = (typeof WARNING_CODES)[number];
-
-export interface QualityWarning {
-  code: WarningCode;
-  message: string;
-  /** Parts of the file with this defect: links for link classes, 1 for the title or summary. */
-  count: number;
-  /** The first lines where it shows (at most LINES_KEPT). */
-  lines: number[];
-}
+export { WARNING_CODES, type QualityWarning, type WarningCode } from "../../types";
+import type { QualityWarning, WarningCode } from "../../types";
 
 export const LINES_KEPT = 5;
 
