@@ -75,10 +75,9 @@ export async function runApiProcess(
   const prefix = keyPrefix(config.redis.prefix);
   const shutdown = opts.shutdown ?? createShutdown(logger);
   try {
-    const redis = createRedis(redisUrl, { name: "ltx-api" });
+    // The logger observes this client's errors and those of every client duplicated from it.
+    const redis = createRedis(redisUrl, { name: "ltx-api", logger });
     shutdown.add("api redis", () => closeRedis(redis));
-    // An ioredis 'error' without a listener is an unhandled 'error' event; reconnects are logged.
-    redis.on("error", (e: Error) => logger.warn({ err: e }, "redis connection error"));
     await checkRedis(redis, logger);
 
     const queues = createQueues({ connection: redis, prefix, jobs: config.jobs, logger });

@@ -3,7 +3,9 @@
  * scheduler) and hand the client to BullMQ and the store; nobody else opens connections.
  */
 import { Redis } from "ioredis";
+import { coerceError } from "../lib/coerceError";
 import { ConfigError } from "../lib/errors";
+import type { Logger } from "../lib/logger";
 
 export type { Redis };
 
@@ -19,18 +21,48 @@ export interface CreateRedisOptions {
   forWorker?: boolean;
   /** CLIENT SETNAME, visible in CLIENT LIST: "ltx-api", "ltx-worker", … */
   name?: string;
+  /** Where connection errors of this client and of every client duplicated from it are logged. */
+  logger?: Logger;
 }
 
 /** Retries per command for non-worker clients: enough to ride out a reconnect, not to hang. */
 const API_MAX_RETRIES = 2;
 
 export function createRedis(url: string, opts: CreateRedisOptions = {}): Redis {
-  return new Redis(url, {
+  const redis = new Redis(url, {
     maxRetriesPerRequest: opts.forWorker ? null : API_MAX_RETRIES,
     // Reconnect forever with a gentle ramp; a process never gives up on Redis by itself.
     retryStrategy: (times) => Math.min(times * 200, 5000),
     ...(opts.name ? { connectionName: opts.name } : {}),
   });
+  if (opts.logger) observeErrors(redis, opts.logger);
+  return redis;
+}
+
+/**
+ * An ioredis client without an 'error' listener prints "[ioredis] Unhandled error event" on every
+ * failed reconnect, and BullMQ drops its own listener from the clients it duplicates (Worker's
+ * blocking connection, QueueEvents) while it closes or re-creates them. So the listener goes on
+ * the client and, through duplicate(), on every client made from it, whoever makes it. An outage
+ * is logged once per client at warn (its first error) and again when the client is back; the
+ * reconnect attempts between are debug, so a long outage doesn't flood the log.
+ */
+export function observeErrors(client: Redis, logger: Logger): Redis {
+  let down = false;
+  const name = client.options.connectionName;
+  client.on("error", (e: unknown) => {
+    const err = coerceError(e);
+    if (down) logger.debug({ err, client: name }, "redis connection error");
+    else logger.warn({ err, client: name }, "redis connection error");
+    down = true;
+  });
+  client.on("ready", () => {
+    if (down) logger.info({ client: name }, "redis connection back");
+    down = false;
+  });
+  const duplicate = client.duplicate.bind(client);
+  client.duplicate = (...args: Parameters<Redis["duplicate"]>) => observeErrors(duplicate(...args), logger);
+  return client;
 }
 
 /**

@@ -76,8 +76,7 @@ async function build(
 ): Promise<SchedulerProcess> {
   const log = logger.child({ part: "scheduler" });
   // forWorker: the maintenance Worker blocks on Redis and must retry forever across restarts.
-  const redis = createRedis(url, { forWorker: true, name: "ltx-scheduler" });
-  redis.on("error", (e: unknown) => log.warn({ err: coerceError(e) }, "redis connection error"));
+  const redis = createRedis(url, { forWorker: true, name: "ltx-scheduler", logger: log });
   shutdown.add("scheduler redis", () => closeRedis(redis));
   await checkRedis(redis, log);
 

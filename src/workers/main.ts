@@ -78,8 +78,7 @@ async function build(
   shutdown: Shutdown,
   opts: WorkerProcessOptions,
 ): Promise<WorkerProcess> {
-  const redis = createRedis(url, { forWorker: true, name: "ltx-worker" });
-  redis.on("error", (e: unknown) => logger.warn({ err: coerceError(e) }, "redis connection error"));
+  const redis = createRedis(url, { forWorker: true, name: "ltx-worker", logger });
   shutdown.add("redis", () => closeRedis(redis));
   await checkRedis(redis, logger); // REDIS_MISCONFIGURED: the caller exits 1
 
