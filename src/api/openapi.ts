@@ -217,8 +217,8 @@ const paths: Obj = {
     get: {
       ...PUBLIC,
       tags: ["operations"],
-      summary: "Prometheus metrics",
-      responses: { "200": text("Prometheus text format") },
+      summary: "Prometheus metrics (needs Authorization: Bearer <METRICS_TOKEN> when that is set)",
+      responses: { "200": text("Prometheus text format"), "401": err("METRICS_TOKEN is set and was not sent") },
     },
   },
   "/openapi.json": {

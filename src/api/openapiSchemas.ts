@@ -136,6 +136,19 @@ export const componentSchemas: Record<string, Schema> = {
         type: "array",
         items: { type: "object", properties: { name: str(), ok: { type: "boolean" }, detail: str() } },
       },
+      workers: {
+        type: "object",
+        description: "the worker fleet from heartbeats; stuck: jobs wait and no worker took one for a minute",
+        properties: {
+          alive: { type: "integer" },
+          slots: { type: "integer" },
+          active: { type: "integer" },
+          waiting: { type: "integer" },
+          lastTakenAt: { type: ["integer", "null"] },
+          stuck: { type: "boolean" },
+          reason: str(),
+        },
+      },
     },
   },
 };

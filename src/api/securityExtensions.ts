@@ -5,6 +5,7 @@
  */
 import type { RequestHandler } from "express";
 import { createMetrics, type Metrics } from "../metrics/registry";
+import { fleetStatus, readHeartbeats } from "../queues/workerHeartbeat";
 import { createAddressPolicy } from "../security/addressPolicy";
 import { type AuthServices, type AuthServicesOptions, createAuthServices } from "../security/authServices";
 import { createRateLimiter } from "../security/rateLimiter";
@@ -49,10 +50,13 @@ export function securityExtensions(
     ...(opts.loginLimits ? { loginLimits: opts.loginLimits } : {}),
     ...(opts.now ? { now: opts.now } : {}),
   });
+  const fleet = async (waiting: number) => fleetStatus(await readHeartbeats(redis, prefix), waiting);
   const metrics = createMetrics({
     queues: ctx.queues.all,
     processMetrics: opts.processMetrics ?? true,
     labels: { role: "api" },
+    cacheMs: config.metricsCacheMs,
+    fleet,
   });
   const policy = config.crawl.allowPrivateNetworks
     ? undefined
@@ -78,8 +82,8 @@ export function securityExtensions(
       auth,
       preMiddleware: [cors(config.http.corsOrigins)],
       publicRouters: [
-        healthRouter({ redis, queues: ctx.queues.all }),
-        metricsRouter(metrics),
+        healthRouter({ redis, queues: ctx.queues.all, fleet }),
+        metricsRouter(metrics, config.metricsToken !== undefined ? { token: config.metricsToken } : {}),
         openapiRouter(opts.openapi),
         authRouter(authServices),
       ],

@@ -52,6 +52,8 @@ const Env = z.object({
   PORT: int(3000, 0, 65535),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   METRICS_PORT: int(0, 0, 65535), // a worker process serves /metrics here when set
+  METRICS_TOKEN: z.string().min(16).optional(), // set: /metrics needs Authorization: Bearer <token>
+  METRICS_CACHE_MS: int(5_000, 0, 300_000), // one Redis read of the queue gauges serves scrapes this long
 
   // Workers and jobs
   WORKER_CONCURRENCY: int(8, 1, 1000), // jobs per worker process
@@ -134,6 +136,8 @@ export interface Config {
   };
   logLevel: RawEnv["LOG_LEVEL"];
   metricsPort: number;
+  metricsToken: string | undefined;
+  metricsCacheMs: number;
   worker: {
     concurrency: number;
     extractThreads: number;
@@ -231,6 +235,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     logLevel: e.LOG_LEVEL,
     metricsPort: e.METRICS_PORT,
+    metricsToken: e.METRICS_TOKEN,
+    metricsCacheMs: e.METRICS_CACHE_MS,
     worker: {
       concurrency: e.WORKER_CONCURRENCY,
       extractThreads: e.EXTRACT_THREADS,

@@ -6,6 +6,7 @@
 import type { JobType } from "bullmq";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { TokenUsage } from "../pipeline/types";
+import type { FleetStatus } from "../queues/workerHeartbeat";
 
 /** The part of a BullMQ Queue the collectors read. */
 export interface MetricsQueue {
@@ -44,6 +45,38 @@ export interface MetricsOptions {
   /** Static labels on every series, e.g. { role: "worker" }. */
   labels?: Record<string, string>;
   now?: () => number;
+  /** How long one Redis snapshot serves scrapes (METRICS_CACHE_MS); 0: read at every scrape. */
+  cacheMs?: number;
+  /** The fleet's heartbeats (queues/workerHeartbeat.ts): adds the ltx_workers_* gauges. */
+  fleet?: (waiting: number) => Promise<FleetStatus>;
+}
+
+interface Snapshot {
+  counts: Map<string, Record<string, number>>;
+  oldestSeconds: Map<string, number>;
+  fleet: FleetStatus | undefined;
+}
+
+async function readSnapshot(
+  queues: readonly MetricsQueue[],
+  fleet: MetricsOptions["fleet"],
+  now: () => number,
+): Promise<Snapshot> {
+  const rows = await Promise.all(
+    queues.map(async (q) => {
+      const [c, [oldest]] = await Promise.all([
+        q.getJobCounts(...STATES),
+        q.getJobs(["waiting", "prioritized"], 0, 0, true),
+      ]);
+      return { name: q.name, c, oldest: oldest ? Math.max(0, (now() - oldest.timestamp) / 1000) : 0 };
+    }),
+  );
+  const generate = rows.find((r) => r.name === "generate")?.c;
+  return {
+    counts: new Map(rows.map((r) => [r.name, r.c])),
+    oldestSeconds: new Map(rows.map((r) => [r.name, r.oldest])),
+    fleet: fleet ? await fleet((generate?.waiting ?? 0) + (generate?.prioritized ?? 0)) : undefined,
+  };
 }
 
 const STATES = [
@@ -63,14 +96,25 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const queues = opts.queues ?? [];
   const now = opts.now ?? Date.now;
 
-  // One Redis read per queue per scrape feeds both gauges; a scrape never throws on Redis errors
-  // (the series just keeps its last value), so /metrics stays up when Redis is not.
-  let countsCache: Promise<Map<string, Record<string, number>>> | undefined;
-  const counts = (): Promise<Map<string, Record<string, number>>> => {
-    countsCache ??= Promise.all(queues.map(async (q) => [q.name, await q.getJobCounts(...STATES)] as const))
-      .then((rows) => new Map(rows))
-      .finally(() => setImmediate(() => (countsCache = undefined)));
-    return countsCache;
+  // One snapshot of Redis feeds every gauge of a scrape, and is reused for cacheMs: a scrape
+  // costs a few Redis commands per queue, and dashboards, several Prometheus replicas and the
+  // web page polling /metrics must not multiply that. A scrape never throws on Redis errors (the
+  // series keep their last values), so /metrics stays up when Redis is not.
+  const cacheMs = opts.cacheMs ?? 0;
+  let cached: { at: number; snapshot: Promise<Snapshot> } | undefined;
+  const snapshot = (): Promise<Snapshot> => {
+    const at = Date.now();
+    if (cached && (at - cached.at < cacheMs || cacheMs === 0)) return cached.snapshot;
+    const fresh = readSnapshot(queues, opts.fleet, now);
+    cached = { at, snapshot: fresh };
+    // cacheMs 0: shared by the collectors of one scrape only. A failed read is never reused.
+    fresh.then(
+      () => {
+        if (cacheMs === 0) setImmediate(() => (cached = undefined));
+      },
+      () => (cached = undefined),
+    );
+    return fresh;
   };
 
   new Gauge({
@@ -79,7 +123,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     labelNames: ["queue", "state"],
     registers: [registry],
     async collect() {
-      for (const [queue, c] of await counts()) for (const state of STATES) this.set({ queue, state }, c[state] ?? 0);
+      for (const [queue, c] of (await snapshot()).counts)
+        for (const state of STATES) this.set({ queue, state }, c[state] ?? 0);
     },
   });
   new Gauge({
@@ -88,7 +133,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     labelNames: ["queue"],
     registers: [registry],
     async collect() {
-      for (const [queue, c] of await counts())
+      for (const [queue, c] of (await snapshot()).counts)
         this.set({ queue }, (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0));
     },
   });
@@ -98,12 +143,30 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     labelNames: ["queue"],
     registers: [registry],
     async collect() {
-      for (const q of queues) {
-        const [oldest] = await q.getJobs(["waiting", "prioritized"], 0, 0, true);
-        this.set({ queue: q.name }, oldest ? Math.max(0, (now() - oldest.timestamp) / 1000) : 0);
-      }
+      for (const [queue, seconds] of (await snapshot()).oldestSeconds) this.set({ queue }, seconds);
     },
   });
+  if (opts.fleet) {
+    const fleetGauge = (name: string, help: string, pick: (f: FleetStatus) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        async collect() {
+          const f = (await snapshot()).fleet;
+          if (f) this.set(pick(f));
+        },
+      });
+    };
+    fleetGauge("ltx_workers_alive", "Worker processes with a live heartbeat", (f) => f.alive);
+    fleetGauge("ltx_worker_slots", "One-off job slots of the live workers (sum of concurrency)", (f) => f.slots);
+    fleetGauge("ltx_worker_active_jobs", "Jobs running on the live workers at their last heartbeat", (f) => f.active);
+    fleetGauge(
+      "ltx_workers_stuck",
+      "1 when jobs wait and no worker took one for a minute (or none is alive), else 0",
+      (f) => (f.stuck ? 1 : 0),
+    );
+  }
 
   const duration = new Histogram({
     name: "ltx_job_duration_seconds",

@@ -6,6 +6,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Metrics } from "./registry";
 import { coerceError } from "../lib/coerceError";
+import { metricsAuthorized } from "./metricsToken";
 
 export interface MetricsServer {
   port: number;
@@ -13,10 +14,22 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(metrics: Metrics, port: number, host = "0.0.0.0"): Promise<MetricsServer> {
+export async function startMetricsServer(
+  metrics: Metrics,
+  port: number,
+  host = "0.0.0.0",
+  opts: { token?: string } = {},
+): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
     if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+      return;
+    }
+    if (!metricsAuthorized(req.headers.authorization, opts.token)) {
+      const body = { error: { code: "UNAUTHORIZED", message: "/metrics needs Authorization: Bearer <METRICS_TOKEN>" } };
+      res
+        .writeHead(401, { "content-type": "application/json", "www-authenticate": 'Bearer realm="ltx metrics"' })
+        .end(JSON.stringify(body));
       return;
     }
     metrics.render().then(

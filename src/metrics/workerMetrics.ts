@@ -6,7 +6,7 @@
  */
 import type { Job, Worker } from "bullmq";
 import type { TokenUsage } from "../pipeline/types";
-import { createMetrics, type JobOutcome, type Metrics, type MetricsQueue } from "./registry";
+import { createMetrics, type JobOutcome, type Metrics, type MetricsOptions, type MetricsQueue } from "./registry";
 import { startMetricsServer } from "./server";
 
 const LLM_CODES = new Set(["LLM_FAILED", "RATE_LIMITED", "OUTPUT_INVALID"]);
@@ -97,14 +97,24 @@ export async function serveWorkerMetrics(opts: {
   port: number;
   host?: string;
   processMetrics?: boolean;
+  /** METRICS_TOKEN */
+  token?: string;
+  /** METRICS_CACHE_MS */
+  cacheMs?: number;
+  fleet?: MetricsOptions["fleet"];
 }): Promise<WorkerMetricsHandle> {
   const metrics = createMetrics({
     queues: opts.queues,
     labels: { role: "worker" },
     processMetrics: opts.processMetrics ?? true,
+    ...(opts.cacheMs !== undefined ? { cacheMs: opts.cacheMs } : {}),
+    ...(opts.fleet ? { fleet: opts.fleet } : {}),
   });
   const detach = attachWorkerMetrics(metrics, opts.workers);
-  const server = opts.port > 0 ? await startMetricsServer(metrics, opts.port, opts.host) : undefined;
+  const server =
+    opts.port > 0
+      ? await startMetricsServer(metrics, opts.port, opts.host, opts.token !== undefined ? { token: opts.token } : {})
+      : undefined;
   let closing: Promise<void> | undefined;
   return {
     metrics,

@@ -17,6 +17,7 @@ import { createProvider } from "../pipeline/generate";
 import { pendingCancel } from "../queues/cancel";
 import { closeRedis, createRedis, keyPrefix } from "../queues/connection";
 import { createQueues } from "../queues/queues";
+import { startHeartbeat } from "../queues/workerHeartbeat";
 import { serveWorkerMetrics } from "../metrics/workerMetrics";
 import { createAddressPolicy } from "../security/addressPolicy";
 import { checkRedis } from "../store/redisChecks";
@@ -138,12 +139,22 @@ async function build(
     },
   });
   shutdown.add("worker", () => worker.close());
+  // Registered after the worker, so it stops first: a closing worker takes no more jobs.
+  const heartbeat = startHeartbeat(
+    redis,
+    prefix,
+    { concurrency: config.worker.concurrency, activeCount: worker.activeCount, lastTakenAt: worker.lastTakenAt },
+    logger,
+  );
+  shutdown.add("heartbeat", () => heartbeat.stop());
   // Registered after the worker, so it closes first: a scrape during shutdown is not needed.
   const metrics = await serveWorkerMetrics({
     queues: queues.all,
     workers: worker.workers,
     port: config.metricsPort,
     host: config.http.host,
+    cacheMs: config.metricsCacheMs,
+    ...(config.metricsToken !== undefined ? { token: config.metricsToken } : {}),
   });
   shutdown.add("metrics", () => metrics.close());
   if (metrics.port !== undefined) logger.info({ port: metrics.port }, "worker metrics on /metrics");

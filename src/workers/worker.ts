@@ -51,6 +51,8 @@ export interface WorkerHandle {
   workers: Worker[];
   /** Jobs running in this process right now. */
   activeCount(): number;
+  /** When this process last took a job (epoch ms), or null: for the heartbeat. */
+  lastTakenAt(): number | null;
   /** Their ids ("<queue>:<jobId>"). */
   activeJobIds(): string[];
   /** The longest event-loop block (timer delay) seen since start or the last reset, in ms. */
@@ -70,6 +72,7 @@ const NO_LIMIT = { max: 1_000_000_000, duration: 1000 };
 export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> {
   const { settings, logger } = deps;
   const active = new Set<string>();
+  let lastTakenAt: number | null = null;
   const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   const lockMs = settings.lockDurationMs ?? DEFAULT_LOCK_MS;
@@ -82,6 +85,7 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
     if (!handler) throw new UnrecoverableError(`INVALID_INPUT: no handler for job name ${JSON.stringify(job.name)}`);
     const key = `${job.queueName}:${job.id ?? ""}`;
     active.add(key);
+    lastTakenAt = Date.now();
     try {
       return await handler(job, token, signal);
     } finally {
@@ -120,6 +124,7 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   return {
     workers,
     activeCount: () => active.size,
+    lastTakenAt: () => lastTakenAt,
     activeJobIds: () => [...active],
     maxEventLoopBlockMs: () => histogram.max / 1e6,
     resetEventLoopStats: () => histogram.reset(),

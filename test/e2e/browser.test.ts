@@ -118,6 +118,8 @@ test("a user logs in, generates a site's llms.txt with live progress, opens it, 
   await page.fill("#password", PASSWORD);
   await page.click("#login-form button[type=submit]");
   await page.locator("#app").waitFor({ state: "visible" });
+  // The worker fleet from /readyz: this test's one worker, alive, with its slots.
+  await page.locator("#workers", { hasText: /Workers: 1 alive · \d+ of 8 slots busy/ }).waitFor({ timeout: 10_000 });
   expect(await page.locator("#logout").isVisible()).toBe(true);
 
   // Submit the fixture site and watch its progress reach success, over the job's event stream.

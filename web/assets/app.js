@@ -105,7 +105,31 @@
     show($("logout"), withLogout);
     void loadWebsites();
     void loadJobs();
+    void loadWorkers();
   }
+
+  // The worker fleet from /readyz (public, like the page): how many workers are alive, their
+  // slots, what runs, and a warning when jobs wait and nothing takes them.
+  async function loadWorkers() {
+    const line = $("workers");
+    try {
+      const ready = await api("GET", "/readyz");
+      const w = ready && ready.workers;
+      if (!w) return show(line, false);
+      line.textContent =
+        "Workers: " + w.alive + " alive · " + w.active + " of " + w.slots + " slots busy · " + w.waiting + " jobs waiting" +
+        (w.stuck ? " — stuck: " + w.reason : "");
+      line.className = w.stuck ? "notice" : "muted";
+      show(line, true);
+    } catch (e) {
+      line.textContent = "Workers: unknown (" + e.message + ")";
+      line.className = "notice";
+      show(line, true);
+    }
+  }
+  setInterval(() => {
+    if (!$("app").hidden) void loadWorkers();
+  }, 15000);
 
   async function boot() {
     try {
