@@ -66,6 +66,7 @@ export const scheduleSchemas: Obj = {
   Website: {
     type: "object",
     description: "a registered website: id, url, siteKey, schedule, enabled, options, status, nextRunAt, links",
+    properties: { quality: { oneOf: [ref("Quality"), { type: "null" }] } },
     additionalProperties: true,
   },
   WebsiteList: {

@@ -3,6 +3,7 @@
  * accept, written by hand from api/schemas.ts and api/jobView.ts. JSON Schema 2020-12 (OpenAPI 3.1).
  */
 import { ERROR_CODES } from "../lib/errors";
+import { WARNING_CODES } from "../pipeline/types";
 import { JOB_STATUSES } from "./schemas";
 
 type Schema = Record<string, unknown>;
@@ -85,8 +86,33 @@ export const componentSchemas: Record<string, Schema> = {
   ResultMeta: {
     type: "object",
     description: "metadata of a site's latest files: pages, provider, model, token usage, version, generatedAt",
-    properties: { links: ref("JobLinks") },
+    properties: { links: ref("JobLinks"), quality: ref("Quality") },
     additionalProperties: true,
+  },
+  Quality: {
+    type: "object",
+    description:
+      "what `ltx check` says of the llms.txt: one warning per defect class, with how many links it touches, and a score",
+    properties: {
+      score: int({ minimum: 0, maximum: 100, description: "100 without warnings" }),
+      notesShare: { type: "number", minimum: 0, maximum: 1, description: "share of links with a note" },
+      links: int(),
+      primaryLinks: int({ description: "links outside the Optional section" }),
+      sections: int(),
+      primarySections: int({ description: "sections other than Optional" }),
+      warnings: {
+        type: "array",
+        items: {
+          type: "object",
+          properties: {
+            code: str({ enum: [...WARNING_CODES] }),
+            message: str(),
+            count: int(),
+            lines: { type: "array", items: int(), maxItems: 5, description: "the first lines where it shows" },
+          },
+        },
+      },
+    },
   },
   Login: {
     type: "object",

@@ -14,7 +14,7 @@
 import { z } from "zod";
 import type { JobsOptions } from "bullmq";
 import type { Config } from "../config/env";
-import type { Phase, ProviderName, Timings, TokenUsage } from "../pipeline/types";
+import type { Phase, ProviderName, QualityReport, Timings, TokenUsage } from "../pipeline/types";
 
 /**
  * Every queue ltx uses. "maintenance" holds the periodic tasks (scheduler/maintenance.ts): its
@@ -73,6 +73,8 @@ export interface GenerateJobResult {
   fallback: boolean;
   usage: TokenUsage;
   warnings: string[];
+  /** The checker's warnings and score of the llms.txt the site now has. */
+  quality?: QualityReport;
   timings: Timings;
   generatedAt: string;
   /** A scheduled run that did nothing, and why (its website was disabled, or a job for the site was in flight). */

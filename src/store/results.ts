@@ -19,6 +19,7 @@ import type {
   Page,
   PageRecord,
   PipelineResult,
+  QualityReport,
   PreviousRun,
   ProviderName,
   Timings,
@@ -61,6 +62,8 @@ export interface SiteMeta {
   attempts: number;
   usage: TokenUsage;
   warnings: string[];
+  /** The checker's warnings and score for this version's llms.txt (absent on versions stored before it). */
+  quality?: QualityReport;
   timings: Timings;
   /** Every URL the run looked at, kept or skipped, with hash/ETag/Last-Modified. */
   pages: PageRecord[];
@@ -78,6 +81,7 @@ export interface VersionSummary {
   bytes: number;
   etag: string;
   changes?: VersionChanges;
+  quality?: QualityReport;
 }
 
 export interface StoredVersion extends VersionSummary {
@@ -113,6 +117,8 @@ export interface ResultStore {
   getVersion(siteKey: string, version: number): Promise<StoredVersion | null>;
   /** What a re-run needs to check a site cheaply: page records, files and page content. */
   getPreviousRun(siteKey: string): Promise<PreviousRun | undefined>;
+  /** The latest version's quality report of each site that has one (one round trip for a page of sites). */
+  getQualities(siteKeys: string[]): Promise<Map<string, QualityReport>>;
   /** Sites with a result, most recently generated first. */
   listSites(opts?: { offset?: number; limit?: number }): Promise<Array<{ siteKey: string; generatedAt: string }>>;
   /** Deletes a site's files and history. true when there was something to delete. */
@@ -222,6 +228,7 @@ export function createResultStore(redis: Redis, opts: ResultStoreOptions): Resul
         attempts: result.attempts,
         usage: result.usage,
         warnings: result.warnings,
+        quality: result.quality,
         timings: result.timings,
         pages: result.pages,
         files,
@@ -237,6 +244,7 @@ export function createResultStore(redis: Redis, opts: ResultStoreOptions): Resul
         bytes: files["llms.txt"].bytes,
         etag: files["llms.txt"].etag,
         llmsTxt: result.llmsTxt,
+        quality: result.quality,
         ...(input.changes ? { changes: input.changes } : {}),
       };
       const versionEntry = await gzip(JSON.stringify(summary));
@@ -258,6 +266,9 @@ export function createResultStore(redis: Redis, opts: ResultStoreOptions): Resul
         result.generatedAt,
         "checkedBy",
         input.jobId,
+        // Apart from meta (which holds every page record) so a list of websites reads only this.
+        "quality",
+        JSON.stringify(result.quality),
       ];
       if (input.content) fields.push("content", await gzip(JSON.stringify(input.content)));
       const argv: Array<string | Buffer> = [
@@ -271,6 +282,19 @@ export function createResultStore(redis: Redis, opts: ResultStoreOptions): Resul
         await redis.eval(SAVE_SCRIPT, 3, keys.latest(input.siteKey), keys.versions(input.siteKey), keys.sites, ...argv),
       );
       return { version, meta: { ...stored, version, checkedAt: result.generatedAt, checkedByJobId: input.jobId } };
+    },
+
+    async getQualities(siteKeys) {
+      const out = new Map<string, QualityReport>();
+      if (siteKeys.length === 0) return out;
+      const pipeline = redis.pipeline();
+      for (const k of siteKeys) pipeline.hget(keys.latest(k), "quality");
+      const answers = (await pipeline.exec()) ?? [];
+      answers.forEach(([err, raw], i) => {
+        const key = siteKeys[i];
+        if (!err && typeof raw === "string" && key !== undefined) out.set(key, JSON.parse(raw) as QualityReport);
+      });
+      return out;
     },
 
     async markChecked(siteKey, check) {

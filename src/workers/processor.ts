@@ -156,6 +156,7 @@ async function runJob(
     fallback: result.fallback,
     usage: result.usage,
     warnings: result.warnings,
+    quality: result.quality,
     timings: result.timings,
     generatedAt: result.generatedAt,
   };

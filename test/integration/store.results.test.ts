@@ -103,6 +103,20 @@ describe("result store", () => {
     expect(await store.listSites()).toEqual([{ siteKey: "127.0.0.1:9", generatedAt: r.generatedAt }]);
   });
 
+  it("keeps each version's quality report with it, and reads the latest ones of many sites at once", async () => {
+    const { store } = freshStore();
+    const weak = result(1, { llmsTxt: "# 127.0.0.1:9\n\n> None\n\n## Pages\n\n- [A](http://127.0.0.1:9/a)\n" });
+    weak.quality = qualityOf(weak.llmsTxt, "http://127.0.0.1:9");
+    await store.save({ siteKey: "127.0.0.1:9", url: "http://127.0.0.1:9/", jobId: "j1", result: weak });
+    const meta = await store.getMeta("127.0.0.1:9");
+    expect(meta?.quality?.warnings.map((w) => w.code)).toEqual(["generic-title", "unusable-summary", "missing-notes"]);
+    expect(meta?.quality?.score).toBeLessThan(100);
+    expect((await store.listVersions("127.0.0.1:9"))[0]?.quality).toEqual(meta?.quality);
+    const qualities = await store.getQualities(["127.0.0.1:9", "never.example"]);
+    expect([...qualities.keys()]).toEqual(["127.0.0.1:9"]);
+    expect(qualities.get("127.0.0.1:9")).toEqual(meta?.quality);
+  });
+
   it("keeps a capped history, newest first, and numbers versions on", async () => {
     const { store } = freshStore(3);
     for (let i = 1; i <= 5; i++)

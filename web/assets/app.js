@@ -310,6 +310,23 @@
     return stretched ? text + " (backing off: every " + duration(stretched) + ")" : text;
   }
 
+  /** The llms.txt's score and its warnings (code and count), as `ltx check` reports them. */
+  function qualityCell(q) {
+    if (!q) return el("span", { text: "—" });
+    const warnings = q.warnings || [];
+    return el("div", { className: "quality" }, [
+      el("span", { className: "score", text: q.score + "/100" }),
+      el("span", { className: "muted", text: " · notes on " + Math.round(q.notesShare * 100) + "%" }),
+      warnings.length === 0
+        ? el("div", { className: "muted", text: "no warnings" })
+        : el(
+            "ul",
+            { className: "warnings" },
+            warnings.map((w) => el("li", { title: w.message, text: w.code + " (" + w.count + ")" })),
+          ),
+    ]);
+  }
+
   async function loadWebsites() {
     const tbody = $("websites").querySelector("tbody");
     try {
@@ -340,6 +357,7 @@
             el("td", { text: enabled ? when(w.nextRunAt) : "—" }),
             el("td", {}, [last ? badge(last.status) : el("span", { text: "—" }), last && last.finishedAt ? el("span", { className: "muted", text: " " + when(last.finishedAt) }) : null]),
             el("td", { text: when(w.lastSuccessAt) }),
+            el("td", {}, [qualityCell(w.quality)]),
             el("td", {}, [fileLinks(w.links)]),
             el("td", {}, [refresh]),
           ]);

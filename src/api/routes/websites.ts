@@ -4,7 +4,7 @@
  *
  *   POST   /api/websites                 register one → 201 (409 when the URL is registered)
  *   POST   /api/websites/import          register many → per URL added / skipped / rejected
- *   GET    /api/websites?status=&cursor=&limit=
+ *   GET    /api/websites?status=&cursor=&limit=   (each with `quality`: its llms.txt's warnings and score)
  *   GET    /api/websites/:id             PATCH (schedule, enabled, options), DELETE → 204
  *   POST   /api/websites/:id/refresh     regenerate now → 202 (200 with the job in flight)
  *   GET    /api/websites/:id/versions    versions with change summaries, newest first
@@ -14,6 +14,7 @@ import type { Job } from "bullmq";
 import { type Request, type Response, Router } from "express";
 import { z } from "zod";
 import { NotFoundError } from "../../lib/errors";
+import type { QualityReport } from "../../pipeline/types";
 import type { ResultStore } from "../../store/results";
 import { getVersion, listVersions } from "../../scheduler/versions";
 import type { WebsiteService } from "../../scheduler/websites";
@@ -39,12 +40,22 @@ export function websitesRouter(deps: WebsitesRouteDeps): Router {
     res.status(201).location(view.links.self).json(view);
   });
 
+  // Each website carries its latest file's quality report (warnings and score), null before its first result.
+  async function withQuality<T extends { siteKey: string }>(
+    views: T[],
+  ): Promise<Array<T & { quality: QualityReport | null }>> {
+    const qualities = await deps.results.getQualities(views.map((v) => v.siteKey));
+    return views.map((v) => ({ ...v, quality: qualities.get(v.siteKey) ?? null }));
+  }
+
   router.get("/api/websites", async (req: Request, res: Response) => {
-    res.json(await service.list(req.query));
+    const page = await service.list(req.query);
+    res.json({ ...page, items: await withQuality(page.items) });
   });
 
   router.get("/api/websites/:id", async (req: Request<{ id: string }>, res: Response) => {
-    res.json(await service.view(await service.get(req.params.id)));
+    const [view] = await withQuality([await service.view(await service.get(req.params.id))]);
+    res.json(view);
   });
 
   router.patch("/api/websites/:id", async (req: Request<{ id: string }>, res: Response) => {
