@@ -7,9 +7,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/env";
-import { browserSettings, pipelineSettings, type PipelineOverrides } from "../config/pipelineSettings";
-import { BrowserPool } from "../browser/browserPool";
-import { type BrowserRenderer, createBrowserRenderer } from "../browser/browserRenderer";
+import { pipelineSettings, type PipelineOverrides } from "../config/pipelineSettings";
 import { coerceError } from "../lib/coerceError";
 import { InputError, isLtxError } from "../lib/errors";
 import { createLogger } from "../lib/logger";
@@ -17,7 +15,7 @@ import { createExtractor } from "../pipeline/extract/extract";
 import { createProvider } from "../pipeline/generate";
 import { runPipeline } from "../pipeline";
 import { resolveSite } from "../pipeline/site";
-import { RENDER_MODES, type PipelineResult, type RenderMode } from "../pipeline/types";
+import type { PipelineResult } from "../pipeline/types";
 import { createAddressPolicy } from "../security/addressPolicy";
 import { ProgressBar } from "./progressBar";
 
@@ -35,8 +33,6 @@ Options:
   --model NAME         the LLM model for --provider openai (default: LTX_MODEL)
   --llm-attempts N     LLM answers that fail validation are retried with feedback (default 3)
   --full-max-bytes N   size budget of llms-full.txt; pages that don't fit are left out (default 10 MB)
-  --render MODE        auto (default): render pages that need JavaScript in headless Chromium;
-                       always: render every page; never: no browser (BROWSER_PATH, BROWSER_CONCURRENCY)
   --out DIR            write DIR/llms.txt and DIR/llms-full.txt instead of printing
   --json               print the whole result as JSON (files, pages, usage, timings, warnings)
   --no-private         refuse private, loopback and link-local addresses (as the service does)
@@ -54,7 +50,6 @@ const OPTIONS = {
   model: { type: "string" },
   "llm-attempts": { type: "string" },
   "full-max-bytes": { type: "string" },
-  render: { type: "string" },
   out: { type: "string" },
   json: { type: "boolean" },
   "no-private": { type: "boolean" },
@@ -86,7 +81,6 @@ export async function generateCommand(argv: string[]): Promise<number> {
   process.once("SIGINT", onSigint);
   const bar = !values.json && process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
   let extractor: ReturnType<typeof createExtractor> | undefined;
-  let renderer: BrowserRenderer | undefined;
   try {
     const url = positionals[0] as string;
     resolveSite(url); // bad URLs fail here, before anything starts
@@ -96,7 +90,6 @@ export async function generateCommand(argv: string[]): Promise<number> {
     const settings = pipelineSettings(config, overrides, policy);
     const logger = createLogger({ level: process.env.LOG_LEVEL ?? "warn", destination: process.stderr, name: "ltx" });
     extractor = createExtractor({ threads: config.worker.extractThreads, timeoutMs: settings.extractTimeoutMs });
-    renderer = rendererFor(settings.render.mode, config, logger);
     const result = await runPipeline(url, {
       limits: settings.limits,
       fetch: settings.fetch,
@@ -105,7 +98,6 @@ export async function generateCommand(argv: string[]): Promise<number> {
       llmAttempts: positiveInt(values["llm-attempts"], "--llm-attempts") ?? settings.llmAttempts,
       fullMaxBytes: positiveInt(values["full-max-bytes"], "--full-max-bytes") ?? settings.fullMaxBytes,
       jobMaxBytes: settings.jobMaxBytes,
-      render: { ...settings.render, ...(renderer ? { renderer } : {}) },
       signal: controller.signal,
       logger,
       ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
@@ -123,28 +115,8 @@ export async function generateCommand(argv: string[]): Promise<number> {
     return fail(controller.signal.aborted ? "interrupted" : err.message, controller.signal.aborted ? 130 : code);
   } finally {
     process.removeListener("SIGINT", onSigint);
-    await renderer?.close();
     await extractor?.close();
   }
-}
-
-/** The browser for this run: none for --render never, or when rendering is off or chromium is missing. */
-function rendererFor(
-  mode: RenderMode,
-  config: ReturnType<typeof loadConfig>,
-  logger: ReturnType<typeof createLogger>,
-): BrowserRenderer | undefined {
-  if (mode === "never") return undefined;
-  const why =
-    config.render.concurrency === 0
-      ? "BROWSER_CONCURRENCY=0"
-      : !BrowserPool.available(config.render.executablePath)
-        ? `no browser at ${config.render.executablePath} (apt-get install chromium, or set BROWSER_PATH)`
-        : undefined;
-  if (why === undefined) return createBrowserRenderer({ ...browserSettings(config), logger });
-  if (mode === "always") throw new InputError(`--render always needs a browser: ${why}`);
-  logger.debug({ why }, "rendering is off");
-  return undefined;
 }
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -158,18 +130,7 @@ function readOverrides(values: Values, maxPagesLimit: number): PipelineOverrides
   if (provider !== undefined && provider !== "extractive" && provider !== "openai")
     throw new InputError(`--provider must be extractive or openai, got ${JSON.stringify(provider)}`);
   for (const p of [...(values.include ?? []), ...(values.exclude ?? [])]) checkPattern(p);
-  const render = values.render;
-  if (render !== undefined && !(RENDER_MODES as readonly string[]).includes(render))
-    throw new InputError(`--render must be ${RENDER_MODES.join(", ")}, got ${JSON.stringify(render)}`);
-  return {
-    maxPages,
-    maxDepth,
-    include: values.include,
-    exclude: values.exclude,
-    provider,
-    model: values.model,
-    render: render as RenderMode | undefined,
-  };
+  return { maxPages, maxDepth, include: values.include, exclude: values.exclude, provider, model: values.model };
 }
 
 function positiveInt(v: string | undefined, flag: string): number | undefined {
@@ -211,7 +172,6 @@ async function writeResult(result: PipelineResult, values: Values): Promise<void
     for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
     const kept = result.pages.filter((p) => !p.skipReason).length;
     const skipped = result.pages.length - kept;
-    const rendered = result.pages.filter((p) => p.rendered === true && !p.skipReason).length;
     const where = values.out
       ? ` → ${path.join(values.out, "llms.txt")}, ${path.join(values.out, "llms-full.txt")}`
       : "";
@@ -220,7 +180,7 @@ async function writeResult(result: PipelineResult, values: Values): Promise<void
         ? ` · ${result.usage.totalTokens} tokens in ${result.usage.requests} requests${result.fallback ? " (fell back to extractive)" : ""}`
         : "";
     process.stderr.write(
-      `ltx: ${kept} pages (${skipped} skipped${rendered > 0 ? `, ${rendered} rendered` : ""}) · ${result.provider}${llm} · ${(result.timings.totalMs / 1000).toFixed(1)}s${where}\n`,
+      `ltx: ${kept} pages (${skipped} skipped) · ${result.provider}${llm} · ${(result.timings.totalMs / 1000).toFixed(1)}s${where}\n`,
     );
   }
 }

@@ -83,14 +83,6 @@ const Env = z.object({
   ALLOW_PRIVATE_NETWORKS: bool(false), // lifts the SSRF guard (local use and tests)
   CRAWL_ALLOW_HOSTS: list, // hosts the SSRF guard lets through even when private
 
-  // Rendering pages that need JavaScript (headless Chromium)
-  BROWSER_CONCURRENCY: int(1, 0, 64), // pages rendering at once per process; 0 turns rendering off
-  BROWSER_PATH: z.string().min(1).default("/usr/bin/chromium"), // Debian's chromium; never a downloaded browser
-  BROWSER_RECYCLE_PAGES: int(100, 1), // pages one browser renders before it is relaunched
-  BROWSER_MAX_OLD_SPACE_MB: int(512, 64, 16_384), // V8 heap cap of the browser's renderer processes
-  RENDER_TIMEOUT_MS: int(15_000, 1000), // one page, from navigation to its DOM
-  RENDER_MAX_PAGES: int(50, 1, 100_000), // pages rendered per job at most
-
   // LLM
   OPENAI_API_KEY: z.string().min(1).optional(), // unset → extractive provider
   OPENAI_BASE_URL: z.url().optional(), // any OpenAI-compatible server (Ollama, vLLM, LM Studio)
@@ -167,14 +159,6 @@ export interface Config {
     acceptInvalidCerts: boolean;
     allowPrivateNetworks: boolean;
     allowHosts: string[];
-  };
-  render: {
-    concurrency: number;
-    executablePath: string;
-    recyclePages: number;
-    maxOldSpaceMb: number;
-    pageTimeoutMs: number;
-    maxPages: number;
   };
   llm: {
     provider: "extractive" | "openai";
@@ -266,14 +250,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       acceptInvalidCerts: e.ACCEPT_INVALID_CERTS,
       allowPrivateNetworks: e.ALLOW_PRIVATE_NETWORKS,
       allowHosts: e.CRAWL_ALLOW_HOSTS,
-    },
-    render: {
-      concurrency: e.BROWSER_CONCURRENCY,
-      executablePath: e.BROWSER_PATH,
-      recyclePages: e.BROWSER_RECYCLE_PAGES,
-      maxOldSpaceMb: e.BROWSER_MAX_OLD_SPACE_MB,
-      pageTimeoutMs: e.RENDER_TIMEOUT_MS,
-      maxPages: e.RENDER_MAX_PAGES,
     },
     llm: {
       provider: e.LTX_PROVIDER ?? (e.OPENAI_API_KEY ? "openai" : "extractive"),

@@ -3,7 +3,7 @@
  * The pipeline never reads config itself; the CLI and the worker both build its options here,
  * so `ltx generate` and a queued job crawl a site the same way.
  */
-import type { CrawlLimits, FetchSettings, AddressPolicy, ProviderName, RenderMode } from "../pipeline/types";
+import type { CrawlLimits, FetchSettings, AddressPolicy, ProviderName } from "../pipeline/types";
 import type { Config } from "./env";
 import { USER_AGENT } from "../lib/version";
 
@@ -14,7 +14,6 @@ export interface PipelineOverrides {
   exclude?: string[] | undefined;
   provider?: ProviderName | undefined;
   model?: string | undefined;
-  render?: RenderMode | undefined;
 }
 
 export interface ProviderOptions {
@@ -33,8 +32,6 @@ export interface PipelineSettings {
   fullMaxBytes: number;
   extractTimeoutMs: number;
   jobMaxBytes: number;
-  /** The renderer itself is the root's to give (it owns the browser); this is the run's share. */
-  render: { mode: RenderMode; maxPages: number };
   providerOptions: ProviderOptions;
 }
 
@@ -66,7 +63,6 @@ export function pipelineSettings(
     fullMaxBytes: crawl.fullMaxBytes,
     extractTimeoutMs: crawl.extractTimeoutMs,
     jobMaxBytes: crawl.jobMaxBytes,
-    render: { mode: overrides.render ?? "auto", maxPages: config.render.maxPages },
     providerOptions: {
       provider: overrides.provider ?? llm.provider,
       apiKey: llm.apiKey,
@@ -75,30 +71,5 @@ export function pipelineSettings(
       tokenBudget: llm.tokenBudget,
       timeoutMs: llm.timeoutMs,
     },
-  };
-}
-
-/** What the roots give createBrowserRenderer (src/browser/): the process's one browser pool. */
-export interface BrowserSettings {
-  executablePath: string;
-  concurrency: number;
-  recyclePages: number;
-  maxOldSpaceMb: number;
-  pageTimeoutMs: number;
-  connectTimeoutMs: number;
-  maxHtmlBytes: number;
-}
-
-export function browserSettings(config: Readonly<Config>): BrowserSettings {
-  const { render, crawl } = config;
-  return {
-    executablePath: render.executablePath,
-    concurrency: render.concurrency,
-    recyclePages: render.recyclePages,
-    maxOldSpaceMb: render.maxOldSpaceMb,
-    pageTimeoutMs: render.pageTimeoutMs,
-    connectTimeoutMs: crawl.connectTimeoutMs,
-    // The DOM a browser built is cut where a fetched body would be.
-    maxHtmlBytes: crawl.pageMaxBytes,
   };
 }

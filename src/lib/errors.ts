@@ -18,8 +18,6 @@ export const ERROR_CODES = [
   "FETCH_FAILED", // network error, timeout or bad status while fetching
   "START_PAGE_FAILED", // the start URL answered 4xx / unusable content
   "NO_CONTENT", // nothing readable was found on the site
-  "NEEDS_BROWSER", // a page needs JavaScript and this process has no browser: the job moves to the render queue
-  "RENDER_FAILED", // the browser could not render a page (crashed, timed out, over budget)
   "RATE_LIMITED", // an upstream (the LLM) said 429: wait retryAfterMs
   "LLM_FAILED", // the LLM call failed (5xx, network, bad answer)
   "OUTPUT_INVALID", // a generated llms.txt failed validation
@@ -123,19 +121,6 @@ export class OutputInvalidError extends LtxError {
 export class AbortedError extends LtxError {
   constructor(message = "aborted", opts: LtxErrorOptions = {}) {
     super("ABORTED", message, { ...opts, retryable: false });
-  }
-}
-
-/** The crawl wants a browser this process doesn't have; the worker hands the job to the render queue. */
-export class NeedsBrowserError extends LtxError {
-  constructor(message = "a page needs a browser to render its content") {
-    super("NEEDS_BROWSER", message, { retryable: false });
-  }
-}
-
-export class RenderError extends LtxError {
-  constructor(message: string, opts: LtxErrorOptions = {}) {
-    super("RENDER_FAILED", message, opts);
   }
 }
 

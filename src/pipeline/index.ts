@@ -32,7 +32,6 @@ export async function runPipeline(url: string, opts: PipelineOptions): Promise<P
     fetch: opts.fetch,
     extractor: opts.extractor,
     ...(opts.jobMaxBytes !== undefined ? { jobMaxBytes: opts.jobMaxBytes } : {}),
-    ...(opts.render ? { render: opts.render } : {}),
     ...(opts.previous ? { previous: opts.previous } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),

@@ -96,8 +96,6 @@ export interface PageRecord {
   bytes?: number;
   /** Readable text is near-empty (a JavaScript-rendered shell). */
   thin?: boolean;
-  /** The content was read from the DOM a browser built (the page needs JavaScript), not from the HTML as served. */
-  rendered?: boolean;
 }
 
 /** A page that made it into the files, with its content. */
@@ -248,55 +246,6 @@ export interface PreviousRun {
   content?: Map<string, Page>;
 }
 
-/**
- * When the crawl asks a browser: "auto" renders pages detected as JavaScript shells (and the start
- * page, for links, when the static crawl finds almost nothing); "always" every HTML page; "never" none.
- */
-export const RENDER_MODES = ["auto", "never", "always"] as const;
-export type RenderMode = (typeof RENDER_MODES)[number];
-
-/** One page as a browser left it once its scripts ran. */
-export interface RenderedPage {
-  /** Where the browser ended up (after redirects, HTTP or scripted). */
-  finalUrl: string;
-  /** HTTP status of the main document, or null when there was no response. */
-  status: number | null;
-  /** The serialised DOM. */
-  html: string;
-  /** Bytes the browser fetched for this page (document, scripts, data, images…). */
-  bytes: number;
-  /** Requests the guard refused while the page rendered ("GET http://10.0.0.1/: private address…"). */
-  blocked: string[];
-}
-
-/** A browser context for one run: its own cookies and storage, closed with the run. */
-export interface RenderSession {
-  /** Renders url; `maxBytes` is what is left of the run's byte budget. */
-  render(url: string, opts: { maxBytes: number; signal?: AbortSignal }): Promise<RenderedPage>;
-  close(): Promise<void>;
-}
-
-/** Opens browser sessions; implemented outside the pipeline (src/browser/) and handed in by the root. */
-export interface RenderSessionOptions {
-  /** Every request of the session's pages meets it at connect time (unset: no address guard). */
-  addressPolicy?: AddressPolicy;
-  userAgent: string;
-  /** robots.txt: a plain-http request it refuses is not made. */
-  allowUrl?: (url: string) => boolean;
-}
-
-export interface PageRenderer {
-  openSession(opts: RenderSessionOptions): Promise<RenderSession>;
-}
-
-export interface RenderOptions {
-  mode: RenderMode;
-  /** Unset: rendering is off in this process (BROWSER_CONCURRENCY=0, no chromium): "auto" renders nothing. */
-  renderer?: PageRenderer;
-  /** Pages rendered per run at most; shells past it are kept as they are, with a warning. */
-  maxPages: number;
-}
-
 export interface PipelineOptions {
   limits: CrawlLimits;
   fetch: FetchSettings;
@@ -308,8 +257,6 @@ export interface PipelineOptions {
   fullMaxBytes: number;
   /** Total bytes one run may fetch; the crawl stops (with a warning) past it. */
   jobMaxBytes?: number;
-  /** Unset: never render. */
-  render?: RenderOptions;
   previous?: PreviousRun;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;

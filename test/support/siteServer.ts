@@ -66,7 +66,6 @@ const TYPES: Record<string, string> = {
   ".pdf": "application/pdf",
   ".png": "image/png",
   ".json": "application/json",
-  ".js": "text/javascript; charset=utf-8",
 };
 
 /** Builders for special routes. */

@@ -19,9 +19,7 @@ import { coerceError } from "../../lib/coerceError";
 import { AbortedError, FetchError, LtxError, isLtxError, throwIfAborted } from "../../lib/errors";
 import { createAgents, fetchPage, type FetchOptions } from "../fetch/fetch";
 import { HostLimiter } from "../fetch/hostLimiter";
-import { canRender, finishRendering, hasScript, renderForCrawl } from "./browserPages";
-import { processFetched, TOC_LINKS_MIN } from "./crawlPage";
-import { scanLinks } from "./links";
+import { processFetched } from "./crawlPage";
 import type { CrawlOptions, CrawlResult, CrawlState, PageWork } from "./crawlState";
 import { pageKind } from "../extract/pageKind";
 import { loadRobots, type RobotsRules } from "../fetch/robots";
@@ -43,23 +41,15 @@ export async function crawlSite(site: Site, opts: CrawlOptions): Promise<CrawlRe
   const forward = (): void => child.abort(opts.signal?.reason);
   if (opts.signal?.aborted) forward();
   else opts.signal?.addEventListener("abort", forward, { once: true });
-  const state: { s?: CrawlState } = {};
   try {
-    return await runCrawl(site, { ...opts, signal: child.signal }, agents, state);
+    return await runCrawl(site, { ...opts, signal: child.signal }, agents);
   } finally {
-    if (state.s?.render) await finishRendering(state.s).catch(() => undefined); // a failed run's browser session
-
     opts.signal?.removeEventListener("abort", forward);
     agents.destroy();
   }
 }
 
-async function runCrawl(
-  site: Site,
-  opts: CrawlOptions,
-  agents: ReturnType<typeof createAgents>,
-  state: { s?: CrawlState },
-): Promise<CrawlResult> {
+async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeof createAgents>): Promise<CrawlResult> {
   const { signal } = opts;
   throwIfAborted(signal);
   const progress = (s: CrawlState, phase: Progress["phase"], message?: string): void =>
@@ -90,7 +80,6 @@ async function runCrawl(
     counts: { fetched: 0, extracted: 0, reused: 0, bytes: 0, seq: 0 },
     stopFetching: false,
   };
-  state.s = s;
   const limiter = new HostLimiter(opts.fetch.perHostConcurrency, robots.crawlDelayMs);
   if (robots.crawlDelayCapped)
     s.warnings.push(
@@ -123,11 +112,6 @@ async function runCrawl(
   progress(s, "fetch");
 
   await drain(s, limiter, fetchOpts, (phase) => progress(s, phase));
-  if (await discoverByRendering(s, start)) await drain(s, limiter, fetchOpts, (phase) => progress(s, phase));
-  if (s.render) {
-    await finishRendering(s);
-    s.render = undefined;
-  }
   if (s.queue.length > 0 && s.pages.length >= opts.limits.maxPages) {
     s.warnings.push(
       `stopped at ${opts.limits.maxPages} pages (maxPages); ${s.queue.length} more URLs were found and not fetched`,
@@ -145,23 +129,6 @@ async function runCrawl(
     "crawl done",
   );
   return out;
-}
-
-/**
- * A site whose navigation is written by scripts (a Doxygen manual's menus and tree come from
- * menudata.js / navtreedata.js) shows the static crawl next to nothing beyond a start page that
- * reads fine. Then the start page is rendered once, and the links in its DOM are walked.
- */
-async function discoverByRendering(s: CrawlState, start: FetchedPage): Promise<boolean> {
-  if (s.opts.render?.mode !== "auto" || !canRender(s) || !s.followLinks) return false;
-  if (s.seen.size >= TOC_LINKS_MIN || s.pages.length >= s.opts.limits.maxPages || s.stopFetching) return false;
-  if (pageKind(start.contentType, s.site.startUrl) !== "html" || !hasScript(start.body)) return false;
-  if (s.pages.some((p) => p.page.rendered)) return false; // a rendered page already gave its links
-  const r = await renderForCrawl(s, s.site.startUrl, (u) => inScope(s.site, tryNormalizeUrl(u) ?? u));
-  if (!r) return false;
-  const before = s.queue.length;
-  enqueueLinks(s, scanLinks(r.html, r.finalUrl), 1);
-  return s.queue.length > before;
 }
 
 function previousRecords(opts: CrawlOptions): Map<string, PageRecord> {
@@ -371,8 +338,7 @@ async function fetchAndProcess(
   } catch (e) {
     // One page's surprise must not sink the crawl; an abort must.
     const err = coerceError(e);
-    if (fetchOpts.signal?.aborted || (isLtxError(err) && (err.code === "ABORTED" || err.code === "NEEDS_BROWSER")))
-      throw err;
+    if (fetchOpts.signal?.aborted || (isLtxError(err) && err.code === "ABORTED")) throw err;
     s.opts.logger?.warn({ err, url: work.url }, "page processing failed");
     s.records.push({
       seq: work.seq,

@@ -5,7 +5,6 @@
  */
 import { coerceError } from "../../lib/coerceError";
 import { AbortedError, FetchError, LtxError } from "../../lib/errors";
-import { canRender, hasScript, renderForCrawl, wantsRender } from "./browserPages";
 import type { CrawlState, PageWork } from "./crawlState";
 import { scanLinks } from "./links";
 import { extractorContentType, pageKind } from "../extract/pageKind";
@@ -154,9 +153,7 @@ export async function processFetched(
   if (page.truncated)
     s.warnings.push(`${url} is larger than ${page.bytes} bytes; only the first ${page.bytes} were read`);
   const linksOf = (): string[] => (s.followLinks && kind === "html" ? scanLinks(page.body, url) : []);
-  // A single-page app serves one shell for all its routes: same bytes, different pages once rendered.
-  const mayRender = kind === "html" && canRender(s) && hasScript(page.body);
-  const sameAs = mayRender ? undefined : s.keptByHash.get(page.hash);
+  const sameAs = s.keptByHash.get(page.hash);
   if (sameAs !== undefined && sameAs !== url) {
     skip(`same content as ${sameAs}`);
     return [];
@@ -187,27 +184,6 @@ export async function processFetched(
     return linksOf(); // the page is unusable, but its links may still lead somewhere
   }
   s.counts.extracted++;
-  let rendered: true | undefined;
-  const staticThin = ex.textLength < THIN_TEXT_CHARS && siteLinks(s, url, ex.links).length < TOC_LINKS_MIN;
-  if (kind === "html" && wantsRender(s, page.body, staticThin)) {
-    const r = await renderForCrawl(s, url, (u) => inScope(s.site, tryNormalizeUrl(u) ?? u));
-    const sameRendered = r ? s.keptByHash.get(r.hash) : undefined;
-    if (r && sameRendered !== undefined && sameRendered !== url) {
-      skip(`same content as ${sameRendered} (rendered)`);
-      return [];
-    }
-    const re = r ? await extractRendered(s, url, r.html) : undefined;
-    if (r && re) {
-      ex = re;
-      base.hash = r.hash;
-      rendered = true;
-    }
-  }
-  const sameServed = mayRender && !rendered ? s.keptByHash.get(page.hash) : undefined;
-  if (sameServed !== undefined && sameServed !== url) {
-    skip(`same content as ${sameServed}`);
-    return [];
-  }
   const links = s.followLinks ? ex.links : [];
 
   const canonical = ex.canonical !== undefined && ex.canonical !== "" ? tryNormalizeUrl(ex.canonical, url) : undefined;
@@ -234,22 +210,9 @@ export async function processFetched(
     markdown: ex.markdown,
     textLength: ex.textLength,
     thin: ex.textLength < THIN_TEXT_CHARS && onSite.length < TOC_LINKS_MIN ? true : undefined,
-    rendered,
     links: onSite,
   });
   return links;
-}
-
-/** The rendered DOM through the same extraction; undefined (the page kept as served) if that fails. */
-async function extractRendered(s: CrawlState, url: string, html: string): Promise<ExtractedPage | undefined> {
-  try {
-    return await extractOrAbort(s.opts.extractor, { url, body: html, contentType: "text/html" }, s.opts.signal);
-  } catch (e) {
-    const err = coerceError(e);
-    if (s.opts.signal?.aborted) throw new AbortedError(undefined, { cause: err });
-    s.warnings.push(`${url}: the rendered page could not be extracted (${err.message}); kept as served`);
-    return undefined;
-  }
 }
 
 /** A page's links to other pages of the site: normalised, once each, in page order. */

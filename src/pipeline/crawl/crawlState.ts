@@ -4,18 +4,7 @@
  */
 import type { Logger } from "../../lib/logger";
 import type { RobotsRules } from "../fetch/robots";
-import type {
-  CrawlLimits,
-  Extractor,
-  FetchSettings,
-  Page,
-  PageRecord,
-  PreviousRun,
-  Progress,
-  RenderOptions,
-  Site,
-} from "../types";
-import type { RenderState } from "./browserPages";
+import type { CrawlLimits, Extractor, FetchSettings, Page, PageRecord, PreviousRun, Progress, Site } from "../types";
 
 export interface CrawlOptions {
   limits: CrawlLimits;
@@ -23,8 +12,6 @@ export interface CrawlOptions {
   extractor: Extractor;
   /** Total bytes read by this crawl; fetching stops (with a warning) once it is passed. */
   jobMaxBytes?: number;
-  /** Unset: no page is rendered. */
-  render?: RenderOptions;
   previous?: PreviousRun;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
@@ -64,8 +51,6 @@ export interface CrawlState {
   warnings: string[];
   counts: { fetched: number; extracted: number; reused: number; bytes: number; seq: number };
   stopFetching: boolean;
-  /** Set once a page was sent to the browser. */
-  render?: RenderState;
 }
 
 /** One queued URL: depth from the start page (0), and seq, its place in discovery order. */

@@ -58,7 +58,7 @@ function blocked(e: unknown, u: URL): BlockedAddressError {
  * A dns.lookup that hands every resolved address to the policy before net connects to any of
  * them. Node calls it with `all: true` when it may try several addresses (autoSelectFamily).
  */
-export function guardedLookup(policy: AddressPolicy, onBlocked: (e: BlockedAddressError) => void): net.LookupFunction {
+function guardedLookup(policy: AddressPolicy, onBlocked: (e: BlockedAddressError) => void): net.LookupFunction {
   return (hostname, options, callback) => {
     dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, "");
