@@ -15,6 +15,7 @@ import { createExtractor } from "../pipeline/extract/extract";
 import { createProvider } from "../pipeline/generate";
 import { runPipeline } from "../pipeline";
 import { resolveSite } from "../pipeline/site";
+import { checkPatterns } from "../pipeline/urlPatterns";
 import type { PipelineResult } from "../pipeline/types";
 import { createAddressPolicy } from "../security/addressPolicy";
 import { ProgressBar } from "./progressBar";
@@ -129,7 +130,8 @@ function readOverrides(values: Values, maxPagesLimit: number): PipelineOverrides
   const provider = values.provider;
   if (provider !== undefined && provider !== "extractive" && provider !== "openai")
     throw new InputError(`--provider must be extractive or openai, got ${JSON.stringify(provider)}`);
-  for (const p of [...(values.include ?? []), ...(values.exclude ?? [])]) checkPattern(p);
+  checkPatterns(values.include ?? [], "--include pattern");
+  checkPatterns(values.exclude ?? [], "--exclude pattern");
   return { maxPages, maxDepth, include: values.include, exclude: values.exclude, provider, model: values.model };
 }
 
@@ -144,16 +146,6 @@ function nonNegativeInt(v: string | undefined, flag: string): number | undefined
   if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
     throw new InputError(`${flag} must be a whole number, got ${JSON.stringify(v)}`);
   return Number(v);
-}
-
-function checkPattern(p: string): void {
-  if (p.length > 2 && p.startsWith("/") && p.endsWith("/")) {
-    try {
-      new RegExp(p.slice(1, -1));
-    } catch (e) {
-      throw new InputError(`bad pattern ${p}: ${coerceError(e).message}`);
-    }
-  }
 }
 
 async function writeResult(result: PipelineResult, values: Values): Promise<void> {

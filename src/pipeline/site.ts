@@ -13,7 +13,7 @@
  *   site that only serves `/docs/index.html` would 404 on a rewritten `/docs/`. Aliases that survive
  *   this (`/` and `/index.html`) are caught later by the crawl's content-hash de-duplication.
  */
-import { InputError, InvalidUrlError } from "../lib/errors";
+import { InvalidUrlError } from "../lib/errors";
 import type { Site } from "./types";
 
 const TRACKING_PARAMS = new Set([
@@ -125,62 +125,5 @@ export function moveSite(site: Site, startUrl: string): Site {
   return { ...moved, key: site.key };
 }
 
-const patternCache = new Map<string, (url: URL) => boolean>();
-
-/*
- * Pattern syntax (for --include/--exclude):
- * - `/regex/` or `/regex/i`: tested against the whole URL (a regex needs flags or a metacharacter
- *   other than "." — `/docs/` is the path glob, not the regex "docs");
- * - otherwise a robots.txt-style glob: `*` matches any characters, a trailing `$` anchors the end,
- *   and the pattern is anchored at its start. With "://" in it, it is matched against the whole URL;
- *   else against path + query (a leading "/" is added if missing): `/blog/*`, `*.pdf$`, `/api`.
- */
-function compilePattern(pattern: string): (url: URL) => boolean {
-  const cached = patternCache.get(pattern);
-  if (cached) return cached;
-  let test: (url: URL) => boolean;
-  const re = /^\/(.+)\/([a-z]*)$/s.exec(pattern);
-  // "/docs/" reads as a path, not as the regex "docs": a regex needs flags or a metacharacter.
-  if (re?.[1] !== undefined && (re[2] !== "" || /[\\^$*+?()[\]{}|]/.test(re[1]))) {
-    const regex = new RegExp(re[1], re[2]?.replace(/[gy]/g, ""));
-    test = (u) => regex.test(u.toString());
-  } else {
-    const whole = pattern.includes("://");
-    const p = whole || pattern.startsWith("/") || pattern.startsWith("*") ? pattern : `/${pattern}`;
-    const anchored = p.endsWith("$");
-    const body = (anchored ? p.slice(0, -1) : p)
-      .split("*")
-      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*");
-    const regex = new RegExp(`^${body}${anchored ? "$" : ""}`);
-    test = (u) => regex.test(whole ? u.toString() : `${u.pathname}${u.search}`);
-  }
-  if (patternCache.size > 1000) patternCache.clear(); // bounded: patterns come from users
-  patternCache.set(pattern, test);
-  return test;
-}
-
-/** True when url matches one of include (or include is empty) and none of exclude. */
-export function matchesPatterns(url: string, include: readonly string[], exclude: readonly string[]): boolean {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return false;
-  }
-  if (include.length > 0 && !include.some((p) => compilePattern(p)(u))) return false;
-  return !exclude.some((p) => compilePattern(p)(u));
-}
-
-/** Throws InputError when a pattern can't compile, so bad input fails before any fetch. */
-export function checkPatterns(patterns: readonly string[]): void {
-  for (const p of patterns) {
-    try {
-      compilePattern(p);
-    } catch (e) {
-      throw new InputError(`invalid URL pattern ${JSON.stringify(p)}: ${e instanceof Error ? e.message : String(e)}`, {
-        cause: e,
-      });
-    }
-  }
-}
+// Pattern matching lives in urlPatterns.ts; these names stay importable from here.
+export { checkPatterns, matchesPatterns } from "./urlPatterns";

@@ -3,7 +3,7 @@
  * threads). Tests that need to make extraction fail, stall or be counted use a tiny regex
  * extractor (title, canonical, links, text length) instead.
  */
-import { AbortedError, BlockedAddressError, FetchError, LtxError } from "../../src/lib/errors";
+import { AbortedError, BlockedAddressError, FetchError, InputError, LtxError } from "../../src/lib/errors";
 import { crawlSite, type CrawlOptions } from "../../src/pipeline/crawl/crawl";
 import { createExtractor } from "../../src/pipeline/extract/extract";
 import { scanLinks } from "../../src/pipeline/crawl/links";
@@ -405,6 +405,12 @@ describe("start page failures", () => {
       retryable: true,
       message: "could not connect to 127.0.0.1:9: ECONNREFUSED",
     });
+  });
+
+  it("refuses an unusable include pattern before any request", async () => {
+    const server = await serve("crawl-only");
+    await expect(crawlSite(resolveSite(server.url), options({}, { include: ["/(/"] }))).rejects.toThrow(InputError);
+    expect(server.requests).toEqual([]);
   });
 
   it("a refused address makes no request at all (robots.txt included)", async () => {

@@ -24,7 +24,8 @@ import type { CrawlOptions, CrawlResult, CrawlState, PageWork } from "./crawlSta
 import { pageKind } from "../extract/pageKind";
 import { loadRobots, type RobotsRules } from "../fetch/robots";
 import { readSitemaps } from "../fetch/sitemap";
-import { inScope, matchesPatterns, moveSite, tryNormalizeUrl } from "../site";
+import { inScope, moveSite, tryNormalizeUrl } from "../site";
+import { UrlPatterns } from "../urlPatterns";
 import type { FetchedPage, FetchSettings, PageRecord, Progress, Site } from "../types";
 
 export { THIN_TEXT_CHARS } from "./crawlPage";
@@ -61,12 +62,15 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
       pagesTotal: Math.min(s.seen.size, opts.limits.maxPages),
       message,
     });
+  // Compiled (and checked: a bad pattern is an InputError) before anything is fetched.
+  const patterns = new UrlPatterns(opts.limits.include, opts.limits.exclude);
   const fetchOpts: FetchOptions = { signal, agents };
   const robots = await robotsFor(site, site.startUrl, opts.fetch, fetchOpts);
   const s: CrawlState = {
     site,
     robots,
     opts,
+    patterns,
     seen: new Set([site.startUrl]),
     done: new Set(),
     queue: [],
@@ -94,7 +98,7 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
     agents,
     // Enough URLs to pick the shallowest maxPages from, without reading a 50-file index for a 100-page crawl.
     limits: { maxUrls: Math.min(50_000, Math.max(1000, opts.limits.maxPages * 50)) },
-    accept: (u) => inScope(s.site, u) && matchesPatterns(u, opts.limits.include, opts.limits.exclude),
+    accept: (u) => inScope(s.site, u) && patterns.matches(u),
     schedule: (fn) => limiter.run(new URL(s.site.origin).host, fn, signal),
   });
   s.warnings.push(...sitemap.warnings);
@@ -241,8 +245,9 @@ function enqueueLinks(s: CrawlState, links: string[], depth: number): void {
   if (depth > s.opts.limits.maxDepth) return;
   for (const link of links) {
     const url = tryNormalizeUrl(link);
-    if (url === undefined || !inScope(s.site, url)) continue;
-    if (!matchesPatterns(url, s.opts.limits.include, s.opts.limits.exclude)) continue;
+    // seen first: it is the cheap test, and a page links to the same URLs again and again.
+    if (url === undefined || s.seen.has(url) || !inScope(s.site, url)) continue;
+    if (!s.patterns.matches(url)) continue;
     enqueue(s, url, depth);
   }
 }

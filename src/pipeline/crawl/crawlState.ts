@@ -4,6 +4,7 @@
  */
 import type { Logger } from "../../lib/logger";
 import type { RobotsRules } from "../fetch/robots";
+import type { UrlPatterns } from "../urlPatterns";
 import type { CrawlLimits, Extractor, FetchSettings, Page, PageRecord, PreviousRun, Progress, Site } from "../types";
 
 export interface CrawlOptions {
@@ -37,6 +38,8 @@ export interface CrawlState {
   site: Site;
   robots: RobotsRules;
   opts: CrawlOptions;
+  /** include/exclude, compiled once for the crawl. */
+  patterns: UrlPatterns;
   seen: Set<string>;
   done: Set<string>;
   queue: { url: string; depth: number; seq: number }[];
