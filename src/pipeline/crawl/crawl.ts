@@ -23,6 +23,7 @@ import { processFetched } from "./crawlPage";
 import type { CrawlOptions, CrawlResult, CrawlState, PageWork } from "./crawlState";
 import { pageKind } from "../extract/pageKind";
 import { loadRobots, type RobotsRules } from "../fetch/robots";
+import { MAX_ROBOTS_RULES } from "../fetch/robotsTxt";
 import { readSitemaps } from "../fetch/sitemap";
 import { inScope, moveSite, tryNormalizeUrl } from "../site";
 import { UrlPatterns } from "../urlPatterns";
@@ -89,6 +90,8 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
     s.warnings.push(
       `robots.txt asks for a Crawl-delay above ${robots.crawlDelayMs / 1000} s; using ${robots.crawlDelayMs / 1000} s`,
     );
+  if (robots.droppedRules !== undefined)
+    s.warnings.push(`robots.txt has more than ${MAX_ROBOTS_RULES} rules; ${robots.droppedRules} were ignored`);
   progress(s, "discover", "robots.txt read");
 
   const start = await fetchStart(s, limiter, fetchOpts);

@@ -32,6 +32,8 @@ export interface FetchOptions {
   wantBody?: (contentType: string, url: string) => boolean;
   /** Keep-alive agents shared by one crawl (see createAgents); default: a new socket per request. */
   agents?: FetchAgents;
+  /** Streams the final response's body to this instead of buffering it (see RequestOptions). */
+  onChunk?: (chunk: Buffer) => boolean;
 }
 
 /** What fetchRaw returns: FetchedPage's fields with the body still as bytes. */
@@ -94,6 +96,7 @@ async function followRedirects(
       signal: opts.signal,
       wantBody: opts.wantBody,
       agents: opts.agents,
+      onChunk: opts.onChunk,
     });
     const location = header(res, "location");
     if (!REDIRECT_STATUSES.has(res.status) || location === undefined) return { res, finalUrl: current.toString() };
@@ -161,7 +164,7 @@ export async function fetchRaw(url: string, settings: FetchSettings, opts: Fetch
       lastModified: header(res, "last-modified"),
       hash: res.hash,
       buffer: res.buffer,
-      bytes: res.buffer.length,
+      bytes: res.bytes,
       truncated: res.truncated,
       notModified: res.status === 304 && opts.conditional !== undefined ? true : undefined,
     };

@@ -28,13 +28,20 @@ export interface RequestOptions {
   /** Decide from the Content-Type (and this hop's URL) whether the body is worth reading (default: always). */
   wantBody?: (contentType: string, url: string) => boolean;
   agents?: FetchAgents;
+  /**
+   * Takes the decoded body chunk by chunk instead of buffering it (the buffer stays empty):
+   * sitemaps are scanned as they arrive. Returning false stops the download (truncated: true).
+   */
+  onChunk?: (chunk: Buffer) => boolean;
 }
 
 export interface RawResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
-  /** The decoded (gunzipped…) body bytes read, at most maxBytes. */
+  /** The decoded (gunzipped…) body bytes read, at most maxBytes (empty with onChunk). */
   buffer: Buffer;
+  /** Decoded body bytes read (buffer.length, unless onChunk took them). */
+  bytes: number;
   truncated: boolean;
   hash: string;
 }
@@ -193,6 +200,7 @@ export function requestOnce(url: string, settings: FetchSettings, opts: RequestO
         status,
         headers: res.headers,
         buffer: Buffer.alloc(0),
+        bytes: 0,
         truncated: false,
         hash: createHash("sha256").digest("hex"),
       });
@@ -208,7 +216,9 @@ export function requestOnce(url: string, settings: FetchSettings, opts: RequestO
         res.destroy();
         return;
       }
-      readBody(res, opts.maxBytes, url, (err, body) => {
+      // Only a 2xx body is the document; an error page is buffered as usual.
+      const onChunk = status >= 200 && status < 300 ? opts.onChunk : undefined;
+      readBody(res, opts.maxBytes, url, onChunk, (err, body) => {
         if (err) return finish(err instanceof FetchError ? err : netError(err, u, "read"));
         if (!body) return;
         finish(undefined, { status, headers: res.headers, ...body });
@@ -219,11 +229,14 @@ export function requestOnce(url: string, settings: FetchSettings, opts: RequestO
   });
 }
 
+type Body = Pick<RawResponse, "buffer" | "bytes" | "truncated" | "hash">;
+
 function readBody(
   res: http.IncomingMessage,
   maxBytes: number,
   url: string,
-  done: (err: Error | undefined, body?: { buffer: Buffer; truncated: boolean; hash: string }) => void,
+  onChunk: ((chunk: Buffer) => boolean) | undefined,
+  done: (err: Error | undefined, body?: Body) => void,
 ): void {
   const decoder = decoderFor(String(res.headers["content-encoding"] ?? ""));
   const stream: Readable = decoder ? res.pipe(decoder) : res;
@@ -233,8 +246,8 @@ function readBody(
   const end = (truncated: boolean): void => {
     if (ended) return;
     ended = true;
-    const buffer = Buffer.concat(chunks, total);
-    done(undefined, { buffer, truncated, hash: createHash("sha256").update(buffer).digest("hex") });
+    const buffer = Buffer.concat(chunks, onChunk ? 0 : total);
+    done(undefined, { buffer, bytes: total, truncated, hash: createHash("sha256").update(buffer).digest("hex") });
     if (truncated) {
       decoder?.destroy();
       res.destroy();
@@ -242,13 +255,13 @@ function readBody(
   };
   stream.on("data", (chunk: Buffer) => {
     if (ended) return;
-    if (total + chunk.length > maxBytes) {
-      chunks.push(chunk.subarray(0, maxBytes - total));
-      total = maxBytes;
-      return end(true);
-    }
-    chunks.push(chunk);
-    total += chunk.length;
+    const over = total + chunk.length > maxBytes;
+    const piece = over ? chunk.subarray(0, maxBytes - total) : chunk;
+    total += piece.length;
+    if (onChunk) {
+      if (!onChunk(piece)) return end(true);
+    } else chunks.push(piece);
+    if (over) end(true);
   });
   stream.once("end", () => end(false));
   const fail = (e: Error): void => {

@@ -1,5 +1,5 @@
 /*
- * robots.txt (RFC 9309) through robots-parser. What each answer means for the crawl:
+ * robots.txt (RFC 9309), parsed and matched by robotsTxt.ts. What each answer means for the crawl:
  * - 2xx: the rules apply to our User-Agent's product token ("ltx"), else to "*".
  * - 4xx (404, 401, 403…): "unavailable" → everything is allowed (RFC 9309 §2.3.1.3).
  * - 5xx after fetchPage's retries, or no answer: "unreachable" → everything is disallowed
@@ -7,8 +7,9 @@
  *   rather than crawl a site whose owner may have rules we could not read.
  * The file is read up to 500 KiB (the RFC's minimum) and redirects are followed (fetchPage's limit).
  */
-import robotsParser from "robots-parser";
 import { fetchPage, type FetchOptions } from "./fetch";
+import { findRule, parseRobotsTxt } from "./robotsTxt";
+import { MAX_URL_LENGTH } from "../urlPatterns";
 import type { FetchSettings } from "../types";
 
 const ROBOTS_MAX_BYTES = 500 * 1024;
@@ -30,22 +31,45 @@ export interface RobotsRules {
   /** Crawl-delay was larger than the cap. */
   crawlDelayCapped: boolean;
   sitemaps: string[];
+  /** Rules past MAX_ROBOTS_RULES, ignored (the crawl warns). */
+  droppedRules?: number;
+}
+
+/** "http://h/" and "http://h:80/" are one origin for robots.txt: compare with the port spelled out. */
+function originKey(u: URL): string {
+  return `${u.protocol}//${u.hostname}:${u.port || (u.protocol === "https:" ? "443" : "80")}`;
 }
 
 /** Rules from a robots.txt body (exported for tests and for callers that already have the text). */
 export function parseRobots(robotsUrl: string, body: string, userAgent: string, status = 200): RobotsRules {
-  const robot = robotsParser(robotsUrl, body);
-  const delaySeconds = robot.getCrawlDelay(userAgent) ?? 0;
+  const parsed = parseRobotsTxt(body);
+  const group = parsed.groupFor(userAgent);
+  const rules = group?.rules ?? [];
+  const delaySeconds = group?.crawlDelay ?? 0;
   const delayMs = Number.isFinite(delaySeconds) && delaySeconds > 0 ? Math.round(delaySeconds * 1000) : 0;
+  const origin = originKey(new URL(robotsUrl));
   return {
     url: robotsUrl,
     status,
     unreachable: false,
-    // undefined = a URL on another origin: these rules say nothing about it, so don't fetch it.
-    allowed: (url) => robot.isAllowed(url, userAgent) === true,
+    allowed: (url) => {
+      // Longer URLs are never fetched (see MAX_URL_LENGTH): no need to match them.
+      if (url.length > MAX_URL_LENGTH) return false;
+      let u: URL;
+      try {
+        u = new URL(url);
+      } catch {
+        return false;
+      }
+      // A URL on another origin: these rules say nothing about it, so don't fetch it.
+      if (originKey(u) !== origin) return false;
+      const rule = findRule(rules, `${u.pathname}${u.search}`);
+      return rule === undefined || rule.allow;
+    },
     crawlDelayMs: Math.min(delayMs, MAX_CRAWL_DELAY_MS),
     crawlDelayCapped: delayMs > MAX_CRAWL_DELAY_MS,
-    sitemaps: robot.getSitemaps(),
+    sitemaps: parsed.sitemaps,
+    ...(parsed.droppedRules > 0 ? { droppedRules: parsed.droppedRules } : {}),
   };
 }
 

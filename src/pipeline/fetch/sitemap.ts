@@ -2,16 +2,20 @@
  * sitemap.xml and sitemap indexes (sitemaps.org), plain or gzip (by .gz name or by the gzip magic
  * bytes, whatever the Content-Type). Everything is bounded, because a sitemap is input we don't
  * control: index depth, number of sitemap files, bytes per file (compressed and uncompressed),
- * number of URLs kept.
+ * number of URLs kept. Files are scanned as they download (sitemapScanner.ts, one linear pass) and
+ * the download stops once enough URLs are kept: a 50 MB sitemap for a 20-page crawl costs the
+ * first few hundred KB, not 50 MB in memory.
  *
  * Sources: the robots.txt `Sitemap:` lines; without any, /sitemap.xml at the origin and, for a site
  * under a prefix, <prefix>sitemap.xml. Only sitemaps on the site's own origin are read (a sitemap
  * elsewhere would make us fetch a host the user never named), and robots.txt rules apply to them.
  */
+import { TextDecoder } from "node:util";
 import zlib from "node:zlib";
 import { coerceError } from "../../lib/coerceError";
 import { isLtxError } from "../../lib/errors";
 import { fetchRaw, type FetchOptions } from "./fetch";
+import { type LocKind, SitemapScanner } from "./sitemapScanner";
 import type { RobotsRules } from "./robots";
 import type { FetchSettings, Site } from "../types";
 
@@ -20,18 +24,23 @@ export interface SitemapLimits {
   maxFiles: number;
   /** Index nesting followed at most (an index of indexes of sitemaps = 2). */
   maxDepth: number;
-  /** Bytes per sitemap file, after decompression (the protocol's own limit is 50 MB). */
+  /**
+   * Bytes per sitemap file, after decompression (the protocol's own limit is 50 MB). Default:
+   * 2 KB per URL still wanted, at least the page cap (PAGE_MAX_BYTES), at most 50 MB.
+   */
   maxBytes: number;
   /** Page URLs returned at most (after `accept`). */
   maxUrls: number;
 }
 
-export const DEFAULT_SITEMAP_LIMITS: SitemapLimits = {
+export const DEFAULT_SITEMAP_LIMITS: Omit<SitemapLimits, "maxBytes"> = {
   maxFiles: 50,
   maxDepth: 3,
-  maxBytes: 50 * 1024 * 1024,
   maxUrls: 50_000,
 };
+const PROTOCOL_MAX_BYTES = 50 * 1024 * 1024;
+/** An entry with lastmod, changefreq and priority is ~200 bytes; image and news entries more. */
+const BYTES_PER_URL = 2048;
 
 export interface SitemapResult {
   /** Page URLs in sitemap order, as written (the caller normalises), accepted and de-duplicated. */
@@ -49,36 +58,92 @@ export interface SitemapOptions extends Pick<FetchOptions, "signal" | "agents"> 
   schedule?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
-/** `<loc>` values of one sitemap document, split into child sitemaps (an index) and pages. */
-export function parseSitemap(xml: string): { sitemaps: string[]; urls: string[] } {
-  const sitemaps: string[] = [];
-  const urls: string[] = [];
-  // Namespace prefixes (<sm:loc>) occur in the wild; CDATA and entities in <loc> too.
-  const entry = /<(?:[\w-]+:)?(sitemap|url)\b[^>]*>([\s\S]*?)<\/(?:[\w-]+:)?\1\s*>/gi;
-  for (const m of xml.matchAll(entry)) {
-    const loc = /<(?:[\w-]+:)?loc\b[^>]*>([\s\S]*?)<\/(?:[\w-]+:)?loc\s*>/i.exec(m[2] ?? "")?.[1];
-    if (loc === undefined) continue;
-    const value = decodeXmlText(loc);
-    if (value === "") continue;
-    (m[1]?.toLowerCase() === "sitemap" ? sitemaps : urls).push(value);
-  }
-  return { sitemaps, urls };
-}
-
-function decodeXmlText(s: string): string {
-  const cdata = /^\s*<!\[CDATA\[([\s\S]*?)\]\]>\s*$/.exec(s);
-  if (cdata) return (cdata[1] ?? "").trim();
-  return s.trim().replace(/&(amp|lt|gt|quot|apos|#\d+|#x[0-9a-f]+);/gi, (all, name: string) => {
-    const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-    const lower = name.toLowerCase();
-    if (named[lower] !== undefined) return named[lower];
-    const code = lower.startsWith("#x") ? parseInt(lower.slice(2), 16) : parseInt(lower.slice(1), 10);
-    return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code) : all;
-  });
-}
+export { parseSitemap } from "./sitemapScanner";
 
 function isGzip(b: Buffer): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+}
+
+/**
+ * One sitemap body, fed chunk by chunk: plain XML goes straight to the scanner; a gzip file (told
+ * by its magic bytes, whatever the headers say) goes through a streaming gunzip first, whose output
+ * is capped at maxBytes, so a gzip bomb stops there.
+ */
+class SitemapBody {
+  private readonly text = new TextDecoder("utf-8");
+  private readonly scanner: SitemapScanner;
+  private gunzip: zlib.Gunzip | undefined;
+  private gunzipDone: Promise<void> | undefined;
+  private head: Buffer | undefined;
+  private decoded = 0;
+  truncated = false;
+  error: Error | undefined;
+
+  constructor(
+    private readonly maxBytes: number,
+    onLoc: (kind: LocKind, value: string) => void,
+    private readonly wantMore: () => boolean,
+  ) {
+    this.scanner = new SitemapScanner(onLoc);
+  }
+
+  /** Returns false once no more bytes are wanted (enough URLs, or over maxBytes). */
+  write(chunk: Buffer): boolean {
+    if (this.gunzip === undefined && this.head === undefined && chunk.length < 2) {
+      this.head = chunk; // too short to tell gzip from XML yet
+      return true;
+    }
+    if (this.head !== undefined) {
+      chunk = Buffer.concat([this.head, chunk]);
+      this.head = undefined;
+      if (this.gunzip === undefined && isGzip(chunk)) this.startGunzip();
+    } else if (this.gunzip === undefined && this.decoded === 0 && isGzip(chunk)) this.startGunzip();
+    if (this.gunzip) this.gunzip.write(chunk);
+    else this.scan(chunk);
+    return this.wantMore() && !this.truncated && this.error === undefined;
+  }
+
+  /** Flushes what is left; resolves once a gunzip stream has drained. */
+  async end(): Promise<void> {
+    if (this.head !== undefined) this.scan(this.head);
+    if (this.gunzip) {
+      this.gunzip.end();
+      await this.gunzipDone;
+    }
+    this.scanner.feed(this.text.decode());
+  }
+
+  private scan(bytes: Buffer): void {
+    if (this.truncated || !this.wantMore()) return;
+    let piece = bytes;
+    if (this.decoded + bytes.length > this.maxBytes) {
+      piece = bytes.subarray(0, this.maxBytes - this.decoded);
+      this.truncated = true;
+    }
+    this.decoded += piece.length;
+    this.scanner.feed(this.text.decode(piece, { stream: true }));
+  }
+
+  private startGunzip(): void {
+    // Z_SYNC_FLUSH: a file cut at the byte cap (or by us) ends without an error.
+    const gunzip = zlib.createGunzip({ finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    this.gunzip = gunzip;
+    this.gunzipDone = new Promise<void>((resolve) => {
+      gunzip.on("data", (out: Buffer) => {
+        this.scan(out);
+        if (this.truncated || !this.wantMore()) {
+          gunzip.destroy();
+          resolve();
+        }
+      });
+      gunzip.once("end", resolve);
+      gunzip.once("close", resolve);
+      gunzip.once("error", (e) => {
+        this.error = coerceError(e);
+        resolve();
+      });
+    });
+  }
 }
 
 /** The sitemap URLs to start from: robots.txt's, else the conventional places. */
@@ -107,7 +172,12 @@ export async function readSitemaps(
   settings: FetchSettings,
   opts: SitemapOptions = {},
 ): Promise<SitemapResult> {
-  const limits = { ...DEFAULT_SITEMAP_LIMITS, ...opts.limits };
+  const maxUrls = opts.limits?.maxUrls ?? DEFAULT_SITEMAP_LIMITS.maxUrls;
+  const limits: SitemapLimits = {
+    ...DEFAULT_SITEMAP_LIMITS,
+    maxBytes: Math.min(PROTOCOL_MAX_BYTES, Math.max(settings.maxBytes, maxUrls * BYTES_PER_URL)),
+    ...opts.limits,
+  };
   const schedule = opts.schedule ?? (<T>(fn: () => Promise<T>) => fn());
   const result: SitemapResult = { urls: [], files: [], warnings: [] };
   const seenFiles = new Set<string>();
@@ -124,10 +194,27 @@ export async function readSitemaps(
         return result;
       }
       fetched++;
-      const doc = await readOne(url, settings, opts, limits.maxBytes, schedule, result.warnings);
-      if (!doc) continue;
+      const children: string[] = [];
+      const ok = await readOne(url, settings, opts, limits.maxBytes, schedule, result.warnings, {
+        wantMore: () => result.urls.length < limits.maxUrls,
+        onLoc: (kind, value) => {
+          if (kind === "sitemap") {
+            if (children.length < limits.maxFiles) children.push(value);
+            return;
+          }
+          if (result.urls.length >= limits.maxUrls || seenUrls.has(value) || (opts.accept && !opts.accept(value)))
+            return;
+          seenUrls.add(value);
+          result.urls.push(value);
+        },
+      });
+      if (!ok) continue;
       result.files.push(url);
-      for (const child of doc.sitemaps) {
+      if (result.urls.length >= limits.maxUrls) {
+        result.warnings.push(`sitemaps: kept the first ${limits.maxUrls} URLs`);
+        return result;
+      }
+      for (const child of children) {
         let abs: string;
         try {
           abs = new URL(child, url).toString();
@@ -139,21 +226,13 @@ export async function readSitemaps(
           result.warnings.push(`sitemaps: ${abs} is nested deeper than ${limits.maxDepth} indexes; not read`);
         else next.push({ url: abs, depth: depth + 1 });
       }
-      for (const page of doc.urls) {
-        if (seenUrls.has(page) || (opts.accept && !opts.accept(page))) continue;
-        seenUrls.add(page);
-        result.urls.push(page);
-        if (result.urls.length >= limits.maxUrls) {
-          result.warnings.push(`sitemaps: kept the first ${limits.maxUrls} URLs`);
-          return result;
-        }
-      }
     }
     queue = next;
   }
   return result;
 }
 
+/** Reads one sitemap file into sink.onLoc; false when it was missing or unreadable (a warning says why). */
 async function readOne(
   url: string,
   settings: FetchSettings,
@@ -161,32 +240,39 @@ async function readOne(
   maxBytes: number,
   schedule: <T>(fn: () => Promise<T>) => Promise<T>,
   warnings: string[],
-): Promise<{ sitemaps: string[]; urls: string[] } | undefined> {
+  sink: { onLoc: (kind: LocKind, value: string) => void; wantMore: () => boolean },
+): Promise<boolean> {
+  let body: SitemapBody | undefined;
   try {
-    const raw = await schedule(() =>
-      fetchRaw(url, settings, {
+    const raw = await schedule(() => {
+      // A fresh body per attempt: a retry starts the document again (kept URLs are de-duplicated).
+      body = new SitemapBody(maxBytes, sink.onLoc, sink.wantMore);
+      const b = body;
+      return fetchRaw(url, settings, {
         signal: opts.signal,
         agents: opts.agents,
         accept: "application/xml,text/xml,*/*;q=0.5",
         maxBytes,
-      }),
-    );
-    if (raw.status === 404 || raw.status === 410) return undefined;
+        onChunk: (chunk) => b.write(chunk),
+      });
+    });
+    if (raw.status === 404 || raw.status === 410) return false;
     if (raw.status < 200 || raw.status >= 300) {
       warnings.push(`sitemap ${url}: HTTP ${raw.status}`);
-      return undefined;
+      return false;
     }
-    let bytes = raw.buffer;
-    if (isGzip(bytes)) {
-      // maxOutputLength bounds a gzip bomb; Z_SYNC_FLUSH accepts a file cut at the byte cap.
-      bytes = zlib.gunzipSync(bytes, { maxOutputLength: maxBytes, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    }
-    if (raw.truncated) warnings.push(`sitemap ${url}: larger than ${maxBytes} bytes; read the first part only`);
-    return parseSitemap(bytes.toString("utf8"));
+    const b = body as SitemapBody | undefined;
+    if (!b) return false;
+    await b.end();
+    if (b.error) throw b.error;
+    // Stopping because enough URLs were kept is no truncation worth a warning.
+    if ((raw.truncated || b.truncated) && sink.wantMore())
+      warnings.push(`sitemap ${url}: larger than ${maxBytes} bytes; read the first part only`);
+    return true;
   } catch (e) {
     const err = coerceError(e);
     if (isLtxError(err) && (err.code === "ABORTED" || err.code === "BLOCKED_ADDRESS")) throw err;
     warnings.push(`sitemap ${url}: ${err.message}`);
-    return undefined;
+    return false;
   }
 }
