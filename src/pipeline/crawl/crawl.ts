@@ -25,6 +25,8 @@ import { pageKind } from "../extract/pageKind";
 import { loadRobots, type RobotsRules } from "../fetch/robots";
 import { MAX_ROBOTS_RULES } from "../fetch/robotsTxt";
 import { readSitemaps } from "../fetch/sitemap";
+import { enqueue, enqueueLinks, frontierFull, maxAttempts } from "./frontier";
+import { ByteBudget, DEFAULT_JOB_MAX_BYTES } from "../fetch/byteBudget";
 import { inScope, moveSite, tryNormalizeUrl } from "../site";
 import { UrlPatterns } from "../urlPatterns";
 import type { FetchedPage, FetchSettings, PageRecord, Progress, Site } from "../types";
@@ -65,7 +67,9 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
     });
   // Compiled (and checked: a bad pattern is an InputError) before anything is fetched.
   const patterns = new UrlPatterns(opts.limits.include, opts.limits.exclude);
-  const fetchOpts: FetchOptions = { signal, agents };
+  // One byte budget for everything this job fetches: robots.txt, sitemaps, pages, redirects.
+  const budget = new ByteBudget(opts.jobMaxBytes ?? DEFAULT_JOB_MAX_BYTES);
+  const fetchOpts: FetchOptions = { signal, agents, budget };
   const robots = await robotsFor(site, site.startUrl, opts.fetch, fetchOpts);
   const s: CrawlState = {
     site,
@@ -82,8 +86,9 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
     prevRecords: previousRecords(opts),
     followLinks: true,
     warnings: [],
-    counts: { fetched: 0, extracted: 0, reused: 0, bytes: 0, seq: 0 },
-    stopFetching: false,
+    counts: { fetched: 0, extracted: 0, reused: 0, seq: 0, attempts: 0, disallowed: 0, dropped: 0 },
+    caps: { maxAttempts: maxAttempts(opts.limits.maxPages) },
+    budget,
   };
   const limiter = new HostLimiter(opts.fetch.perHostConcurrency, robots.crawlDelayMs);
   if (robots.crawlDelayCapped)
@@ -99,6 +104,7 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
   const sitemap = await readSitemaps(s.site, s.robots, opts.fetch, {
     signal,
     agents,
+    budget,
     // Enough URLs to pick the shallowest maxPages from, without reading a 50-file index for a 100-page crawl.
     limits: { maxUrls: Math.min(50_000, Math.max(1000, opts.limits.maxPages * 50)) },
     accept: (u) => inScope(s.site, u) && patterns.matches(u),
@@ -114,16 +120,19 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
 
   // Under the URL we asked for, so that a redirect shows up as its own row.
   const startLinks = await processFetched(s, { url: site.startUrl, depth: 0, seq: s.counts.seq++ }, start, true);
-  if (s.followLinks) enqueueLinks(s, startLinks, 1);
-  else if (opts.limits.maxDepth >= 1) for (const url of seeds) enqueue(s, url, 1);
+  if (s.followLinks) await enqueueLinks(s, startLinks, 1);
+  else if (opts.limits.maxDepth >= 1)
+    for (const [i, url] of seeds.entries()) {
+      if (frontierFull(s)) {
+        s.counts.dropped += seeds.length - i;
+        break;
+      }
+      enqueue(s, url, 1);
+    }
   progress(s, "fetch");
 
   await drain(s, limiter, fetchOpts, (phase) => progress(s, phase));
-  if (s.queue.length > 0 && s.pages.length >= opts.limits.maxPages) {
-    s.warnings.push(
-      `stopped at ${opts.limits.maxPages} pages (maxPages); ${s.queue.length} more URLs were found and not fetched`,
-    );
-  }
+  limitWarnings(s);
   const out = result(s);
   opts.logger?.debug(
     {
@@ -131,7 +140,8 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
       kept: out.pages.length,
       records: out.records.length,
       reused: out.reusedCount,
-      bytes: s.counts.bytes,
+      bytes: budget.spent,
+      attempts: s.counts.attempts,
     },
     "crawl done",
   );
@@ -199,6 +209,7 @@ async function fetchStart(s: CrawlState, limiter: HostLimiter, fetchOpts: FetchO
     throw err;
   }
   s.counts.fetched++;
+  s.counts.attempts++;
   if (page.status >= 400 && page.status < 500)
     throw new FetchError(url, `start page ${url} answered HTTP ${page.status}`, {
       status: page.status,
@@ -232,29 +243,6 @@ function sitemapSeeds(urls: string[]): string[] {
     .map((x) => x.u);
 }
 
-function enqueue(s: CrawlState, url: string, depth: number): void {
-  if (s.seen.has(url)) return;
-  s.seen.add(url);
-  const seq = s.counts.seq++;
-  if (!s.robots.allowed(url)) {
-    s.records.push({ seq, record: { url, status: null, depth, skipReason: "robots.txt disallows" } });
-    return;
-  }
-  s.queue.push({ url, depth, seq });
-}
-
-/** Queues the in-scope, allowed-by-pattern links of a page found at depth - 1. */
-function enqueueLinks(s: CrawlState, links: string[], depth: number): void {
-  if (depth > s.opts.limits.maxDepth) return;
-  for (const link of links) {
-    const url = tryNormalizeUrl(link);
-    // seen first: it is the cheap test, and a page links to the same URLs again and again.
-    if (url === undefined || s.seen.has(url) || !inScope(s.site, url)) continue;
-    if (!s.patterns.matches(url)) continue;
-    enqueue(s, url, depth);
-  }
-}
-
 /** Runs queued pages with bounded concurrency until the queue is empty or a limit is reached. */
 function drain(
   s: CrawlState,
@@ -275,7 +263,13 @@ function drain(
         failed = true;
         return reject(new AbortedError());
       }
-      while (inFlight < maxInFlight && s.queue.length > 0 && s.pages.length + inFlight < maxPages && !s.stopFetching) {
+      while (
+        inFlight < maxInFlight &&
+        s.queue.length > 0 &&
+        s.pages.length + inFlight < maxPages &&
+        s.counts.attempts < s.caps.maxAttempts &&
+        !s.budget.exhausted
+      ) {
         const work = s.queue.shift();
         if (!work) break;
         inFlight++;
@@ -307,6 +301,7 @@ async function fetchAndProcess(
   progress: (p: Progress["phase"]) => void,
 ): Promise<void> {
   if (s.done.has(work.url)) return;
+  s.counts.attempts++;
   const prev = s.opts.previous;
   const prevRecord = prev?.content?.has(work.url) ? s.prevRecords.get(work.url) : undefined;
   let page: FetchedPage;
@@ -355,7 +350,7 @@ async function fetchAndProcess(
     return;
   }
   progress("extract");
-  if (s.followLinks) enqueueLinks(s, links, work.depth + 1);
+  if (s.followLinks) await enqueueLinks(s, links, work.depth + 1);
 }
 
 /** Refuses a redirect hop before it is requested: off the site, or into a disallowed path. */
@@ -364,6 +359,22 @@ function checkRedirect(s: CrawlState, from: string, to: string): void {
   if (!inScope(s.site, url)) throw new FetchError(from, `redirects off the site to ${url}`, { retryable: false });
   if (!s.robots.allowed(url))
     throw new FetchError(from, `redirects to ${url}, which robots.txt disallows`, { retryable: false });
+}
+
+/** Says which cap stopped the crawl, if one did. */
+function limitWarnings(s: CrawlState): void {
+  const { maxPages } = s.opts.limits;
+  const left = s.queue.length + s.counts.dropped;
+  if (s.budget.exhausted)
+    s.warnings.push(
+      `stopped fetching after ${s.budget.spent} bytes: over the job's limit of ${s.budget.limit} bytes (JOB_MAX_BYTES)`,
+    );
+  else if (s.pages.length >= maxPages && left > 0)
+    s.warnings.push(`stopped at ${maxPages} pages (maxPages); ${left} more URLs were found and not fetched`);
+  else if (s.counts.attempts >= s.caps.maxAttempts && left > 0)
+    s.warnings.push(
+      `stopped after ${s.counts.attempts} fetch attempts (${s.caps.maxAttempts / maxPages} per page of maxPages), ${s.pages.length} pages kept; ${left} more URLs were not fetched`,
+    );
 }
 
 function result(s: CrawlState): CrawlResult {

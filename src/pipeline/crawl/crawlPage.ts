@@ -7,6 +7,7 @@ import { coerceError } from "../../lib/coerceError";
 import { AbortedError, FetchError, LtxError } from "../../lib/errors";
 import type { CrawlState, PageWork } from "./crawlState";
 import { scanLinks } from "./links";
+import { MAX_LINKS_PER_PAGE } from "../extract/hrefScan";
 import { extractorContentType, pageKind } from "../extract/pageKind";
 import { inScope, tryNormalizeUrl } from "../site";
 import type { ExtractedPage, ExtractInput, Extractor, FetchedPage, Page, PageRecord } from "../types";
@@ -96,13 +97,6 @@ export async function processFetched(
   const { opts } = s;
   if (!isStart) s.counts.fetched++;
   s.done.add(work.url);
-  s.counts.bytes += page.bytes;
-  if (opts.jobMaxBytes !== undefined && s.counts.bytes > opts.jobMaxBytes && !s.stopFetching) {
-    s.stopFetching = true;
-    s.warnings.push(
-      `stopped fetching after ${s.counts.bytes} bytes: over the job's limit of ${opts.jobMaxBytes} bytes`,
-    );
-  }
   let url = work.url;
   const finalUrl = tryNormalizeUrl(page.finalUrl) ?? page.finalUrl;
   if (finalUrl !== work.url) {
@@ -221,6 +215,7 @@ function siteLinks(s: CrawlState, pageUrl: string, hrefs: string[]): string[] {
   for (const href of hrefs) {
     const u = tryNormalizeUrl(href);
     if (u !== undefined && u !== pageUrl && inScope(s.site, u)) out.add(u);
+    if (out.size >= MAX_LINKS_PER_PAGE) break;
   }
   return [...out];
 }

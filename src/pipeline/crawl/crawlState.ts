@@ -3,6 +3,7 @@
  * crawl.ts and crawlPage.ts share while it runs.
  */
 import type { Logger } from "../../lib/logger";
+import type { ByteBudget } from "../fetch/byteBudget";
 import type { RobotsRules } from "../fetch/robots";
 import type { UrlPatterns } from "../urlPatterns";
 import type { CrawlLimits, Extractor, FetchSettings, Page, PageRecord, PreviousRun, Progress, Site } from "../types";
@@ -11,7 +12,7 @@ export interface CrawlOptions {
   limits: CrawlLimits;
   fetch: FetchSettings;
   extractor: Extractor;
-  /** Total bytes read by this crawl; fetching stops (with a warning) once it is passed. */
+  /** Total bytes this crawl may fetch (default DEFAULT_JOB_MAX_BYTES): see fetch/byteBudget.ts. */
   jobMaxBytes?: number;
   previous?: PreviousRun;
   signal?: AbortSignal;
@@ -52,8 +53,19 @@ export interface CrawlState {
   prevRecords: Map<string, PageRecord>;
   followLinks: boolean;
   warnings: string[];
-  counts: { fetched: number; extracted: number; reused: number; bytes: number; seq: number };
-  stopFetching: boolean;
+  /** attempts: page fetches started (the cap); disallowed: robots rows; dropped: URLs not queued (frontier full). */
+  counts: {
+    fetched: number;
+    extracted: number;
+    reused: number;
+    seq: number;
+    attempts: number;
+    disallowed: number;
+    dropped: number;
+  };
+  caps: { maxAttempts: number };
+  /** The job's byte budget, shared by every request of the crawl. */
+  budget: ByteBudget;
 }
 
 /** One queued URL: depth from the start page (0), and seq, its place in discovery order. */

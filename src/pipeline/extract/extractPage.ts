@@ -8,6 +8,7 @@ import { JSDOM, VirtualConsole } from "jsdom";
 import type TurndownService from "turndown";
 
 import { extractMarkdown, extractPlainText, resolveHttp } from "./extractText";
+import { MAX_LINKS_PER_PAGE, scanHrefs } from "./hrefScan";
 import { createMarkdownConverter } from "./htmlToMarkdown";
 import type { ExtractedPage, ExtractInput, Heading } from "../types";
 
@@ -193,22 +194,15 @@ function readMeta(doc: Document, found: Found): PageMeta {
 function collectLinks(doc: Document, anchors: Element[], rest: string): string[] {
   // isConnected: links inside the <noscript>/<svg> removed above don't count.
   const hrefs = anchors.flatMap((a) => (a.isConnected ? (a.getAttribute("href") ?? []) : []));
-  for (const m of rest.matchAll(/<a\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/gi)) {
-    hrefs.push(decodeBasicEntities(m[1] ?? m[2] ?? m[3] ?? ""));
-  }
+  // A linear scan (a RegExp here was quadratic on unclosed "<a " tags), capped like the DOM's links.
+  if (hrefs.length < MAX_LINKS_PER_PAGE) hrefs.push(...scanHrefs(rest, MAX_LINKS_PER_PAGE - hrefs.length).hrefs);
   const out = new Set<string>();
   for (const href of hrefs) {
     const abs = resolveHttp(href, doc.baseURI);
     if (abs) out.add(abs);
+    if (out.size >= MAX_LINKS_PER_PAGE) break;
   }
   return Array.from(out);
-}
-
-function decodeBasicEntities(s: string): string {
-  return s.replace(/&(amp|quot|apos|lt|gt|#38|#x26);/gi, (_m, e: string) => {
-    const map: Record<string, string> = { amp: "&", quot: '"', apos: "'", lt: "<", gt: ">", "#38": "&", "#x26": "&" };
-    return map[e.toLowerCase()] ?? "";
-  });
 }
 
 /** h1–h3 outside navigation, sidebars and footers, in document order. */

@@ -13,6 +13,7 @@ import { TextDecoder } from "node:util";
 import { coerceError } from "../../lib/coerceError";
 import { AbortedError, BlockedAddressError, FetchError, InvalidUrlError } from "../../lib/errors";
 import { sleep } from "../../lib/time";
+import type { ByteBudget } from "./byteBudget";
 import { type FetchAgents, type RawResponse, isTransient, requestOnce } from "./httpRequest";
 import type { FetchedPage, FetchSettings } from "../types";
 
@@ -34,6 +35,8 @@ export interface FetchOptions {
   agents?: FetchAgents;
   /** Streams the final response's body to this instead of buffering it (see RequestOptions). */
   onChunk?: (chunk: Buffer) => boolean;
+  /** The job's byte budget, shared by all its requests (byteBudget.ts). */
+  budget?: ByteBudget;
 }
 
 /** What fetchRaw returns: FetchedPage's fields with the body still as bytes. */
@@ -97,6 +100,7 @@ async function followRedirects(
       wantBody: opts.wantBody,
       agents: opts.agents,
       onChunk: opts.onChunk,
+      budget: opts.budget,
     });
     const location = header(res, "location");
     if (!REDIRECT_STATUSES.has(res.status) || location === undefined) return { res, finalUrl: current.toString() };

@@ -14,6 +14,7 @@ import type { Readable } from "node:stream";
 import zlib from "node:zlib";
 import { coerceError } from "../../lib/coerceError";
 import { AbortedError, BlockedAddressError, FetchError, isLtxError } from "../../lib/errors";
+import type { ByteBudget } from "./byteBudget";
 import type { AddressPolicy, FetchSettings } from "../types";
 
 export interface FetchAgents {
@@ -33,7 +34,12 @@ export interface RequestOptions {
    * sitemaps are scanned as they arrive. Returning false stops the download (truncated: true).
    */
   onChunk?: (chunk: Buffer) => boolean;
+  /** The job's byte budget: charged as the body is read; when spent, requests end (see byteBudget.ts). */
+  budget?: ByteBudget;
 }
+
+/** A redirect or 304 body this small is drained (the socket stays reusable); a larger one is not read. */
+const DRAIN_MAX_BYTES = 4096;
 
 export interface RawResponse {
   status: number;
@@ -142,6 +148,8 @@ export function requestOnce(url: string, settings: FetchSettings, opts: RequestO
       return Promise.reject(blocked(e, u));
     }
   }
+  const budget = opts.budget;
+  if (budget?.exhausted) return Promise.reject(budget.error(url));
   return new Promise<RawResponse>((resolve, reject) => {
     let settled = false;
     let blockedErr: BlockedAddressError | undefined;
@@ -161,6 +169,7 @@ export function requestOnce(url: string, settings: FetchSettings, opts: RequestO
       clearTimeout(totalTimer);
       clearTimeout(connectTimer);
       opts.signal?.removeEventListener("abort", onAbort);
+      budget?.signal.removeEventListener("abort", onBudgetSpent);
       if (err) {
         req.destroy();
         reject(err);
@@ -178,6 +187,9 @@ export function requestOnce(url: string, settings: FetchSettings, opts: RequestO
     const onAbort = (): void => finish(new AbortedError());
     if (opts.signal?.aborted) return finish(new AbortedError());
     opts.signal?.addEventListener("abort", onAbort, { once: true });
+    // Another response spent the job's budget: this one stops too (the one that crossed has settled).
+    const onBudgetSpent = (): void => finish(budget?.error(url));
+    budget?.signal.addEventListener("abort", onBudgetSpent, { once: true });
 
     req.on("socket", (socket) => {
       if (!socket.connecting) return; // a kept-alive socket from the agent
@@ -205,9 +217,18 @@ export function requestOnce(url: string, settings: FetchSettings, opts: RequestO
         hash: createHash("sha256").digest("hex"),
       });
       if ((status >= 300 && status < 400) || status === 304) {
-        res.resume(); // drain the (small) body so a keep-alive socket can be reused
-        res.once("end", () => finish(undefined, empty()));
-        res.once("error", (e) => finish(netError(e, u, "read")));
+        // A redirect's body is never the document: drain a small one so a keep-alive socket can
+        // be reused, and hang up on anything else (a 302 with an endless body was read for 30 s).
+        const length = Number(res.headers["content-length"] ?? NaN);
+        if (length >= 0 && length <= DRAIN_MAX_BYTES) {
+          budget?.take(Math.min(length, budget.remaining));
+          res.resume();
+          res.once("end", () => finish(undefined, empty()));
+          res.once("error", (e) => finish(netError(e, u, "read")));
+        } else {
+          finish(undefined, empty());
+          res.destroy();
+        }
         return;
       }
       if (opts.wantBody && !opts.wantBody(contentType, url)) {
@@ -218,7 +239,7 @@ export function requestOnce(url: string, settings: FetchSettings, opts: RequestO
       }
       // Only a 2xx body is the document; an error page is buffered as usual.
       const onChunk = status >= 200 && status < 300 ? opts.onChunk : undefined;
-      readBody(res, opts.maxBytes, url, onChunk, (err, body) => {
+      readBody(res, { maxBytes: opts.maxBytes, url, onChunk, budget }, (err, body) => {
         if (err) return finish(err instanceof FetchError ? err : netError(err, u, "read"));
         if (!body) return;
         finish(undefined, { status, headers: res.headers, ...body });
@@ -233,11 +254,10 @@ type Body = Pick<RawResponse, "buffer" | "bytes" | "truncated" | "hash">;
 
 function readBody(
   res: http.IncomingMessage,
-  maxBytes: number,
-  url: string,
-  onChunk: ((chunk: Buffer) => boolean) | undefined,
+  opts: { maxBytes: number; url: string; onChunk?: (chunk: Buffer) => boolean; budget?: ByteBudget },
   done: (err: Error | undefined, body?: Body) => void,
 ): void {
+  const { maxBytes, url, onChunk, budget } = opts;
   const decoder = decoderFor(String(res.headers["content-encoding"] ?? ""));
   const stream: Readable = decoder ? res.pipe(decoder) : res;
   const chunks: Buffer[] = [];
@@ -253,15 +273,41 @@ function readBody(
       res.destroy();
     }
   };
+  // A response costs the larger of its wire bytes and its decoded bytes; `charged` is what the
+  // budget has been told so far.
+  let wire = 0;
+  let charged = 0;
+  const charge = (): void => {
+    const cost = Math.max(wire, total);
+    if (budget && cost > charged) budget.take(cost - charged);
+    charged = cost;
+  };
+  if (decoder && budget) {
+    res.on("data", (chunk: Buffer) => {
+      if (ended) return;
+      wire += chunk.length;
+      if (wire - Math.max(charged, total) >= budget.remaining) {
+        end(true); // settle first: the budget's abort then stops the other responses, not this one
+        charge();
+      } else charge();
+    });
+  }
   stream.on("data", (chunk: Buffer) => {
     if (ended) return;
-    const over = total + chunk.length > maxBytes;
-    const piece = over ? chunk.subarray(0, maxBytes - total) : chunk;
+    // The budget can cut a chunk too: the response that spends it keeps what fits and ends
+    // (settled before charge() aborts the budget's signal, which stops the other responses).
+    const budgetRoom = budget ? Math.max(0, charged - total) + budget.remaining : Infinity;
+    const room = Math.min(maxBytes - total, budgetRoom);
+    const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
     total += piece.length;
     if (onChunk) {
-      if (!onChunk(piece)) return end(true);
+      if (!onChunk(piece)) {
+        end(true);
+        return charge();
+      }
     } else chunks.push(piece);
-    if (over) end(true);
+    if (chunk.length > room || chunk.length >= budgetRoom) end(true);
+    charge();
   });
   stream.once("end", () => end(false));
   const fail = (e: Error): void => {

@@ -105,7 +105,7 @@ function disallowAll(url: string, status: number | null, reason: string): Robots
 export async function loadRobots(
   origin: string,
   settings: FetchSettings,
-  opts: Pick<FetchOptions, "signal" | "agents"> = {},
+  opts: Pick<FetchOptions, "signal" | "agents" | "budget"> = {},
 ): Promise<RobotsRules> {
   const url = new URL("/robots.txt", origin).toString();
   // Network failures and policy refusals propagate: if robots.txt can't be reached, neither can the site.

@@ -50,7 +50,7 @@ export interface SitemapResult {
   warnings: string[];
 }
 
-export interface SitemapOptions extends Pick<FetchOptions, "signal" | "agents"> {
+export interface SitemapOptions extends Pick<FetchOptions, "signal" | "agents" | "budget"> {
   limits?: Partial<SitemapLimits>;
   /** Keeps only the page URLs the crawl can use (scope, patterns, robots). */
   accept?: (url: string) => boolean;
@@ -251,6 +251,7 @@ async function readOne(
       return fetchRaw(url, settings, {
         signal: opts.signal,
         agents: opts.agents,
+        budget: opts.budget,
         accept: "application/xml,text/xml,*/*;q=0.5",
         maxBytes,
         onChunk: (chunk) => b.write(chunk),

@@ -1,0 +1,72 @@
+/*
+ * The crawl's frontier: which discovered URLs are queued, and the caps that keep a job's memory
+ * and request count bounded whatever the site serves (a sitemap of 3,000 URLs that all 404, pages
+ * of 150k links each):
+ * - fetch attempts: 3 × maxPages (the start page included). A page that fails, is skipped, or
+ *   redirects counts too: without this a 2-page crawl of a broken site made 1,003 requests.
+ * - the queue holds no more URLs than attempts are left, so a URL that could never be fetched is
+ *   never held; once it is full, further links are neither queued nor remembered.
+ * - robots-disallowed URLs get a record each, up to the same number.
+ * The seen-set is only added to through these doors (plus a redirect target and a canonical URL
+ * per fetched page), so it stays within a small multiple of the attempt cap too.
+ */
+import { setImmediate as nextTurn } from "node:timers/promises";
+import type { CrawlState } from "./crawlState";
+import { inScope, tryNormalizeUrl } from "../site";
+
+export const ATTEMPTS_PER_PAGE = 3;
+
+/** Fetch attempts a crawl of maxPages may make. */
+export function maxAttempts(maxPages: number): number {
+  return ATTEMPTS_PER_PAGE * maxPages;
+}
+
+/** True when no more URLs can be queued: every attempt left is spoken for. */
+export function frontierFull(s: CrawlState): boolean {
+  return s.counts.attempts + s.queue.length >= s.caps.maxAttempts;
+}
+
+/** Queues url (found at depth) unless seen, disallowed (then recorded) or the frontier is full. */
+export function enqueue(s: CrawlState, url: string, depth: number): void {
+  if (s.seen.has(url)) return;
+  if (frontierFull(s)) {
+    s.counts.dropped++;
+    return;
+  }
+  if (!s.robots.allowed(url)) {
+    if (s.counts.disallowed >= s.caps.maxAttempts) return;
+    s.counts.disallowed++;
+    s.seen.add(url);
+    s.records.push({ seq: s.counts.seq++, record: { url, status: null, depth, skipReason: "robots.txt disallows" } });
+    return;
+  }
+  s.seen.add(url);
+  s.queue.push({ url, depth, seq: s.counts.seq++ });
+}
+
+/** Work done between yields to the event loop (each link is a URL parse and a few matches). */
+const SLICE_MS = 20;
+
+/**
+ * Queues the in-scope, allowed-by-pattern links of a page found at depth - 1. Yields to the event
+ * loop every SLICE_MS, so a page of 10,000 links never holds it (health checks, lock renewals).
+ */
+export async function enqueueLinks(s: CrawlState, links: readonly string[], depth: number): Promise<void> {
+  if (depth > s.opts.limits.maxDepth) return;
+  let sliceStart = Date.now();
+  for (let i = 0; i < links.length; i++) {
+    if (frontierFull(s)) {
+      s.counts.dropped += links.length - i;
+      return;
+    }
+    if ((i & 63) === 63 && Date.now() - sliceStart > SLICE_MS) {
+      await nextTurn();
+      sliceStart = Date.now();
+    }
+    const url = tryNormalizeUrl(links[i] ?? "");
+    // seen first: it is the cheap test, and a page links to the same URLs again and again.
+    if (url === undefined || s.seen.has(url) || !inScope(s.site, url)) continue;
+    if (!s.patterns.matches(url)) continue;
+    enqueue(s, url, depth);
+  }
+}
