@@ -288,14 +288,14 @@ async function drain(
       const answer = await client
         .requestRetrying("GET", `/api/jobs/${encodeURIComponent(id)}`, undefined, { tries: 5 })
         .catch(() => undefined);
-      const status = answer?.status === 404 ? "missing" : String(field(answer?.body, "status") ?? "unknown");
+      const status = answer?.status === 404 ? "missing" : asText(field(answer?.body, "status"), "unknown");
       const error = field(field(answer?.body, "error"), "message");
       views.set(id, {
         url,
         id,
         status,
         error: typeof error === "string" ? error : null,
-        siteKey: String(field(answer?.body, "siteKey") ?? ""),
+        siteKey: asText(field(answer?.body, "siteKey"), ""),
       });
     });
     const left = entries.filter(([, id]) => !isFinal(views.get(id)?.status)).length;
@@ -335,3 +335,7 @@ main().then(
     process.exit(1);
   },
 );
+
+function asText(value: unknown, fallback: string): string {
+  return typeof value === "string" || typeof value === "number" ? String(value) : fallback;
+}

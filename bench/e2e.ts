@@ -25,7 +25,7 @@ import { createQueues, type Queues } from "../src/queues/queues";
 import type { GenerateJobResult } from "../src/queues/catalog";
 import { startFakeOpenAI } from "../test/support/fakeOpenAI";
 import { startRedis } from "../test/support/redisServer";
-import { seededRandom, startFlakySites, type FlakySites } from "./support/flakySites";
+import { seededRandom, startFlakySites } from "./support/flakySites";
 import { cpuSecondsOf, percentile, redisCpuSeconds } from "./support/measure";
 import { createProcessGroup, type LtxProcess, PACKAGE_ROOT, type ProcessGroup, scanLogs } from "./support/processes";
 

@@ -22,7 +22,6 @@ import { createQueues } from "../src/queues/queues";
 import { withWebsiteRuns, type GenerateHandler } from "../src/scheduler/outcomes";
 import { createWebsiteService } from "../src/scheduler/websites";
 import { createWebsiteStore } from "../src/store/websites";
-import type { Handlers } from "../src/workers/handlers";
 import { startWorker } from "../src/workers/worker";
 import { startRedis } from "../test/support/redisServer";
 
@@ -186,7 +185,7 @@ async function runOnce(args: string[]): Promise<void> {
     const worker = await startWorker({
       connection: redis,
       prefix,
-      handlers: { generate } as Handlers,
+      handlers: { generate },
       logger: silentLogger(),
       settings: {
         concurrency: CONCURRENCY,

@@ -49,7 +49,7 @@ export function createJobEventHub(queueEvents: QueueEvents): JobEventHub {
     const handler = (args: { jobId: string; data?: unknown; failedReason?: string }): void =>
       dispatch({ name, jobId: args.jobId, data: name === "failed" ? args.failedReason : args.data });
     // QueueEvents' listener types differ per event; all of ours read only jobId and one payload.
-    queueEvents.on(name, handler as never);
+    queueEvents.on(name, handler);
     return { name, handler };
   });
   let count = 0;
@@ -70,7 +70,7 @@ export function createJobEventHub(queueEvents: QueueEvents): JobEventHub {
     },
     size: () => count,
     detach() {
-      for (const { name, handler } of handlers) queueEvents.off(name, handler as never);
+      for (const { name, handler } of handlers) queueEvents.off(name, handler);
       listeners.clear();
       count = 0;
     },

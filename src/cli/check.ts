@@ -20,7 +20,7 @@ import { checkLlmsTxt, type CheckReport } from "../pipeline/validate/check";
 import { checkLinks, type LinkReport } from "../pipeline/validate/checkLinks";
 import { parseLlmsTxt } from "../pipeline/validate/format";
 import { createAddressPolicy } from "../security/addressPolicy";
-import { formatCheck } from "./checkOutput";
+import { formatCheck, type CheckOutput } from "./checkOutput";
 import { ProgressBar } from "./progressBar";
 
 export const CHECK_HELP = `Usage: ltx check <file|url> [options]
@@ -42,12 +42,6 @@ const OPTIONS = {
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
-
-export interface CheckOutput extends CheckReport {
-  source: string;
-  site: string | null;
-  links?: LinkReport;
-}
 
 export async function checkCommand(argv: string[]): Promise<number> {
   let parsed;

@@ -2,7 +2,15 @@
  * The human report of `ltx check`: a summary line, then errors, warnings and bad links, one per
  * line with the file's line number first so an editor can jump to it.
  */
-import type { CheckOutput } from "./check";
+import type { CheckReport } from "../pipeline/validate/check";
+import type { LinkReport } from "../pipeline/validate/checkLinks";
+
+/** What `ltx check --json` prints: the checker's report, what was checked, and the link report. */
+export interface CheckOutput extends CheckReport {
+  source: string;
+  site: string | null;
+  links?: LinkReport;
+}
 
 export function formatCheck(out: CheckOutput): string {
   const { stats } = out;

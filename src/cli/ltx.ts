@@ -4,13 +4,21 @@
  */
 import { VERSION } from "../lib/version";
 import { generateCommand } from "./generate";
+import type * as CheckModule from "./check";
+import type * as ApiModule from "./api";
+import type * as WorkerModule from "./worker";
+import type * as StartModule from "./start";
+import type * as SitesModule from "./sites";
+import type * as HashPasswordModule from "./hashPassword";
 
 export interface Command {
   summary: string;
   run(argv: string[]): Promise<number>;
 }
 
-// Commands are required on demand so `ltx generate` never loads Express, BullMQ or Bull Board.
+// Commands are required on demand so `ltx generate` never loads Express, BullMQ or Bull Board
+// (a static import would load them all at start-up).
+/* eslint-disable @typescript-eslint/no-require-imports */
 const commands: Record<string, Command> = {
   generate: {
     summary: "crawl a site and print its llms.txt (or write llms.txt + llms-full.txt)",
@@ -18,29 +26,30 @@ const commands: Record<string, Command> = {
   },
   check: {
     summary: "check an llms.txt (file or URL): errors, quality warnings and a score; --links fetches its links",
-    run: (argv) => (require("./check") as typeof import("./check")).checkCommand(argv),
+    run: (argv) => (require("./check") as typeof CheckModule).checkCommand(argv),
   },
   api: {
     summary: "run the HTTP API and Bull Board",
-    run: (argv) => (require("./api") as typeof import("./api")).apiCommand(argv),
+    run: (argv) => (require("./api") as typeof ApiModule).apiCommand(argv),
   },
   worker: {
     summary: "run a worker process (generate jobs, WORKER_CONCURRENCY at once)",
-    run: (argv) => (require("./worker") as typeof import("./worker")).workerCommand(argv),
+    run: (argv) => (require("./worker") as typeof WorkerModule).workerCommand(argv),
   },
   start: {
     summary: "run API + worker + schedules in one process (starts a local redis-server when REDIS_URL is unset)",
-    run: (argv) => (require("./start") as typeof import("./start")).startCommand(argv),
+    run: (argv) => (require("./start") as typeof StartModule).startCommand(argv),
   },
   sites: {
     summary: "manage registered websites: `ltx sites import FILE`, `ltx sites list`",
-    run: (argv) => (require("./sites") as typeof import("./sites")).sitesCommand(argv),
+    run: (argv) => (require("./sites") as typeof SitesModule).sitesCommand(argv),
   },
   "hash-password": {
     summary: "read a password from stdin and print the AUTH_PASSWORD_HASH for it",
-    run: (argv) => (require("./hashPassword") as typeof import("./hashPassword")).hashPasswordCommand(argv),
+    run: (argv) => (require("./hashPassword") as typeof HashPasswordModule).hashPasswordCommand(argv),
   },
 };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));

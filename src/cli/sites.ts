@@ -88,7 +88,7 @@ export async function sitesCommand(
   const logger = createLogger({
     level: config.logLevel === "info" ? "warn" : config.logLevel,
     name: "ltx-sites",
-    destination: process.stderr as never,
+    destination: process.stderr,
   });
   const prefix = keyPrefix(config.redis.prefix);
   const redis = createRedis(config.redis.url, { name: "ltx-sites" });

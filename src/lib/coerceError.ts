@@ -4,7 +4,7 @@ import { types } from "node:util";
 export function coerceError(e: unknown): Error {
   // isNativeError also recognises errors from another realm (a vm context, jest's sandbox),
   // where `instanceof Error` is false.
-  if (e instanceof Error || types.isNativeError(e)) return e as Error;
+  if (e instanceof Error || types.isNativeError(e)) return e;
   if (typeof e === "string") return new Error(e);
   try {
     return new Error(`non-error thrown: ${JSON.stringify(e)}`);

@@ -44,7 +44,7 @@ export function createQueues(opts: CreateQueuesOptions): Queues {
   });
   // Jobs only from its own job schedulers, which carry their options (scheduler/maintenance.ts).
   const maintenance = new Queue("maintenance", { connection: opts.connection, prefix: opts.prefix });
-  const byQueue: Record<QueueName, Queue> = { generate: generate as unknown as Queue, maintenance };
+  const byQueue: Record<QueueName, Queue> = { generate: generate, maintenance };
   const all = QUEUE_NAMES.map((n) => byQueue[n]);
   for (const q of all) {
     // An 'error' without a listener would crash the process; Redis outages are logged instead.

@@ -12,7 +12,7 @@
  *                    Redis TTLs do most of it, this removes what a crash mid-write left behind
  *   check-schedules  the consistency check of websites and their schedulers (sync.ts)
  */
-import { Queue, Worker, type Job } from "bullmq";
+import { type Queue, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { coerceError } from "../lib/coerceError";
 import type { Logger } from "../lib/logger";

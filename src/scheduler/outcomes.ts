@@ -216,5 +216,5 @@ function skippedResult(data: Partial<GenerateJobData>, reason: string): Generate
     timings: { discoverMs: 0, crawlMs: 0, generateMs: 0, composeMs: 0, totalMs: 0 },
     generatedAt: new Date().toISOString(),
     skipped: reason,
-  } as GenerateJobResult;
+  };
 }

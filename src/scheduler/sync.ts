@@ -43,7 +43,7 @@ export function scheduledJobData(w: Website): GenerateJobData {
     ...(w.backoffEveryMs !== undefined
       ? { backoff: { consecutiveFailures: w.consecutiveFailures, everyMs: w.backoffEveryMs } }
       : {}),
-  } as GenerateJobData;
+  };
 }
 
 export type SyncAction = "created" | "updated" | "removed" | "unchanged";

@@ -288,7 +288,7 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
           } else Object.assign(p.item, { status: "skipped", reason: "already registered" });
         });
         const sites = await deps.websites.getMany(created);
-        await Promise.all(sites.map((w) => (w ? syncWebsiteSchedule(queue, w) : undefined)));
+        await Promise.all(sites.flatMap((w) => (w ? [syncWebsiteSchedule(queue, w)] : [])));
       }
       const count = (s: ImportItem["status"]) => items.filter((it) => it.status === s).length;
       const report: ImportReport = {

@@ -50,7 +50,7 @@ export async function checkRedis(redis: Redis, logger?: Logger): Promise<RedisCh
 
 async function rdbEnabled(redis: Redis): Promise<boolean | undefined> {
   try {
-    const reply = (await redis.call("CONFIG", "GET", "save")) as unknown;
+    const reply = await redis.call("CONFIG", "GET", "save");
     if (!Array.isArray(reply) || reply.length < 2) return undefined;
     return String(reply[1]).trim() !== "";
   } catch {

@@ -205,10 +205,10 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
         if (Object.keys(patch.options).length > 0) set.push("opts", JSON.stringify(patch.options));
         else del.push("opts");
       }
-      if (patch.pausedReason !== undefined)
-        patch.pausedReason === null ? del.push("paused") : set.push("paused", patch.pausedReason);
-      if (patch.backoffEveryMs !== undefined)
-        patch.backoffEveryMs === null ? del.push("backoff") : set.push("backoff", String(patch.backoffEveryMs));
+      if (patch.pausedReason === null) del.push("paused");
+      else if (patch.pausedReason !== undefined) set.push("paused", patch.pausedReason);
+      if (patch.backoffEveryMs === null) del.push("backoff");
+      else if (patch.backoffEveryMs !== undefined) set.push("backoff", String(patch.backoffEveryMs));
       if (patch.consecutiveFailures !== undefined) set.push("fails", String(patch.consecutiveFailures));
       if (patch.firstRunAt !== undefined) set.push("first", String(patch.firstRunAt));
       set.push("updated", String(Date.now()));

@@ -143,7 +143,11 @@ async function build(
   const heartbeat = startHeartbeat(
     redis,
     prefix,
-    { concurrency: config.worker.concurrency, activeCount: worker.activeCount, lastTakenAt: worker.lastTakenAt },
+    {
+      concurrency: config.worker.concurrency,
+      activeCount: () => worker.activeCount(),
+      lastTakenAt: () => worker.lastTakenAt(),
+    },
     logger,
   );
   shutdown.add("heartbeat", () => heartbeat.stop());

@@ -12,7 +12,7 @@ import { coerceError } from "../lib/coerceError";
 import { InputError, isLtxError, LtxError, RateLimitedError } from "../lib/errors";
 import type { Logger } from "../lib/logger";
 import type { PipelineOverrides, PipelineSettings, ProviderOptions } from "../config/pipelineSettings";
-import type { Extractor, Page, PipelineOptions, PipelineResult, Progress, Provider } from "../pipeline/types";
+import type { Extractor, PipelineOptions, PipelineResult, Progress, Provider } from "../pipeline/types";
 import { GenerateJobData, type GenerateJobResult, type GenerateProgress } from "../queues/catalog";
 import type { ResultStore } from "../store/results";
 
@@ -112,7 +112,7 @@ async function runJob(
       fullMaxBytes: settings.fullMaxBytes,
       ...(previous ? { previous } : {}),
       signal,
-      onProgress: progress.report,
+      onProgress: (p) => progress.report(p),
       logger: log,
     });
   } finally {

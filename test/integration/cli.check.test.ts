@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { CheckOutput } from "../../src/cli/check";
+import type { CheckOutput } from "../../src/cli/checkOutput";
 import { runCli, runCliInProcess } from "../support/runCli";
 import { handlers, startSiteServer, type SiteServer } from "../support/siteServer";
 

@@ -10,14 +10,7 @@ import type { GenerateProgress } from "../../src/queues/catalog";
 import { requestCancel } from "../../src/queues/cancel";
 import { enqueueGenerate } from "../../src/queues/enqueue";
 import { startRedis, type RedisServer } from "../support/redisServer";
-import {
-  createHarness,
-  fakeResult,
-  slowPipeline,
-  testJobsConfig,
-  waitFor,
-  type Harness,
-} from "../support/workerHarness";
+import { createHarness, fakeResult, testJobsConfig, waitFor, type Harness } from "../support/workerHarness";
 
 let server: RedisServer;
 let h: Harness | undefined;

@@ -9,7 +9,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Redis } from "ioredis";
+import { type Redis } from "ioredis";
 import { sleep } from "../../src/lib/time";
 import { createRedis } from "../../src/queues/connection";
 import { enqueueGenerate } from "../../src/queues/enqueue";

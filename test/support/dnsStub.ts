@@ -57,9 +57,9 @@ export function installDnsStub(table: Record<string, string[]> = {}): DnsStub {
       return cb(null, first.address, first.family);
     });
   }
-  jest.spyOn(dns, "lookup").mockImplementation(lookup as unknown as typeof dns.lookup);
-  jest.spyOn(dns.promises, "lookup").mockImplementation((async (hostname: string) => {
+  jest.spyOn(dns, "lookup").mockImplementation(lookup);
+  jest.spyOn(dns.promises, "lookup").mockImplementation(async (hostname: string) => {
     throw notFound(hostname); // nothing in ltx resolves through the promise API at connect time
-  }) as unknown as typeof dns.promises.lookup);
+  });
   return stub;
 }

@@ -57,8 +57,8 @@ export async function runCliInProcess(args: string[]): Promise<CliRun> {
       cb?.();
       return true;
     }) as typeof process.stdout.write;
-  const outWrite = process.stdout.write;
-  const errWrite = process.stderr.write;
+  const outWrite = process.stdout.write.bind(process.stdout);
+  const errWrite = process.stderr.write.bind(process.stderr);
   process.stdout.write = capture((s) => (stdout += s));
   process.stderr.write = capture((s) => (stderr += s));
   try {

@@ -12,7 +12,6 @@ import { createQueues, type Queues } from "../../src/queues/queues";
 import { withWebsiteRuns, type FailureSettings, type GenerateHandler } from "../../src/scheduler/outcomes";
 import { createWebsiteService, type WebsiteService } from "../../src/scheduler/websites";
 import { createWebsiteStore, type WebsiteStore } from "../../src/store/websites";
-import type { Handlers } from "../../src/workers/handlers";
 import { startWorker, type WorkerHandle } from "../../src/workers/worker";
 
 export interface StubRun {
@@ -101,7 +100,7 @@ export async function createScheduleHarness(redisUrl: string, defaultEveryMs = 8
       const w = await startWorker({
         connection: redis,
         prefix,
-        handlers: { generate } as Handlers,
+        handlers: { generate },
         logger: silentLogger(),
         settings: {
           concurrency: 4,

@@ -21,7 +21,6 @@ import { withWebsiteRuns, type GenerateHandler } from "../../src/scheduler/outco
 import { runSchedulerProcess } from "../../src/scheduler/main";
 import { createWebsiteStore } from "../../src/store/websites";
 import { startWorker } from "../../src/workers/worker";
-import type { Handlers } from "../../src/workers/handlers";
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -78,7 +77,7 @@ async function main(): Promise<void> {
   const worker = await startWorker({
     connection: redis,
     prefix,
-    handlers: { generate } as Handlers,
+    handlers: { generate },
     logger,
     settings: {
       concurrency: 4,

@@ -15,10 +15,11 @@ import fs from "node:fs";
 import { execFileSync } from "node:child_process";
 import http from "node:http";
 import https from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
+import type { FetchSettings } from "../../src/pipeline/types";
 
 export type RouteHandler = (
   req: http.IncomingMessage,
@@ -246,8 +247,8 @@ export async function startSiteServer(
     }
   };
   const server = opts.tls ? https.createServer(opts.tls, onRequest) : http.createServer(onRequest);
-  const sockets = new Set<import("node:net").Socket>();
-  server.on(opts.tls ? "secureConnection" : "connection", (s: import("node:net").Socket) => {
+  const sockets = new Set<Socket>();
+  server.on(opts.tls ? "secureConnection" : "connection", (s: Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
@@ -273,9 +274,7 @@ export async function startSiteServer(
 }
 
 /** Fetch settings for talking to test servers: short timeouts, small back-offs, the real User-Agent. */
-export function testFetchSettings(
-  over: Partial<import("../../src/pipeline/types").FetchSettings> = {},
-): import("../../src/pipeline/types").FetchSettings {
+export function testFetchSettings(over: Partial<FetchSettings> = {}): FetchSettings {
   return {
     userAgent: "ltx/0.0.0-test (+https://llmstxt.org; llms.txt generator)",
     connectTimeoutMs: 2000,

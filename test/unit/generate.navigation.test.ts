@@ -3,6 +3,7 @@
  * sections them by their hub pages, picks a summary that is not a copyright line and notes that
  * are not table-of-contents entries; the crawl does not call table-of-contents pages JS shells.
  */
+import type { ServerResponse } from "node:http";
 import { crawlSite } from "../../src/pipeline/crawl/crawl";
 import { createExtractor } from "../../src/pipeline/extract/extract";
 import { buildExtractiveDoc, createExtractiveProvider } from "../../src/pipeline/generate/extractive";
@@ -249,7 +250,7 @@ describe("crawling a flat manual", () => {
   const prose = (what: string): string =>
     `<p>${what} is explained on this page in plain words. It says what it is for, when to use it and how to start, with an example.</p><p>More about ${what}: the details a reader needs once the basics work, and the options that change how it behaves.</p>`;
   const navBar = '<div class="navheader"><a href="/index.html">Home</a></div>';
-  const page = (title: string, body: string) => (_req: unknown, res: import("node:http").ServerResponse) => {
+  const page = (title: string, body: string) => (_req: unknown, res: ServerResponse) => {
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
     res.end(html(title, `${navBar}${body}`));
   };

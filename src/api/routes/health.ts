@@ -61,7 +61,7 @@ export function healthRouter(deps: HealthDeps): Router {
     const checks = await Promise.all([
       run("redis", async () => {
         const pong = await withTimeout(deps.redis.ping(), ms, "Redis PING");
-        if (pong !== "PONG") throw new Error(`PING answered ${pong}`);
+        if (pong !== "PONG") throw new Error(`PING answered ${String(pong)}`);
         return undefined;
       }),
       run("maxmemory-policy", async () => {

@@ -43,7 +43,7 @@ export interface RetryClaim {
 export async function claimForRetry(queue: RetryQueue, redis: Redis, job: Job): Promise<RetryClaim> {
   const id = job.id ?? "";
   const dedupId = job.opts.deduplication?.id;
-  if (dedupId === undefined) return { release: async () => undefined };
+  if (dedupId === undefined) return { release: () => Promise.resolve() };
   const key = dedupKey(queue, dedupId);
   const holder = String(await redis.eval(CLAIM_SCRIPT, 1, key, id));
   if (holder !== id) throw new ConflictError(`job ${holder} for the same site is already in flight`);
@@ -86,7 +86,8 @@ export function boardRetryGuard(
     // Anything but a failed job: the board answers for itself (not found, not retriable).
     if (!job || (await job.getState()) !== "failed") return undefined;
     try {
-      return { release: (await claimForRetry(queue, redis, job)).release };
+      const claim = await claimForRetry(queue, redis, job);
+      return { release: () => claim.release() };
     } catch (e) {
       if (e instanceof ConflictError) return { refuse: e.message };
       throw e;

@@ -32,8 +32,14 @@ function keep(s: CrawlState, seq: number, page: Page): void {
   s.pages.push({ seq, page });
   s.keptByUrl.set(page.url, page);
   if (page.hash !== undefined) s.keptByHash.set(page.hash, page.url);
-  const { markdown, headings, lang, textLength, links, ...record } = page;
-  (void markdown, void headings, void lang, void textLength, void links);
+  const {
+    markdown: _markdown,
+    headings: _headings,
+    lang: _lang,
+    textLength: _textLength,
+    links: _links,
+    ...record
+  } = page;
   addRecord(s, seq, record);
 }
 

@@ -101,7 +101,7 @@ function firstLine(lines: string[]): string | undefined {
 
 /** The first paragraph of prose that is not the title, a heading, a list, a quote marker or code. */
 function firstParagraph(lines: string[], title: string): string {
-  let para: string[] = [];
+  const para: string[] = [];
   let inFence = false;
   for (const line of lines) {
     if (/^\s{0,3}(`{3,}|~{3,})/.test(line)) {

@@ -99,7 +99,8 @@ function netError(e: unknown, u: URL, phase: "connect" | "read"): FetchError {
     errors?: { code?: unknown }[];
     message?: unknown;
   };
-  const code = String(raw.code ?? raw.errors?.[0]?.code ?? "");
+  const rawCode = raw.code ?? raw.errors?.[0]?.code;
+  const code = typeof rawCode === "string" || typeof rawCode === "number" ? String(rawCode) : "";
   const detail = code || (typeof raw.message === "string" ? raw.message : err.message);
   if (code === "ENOTFOUND" || code === "EAI_NONAME") {
     return new FetchError(u.toString(), `could not resolve host ${u.hostname} (${code})`, {

@@ -174,7 +174,7 @@ export function checkContent(pages: Page[]): void {
 function linkablePages(site: Site, pages: Page[], warnings: string[]): Page[] {
   const seen = new Set<string>();
   const kept = pages.filter((p) => {
-    let onSite = false;
+    let onSite: boolean;
     try {
       onSite = isOnSite(new URL(p.url), site);
     } catch {

@@ -148,7 +148,11 @@ export function mapError(e: unknown, signal?: AbortSignal): Error {
     const status = err.status;
     // A used-up quota also answers 429, but waiting a minute won't refill it.
     if (status === 429 && err.code !== "insufficient_quota") {
-      return new RateLimitedError(`LLM rate limited (429): ${err.message}`, retryAfterMs(err.headers), { cause: err });
+      return new RateLimitedError(
+        `LLM rate limited (429): ${err.message}`,
+        retryAfterMs(err.headers as Headers | undefined),
+        { cause: err },
+      );
     }
     const retryable = status >= 500 || status === 408 || status === 409;
     return new LlmError(`LLM answered ${status}: ${err.message}`, { cause: err, retryable, details: { status } });

@@ -175,12 +175,12 @@ export function isHomeLike(title: string): boolean {
 export function firstSentence(text: string, maxChars = 160): string {
   const t = text.replace(/\s+/g, " ").trim();
   if (!t) return "";
-  const m = /^(.+?[.!?])(?=\s+[A-Z0-9"'(\[]|$)/.exec(t);
+  const m = /^(.+?[.!?])(?=\s+[A-Z0-9"'([]|$)/.exec(t);
   // A first sentence under 40 characters ("Stability: 1 - Experimental.") says little alone:
   // the next one joins it, within maxChars.
   let sentence = m?.[1] ?? t;
   if (sentence.length < 40 && sentence.length < t.length) {
-    const two = /^(.+?[.!?]\s+.+?[.!?])(?=\s+[A-Z0-9"'(\[]|$)/.exec(t)?.[1];
+    const two = /^(.+?[.!?]\s+.+?[.!?])(?=\s+[A-Z0-9"'([]|$)/.exec(t)?.[1];
     sentence = two ?? t;
   }
   return clipWords(sentence, maxChars);
