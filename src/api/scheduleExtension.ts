@@ -6,8 +6,8 @@
  */
 import type { Router } from "express";
 import { MAINTENANCE_QUEUE } from "../scheduler/maintenance";
-import { withChangeSummaries } from "../scheduler/versions";
-import { createWebsiteService, type WebsiteService } from "../scheduler/websites";
+import { withChangeSummaries } from "../websites/versions";
+import { createWebsiteService, type WebsiteService } from "../websites/service";
 import { createWebsiteStore } from "../store/websites";
 import type { ApiContext } from "./main";
 import { schedulesRouter } from "./routes/schedules";

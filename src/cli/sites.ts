@@ -12,9 +12,9 @@ import { isLtxError } from "../lib/errors";
 import { createLogger } from "../lib/logger";
 import { closeRedis, createRedis, keyPrefix } from "../queues/connection";
 import { createQueues } from "../queues/queues";
-import { describeSchedule } from "../scheduler/schedule";
-import { createWebsiteService, type WebsiteService } from "../scheduler/websites";
-import type { WebsiteView } from "../scheduler/websiteView";
+import { describeSchedule } from "../websites/schedule";
+import { createWebsiteService, type WebsiteService } from "../websites/service";
+import { websiteView, type WebsiteView } from "../api/websiteView";
 import { createWebsiteStore, WEBSITE_STATUSES } from "../store/websites";
 
 export const SITES_HELP = `Usage: ltx sites <command> [options]
@@ -164,7 +164,7 @@ async function listSites(service: WebsiteService, values: Values, out: NodeJS.Wr
       ...(values.status ? { status: values.status } : {}),
       ...(cursor ? { cursor } : {}),
     });
-    rows.push(...page.items);
+    rows.push(...page.items.map(websiteView));
     cursor = page.nextCursor;
   } while (cursor !== undefined && rows.length < want);
   if (values.json) {

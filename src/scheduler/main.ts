@@ -26,7 +26,7 @@ import {
   startMaintenanceWorker,
   type MaintenanceDeps,
 } from "./maintenance";
-import { checkConsistency, type ConsistencyReport } from "./sync";
+import { checkConsistency, type ConsistencyReport } from "../websites/sync";
 
 export interface SchedulerProcessOptions {
   /** Share a registry with other parts of the process (`ltx start`); else one is made. */

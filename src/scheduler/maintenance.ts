@@ -21,7 +21,7 @@ import type { QueueName } from "../queues/catalog";
 import type { GenerateQueue } from "../queues/queues";
 import { storeKeys } from "../store/keys";
 import type { WebsiteStore } from "../store/websites";
-import { checkConsistency } from "./sync";
+import { checkConsistency } from "../websites/sync";
 
 export const MAINTENANCE_QUEUE = "maintenance" satisfies QueueName;
 export const MAINTENANCE_TASKS = ["reap-jobs", "prune-versions", "auth-cleanup", "check-schedules"] as const;

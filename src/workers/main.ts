@@ -23,8 +23,8 @@ import { createAddressPolicy } from "../security/addressPolicy";
 import { checkRedis } from "../store/redisChecks";
 import { createResultStore } from "../store/results";
 import { createWebsiteStore } from "../store/websites";
-import { withWebsiteRuns } from "../scheduler/outcomes";
-import { withChangeSummaries } from "../scheduler/versions";
+import { withWebsiteRuns } from "../websites/outcomes";
+import { withChangeSummaries } from "../websites/versions";
 import { createHandlers } from "./handlers";
 import { startWorker, type WorkerHandle, type WorkerSettings } from "./worker";
 

@@ -4,6 +4,7 @@
  * removed, shown in the API and the scheduled job's data); a success or a manual refresh puts
  * the normal schedule back.
  */
+import { websiteView } from "../../src/api/websiteView";
 import { sleep } from "../../src/lib/time";
 import { startRedis, type RedisServer } from "../support/redisServer";
 import { createScheduleHarness, type ScheduleHarness } from "../support/scheduleHarness";
@@ -44,7 +45,7 @@ test("stretch, pause with the reason, then a manual refresh resets; a success al
     return w?.backoffEveryMs === 2000 ? w : undefined;
   });
   expect(backing.consecutiveFailures).toBe(2);
-  const view = await h.service.view(backing);
+  const view = websiteView(await h.service.withNextRun(backing));
   expect(view).toMatchObject({
     status: "backoff",
     schedule: { every: "1s", backoffEveryMs: 2000 },
@@ -78,7 +79,7 @@ test("stretch, pause with the reason, then a manual refresh resets; a success al
     15_000,
   );
   expect(paused.pausedReason).toMatch(/^paused after 4 consecutive failed runs; last error: FETCH_FAILED/);
-  expect((await h.service.view(paused)).status).toBe("paused");
+  expect(websiteView(await h.service.withNextRun(paused)).status).toBe("paused");
   const runs = h.runs.filter((x) => x.websiteId === f.id && x.trigger === "schedule").map((x) => x.at);
   expect(runs).toHaveLength(4);
   const gaps = runs.slice(1).map((t, i) => t - (runs[i] as number));

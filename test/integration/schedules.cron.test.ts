@@ -2,6 +2,7 @@
  * A cron schedule: a new website runs at once, then at the pattern's times; changing it to an
  * interval (PATCH) rewrites its one scheduler.
  */
+import { websiteView } from "../../src/api/websiteView";
 import { sleep } from "../../src/lib/time";
 import { startRedis, type RedisServer } from "../support/redisServer";
 import { createScheduleHarness, type ScheduleHarness } from "../support/scheduleHarness";
@@ -32,7 +33,7 @@ test("runs now, then on the pattern (every even second); PATCH to an interval re
   for (let i = 1; i < later.length; i++) expect((later[i] as number) - (later[i - 1] as number)).toBe(2000);
 
   const patched = await h.service.update(w.id, { every: "1h" });
-  expect(patched.schedule).toEqual({ every: "1h", everyMs: 3_600_000 });
+  expect(websiteView(patched).schedule).toEqual({ every: "1h", everyMs: 3_600_000 });
   const schedulers = await h.queues.generate.getJobSchedulers();
   expect(schedulers.map((s) => [s.key, s.every, s.pattern])).toEqual([[w.id, 3_600_000, undefined]]);
   // The next run is at most one new interval away.

@@ -8,7 +8,7 @@ import { Redis } from "ioredis";
 import { silentLogger } from "../../src/lib/logger";
 import { sleep } from "../../src/lib/time";
 import { createQueues, type Queues } from "../../src/queues/queues";
-import { createWebsiteService, type WebsiteService } from "../../src/scheduler/websites";
+import { createWebsiteService, type WebsiteService } from "../../src/websites/service";
 import { createWebsiteStore } from "../../src/store/websites";
 import { startRedis, type RedisServer } from "../support/redisServer";
 import {

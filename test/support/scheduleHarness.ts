@@ -9,8 +9,8 @@ import { silentLogger } from "../../src/lib/logger";
 import { sleep } from "../../src/lib/time";
 import type { GenerateJobResult } from "../../src/queues/catalog";
 import { createQueues, type Queues } from "../../src/queues/queues";
-import { withWebsiteRuns, type FailureSettings, type GenerateHandler } from "../../src/scheduler/outcomes";
-import { createWebsiteService, type WebsiteService } from "../../src/scheduler/websites";
+import { withWebsiteRuns, type FailureSettings, type GenerateHandler } from "../../src/websites/outcomes";
+import { createWebsiteService, type WebsiteService } from "../../src/websites/service";
 import { createWebsiteStore, type WebsiteStore } from "../../src/store/websites";
 import { startWorker, type WorkerHandle } from "../../src/workers/worker";
 

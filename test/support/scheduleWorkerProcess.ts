@@ -17,7 +17,7 @@ import { sleep } from "../../src/lib/time";
 import type { GenerateJobResult } from "../../src/queues/catalog";
 import { closeRedis, createRedis } from "../../src/queues/connection";
 import { createQueues } from "../../src/queues/queues";
-import { withWebsiteRuns, type GenerateHandler } from "../../src/scheduler/outcomes";
+import { withWebsiteRuns, type GenerateHandler } from "../../src/websites/outcomes";
 import { runSchedulerProcess } from "../../src/scheduler/main";
 import { createWebsiteStore } from "../../src/store/websites";
 import { startWorker } from "../../src/workers/worker";

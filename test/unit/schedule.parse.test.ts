@@ -1,6 +1,6 @@
 import { InputError } from "../../src/lib/errors";
 import { DAY, HOUR, MINUTE, SECOND } from "../../src/lib/time";
-import { backoffIntervalMs, describeSchedule, nominalIntervalMs, parseSchedule } from "../../src/scheduler/schedule";
+import { backoffIntervalMs, describeSchedule, nominalIntervalMs, parseSchedule } from "../../src/websites/schedule";
 
 describe("parseSchedule", () => {
   test.each([

@@ -1,6 +1,6 @@
 /**
  * /api/websites: registered websites and their schedules. The logic lives in
- * scheduler/websites.ts (shared with `ltx sites`); this file maps it to HTTP.
+ * websites/service.ts (shared with `ltx sites`); this file maps it to HTTP.
  *
  *   POST   /api/websites                 register one → 201 (409 when the URL is registered)
  *   POST   /api/websites/import          register many → per URL added / skipped / rejected
@@ -16,9 +16,10 @@ import { z } from "zod";
 import { NotFoundError } from "../../lib/errors";
 import type { QualityReport } from "../../pipeline/types";
 import type { ResultStore } from "../../store/results";
-import { getVersion, listVersions } from "../../scheduler/versions";
-import type { WebsiteService } from "../../scheduler/websites";
+import { getVersion, listVersions } from "../../websites/versions";
+import type { WebsiteService } from "../../websites/service";
 import { jobView } from "../jobView";
+import { websiteView } from "../websiteView";
 
 export interface WebsitesRouteDeps {
   service: WebsiteService;
@@ -36,7 +37,7 @@ export function websitesRouter(deps: WebsitesRouteDeps): Router {
   });
 
   router.post("/api/websites", async (req: Request, res: Response) => {
-    const view = await service.create(req.body);
+    const view = websiteView(await service.create(req.body));
     res.status(201).location(view.links.self).json(view);
   });
 
@@ -50,16 +51,16 @@ export function websitesRouter(deps: WebsitesRouteDeps): Router {
 
   router.get("/api/websites", async (req: Request, res: Response) => {
     const page = await service.list(req.query);
-    res.json({ ...page, items: await withQuality(page.items) });
+    res.json({ ...page, items: await withQuality(page.items.map(websiteView)) });
   });
 
   router.get("/api/websites/:id", async (req: Request<{ id: string }>, res: Response) => {
-    const [view] = await withQuality([await service.view(await service.get(req.params.id))]);
+    const [view] = await withQuality([websiteView(await service.withNextRun(await service.get(req.params.id)))]);
     res.json(view);
   });
 
   router.patch("/api/websites/:id", async (req: Request<{ id: string }>, res: Response) => {
-    res.json(await service.update(req.params.id, req.body));
+    res.json(websiteView(await service.update(req.params.id, req.body)));
   });
 
   router.delete("/api/websites/:id", async (req: Request<{ id: string }>, res: Response) => {

@@ -25,7 +25,6 @@ import {
 } from "../store/websites";
 import { nominalIntervalMs, parseSchedule, type Schedule } from "./schedule";
 import { removeWebsiteSchedule, syncWebsiteSchedule } from "./sync";
-import { websiteView, type WebsiteView } from "./websiteView";
 
 export interface WebsiteServiceSettings {
   defaultEveryMs: number;
@@ -115,12 +114,17 @@ export interface ImportReport {
   durationMs: number;
 }
 
+/** A website with its scheduler's next run (epoch ms; undefined when it has no scheduler). */
+export interface ScheduledWebsite extends Website {
+  nextRunMs: number | undefined;
+}
+
 export interface WebsiteService {
-  create(body: unknown): Promise<WebsiteView>;
+  create(body: unknown): Promise<ScheduledWebsite>;
   get(id: string): Promise<Website>;
-  view(w: Website): Promise<WebsiteView>;
-  list(query: unknown): Promise<{ items: WebsiteView[]; nextCursor?: string }>;
-  update(id: string, body: unknown): Promise<WebsiteView>;
+  withNextRun(w: Website): Promise<ScheduledWebsite>;
+  list(query: unknown): Promise<{ items: ScheduledWebsite[]; nextCursor?: string }>;
+  update(id: string, body: unknown): Promise<ScheduledWebsite>;
   remove(id: string): Promise<void>;
   /** Regenerates now (de-duplicated with a job in flight) and clears any failure back-off or pause. */
   refresh(id: string): Promise<EnqueueResult>;
@@ -140,14 +144,14 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
     return w;
   }
 
-  async function views(list: Website[]): Promise<WebsiteView[]> {
+  async function withNextRuns(list: Website[]): Promise<ScheduledWebsite[]> {
     if (list.length === 0) return [];
     // One ZMSCORE on the schedulers' sorted set gives every next run at once.
     const next = await deps.redis.zmscore(queue.keys.repeat ?? queue.toKey("repeat"), ...list.map((w) => w.id));
-    return list.map((w, i) => websiteView(w, next[i] == null ? undefined : Number(next[i])));
+    return list.map((w, i) => ({ ...w, nextRunMs: next[i] == null ? undefined : Number(next[i]) }));
   }
 
-  const view = async (w: Website): Promise<WebsiteView> => (await views([w]))[0] as WebsiteView;
+  const withNextRun = async (w: Website): Promise<ScheduledWebsite> => (await withNextRuns([w]))[0] as ScheduledWebsite;
 
   function toNew(
     url: string,
@@ -170,11 +174,11 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
       if (!created) throw new ConflictError(`${website.url} is already registered as website ${website.id}`);
       await syncWebsiteSchedule(queue, website);
       deps.logger?.info({ websiteId: website.id, url: website.url }, "website registered");
-      return view(website);
+      return withNextRun(website);
     },
 
     get,
-    view,
+    withNextRun,
 
     async list(query) {
       const q = schemas.list.parse(query);
@@ -184,7 +188,7 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
         ...(q.status ? { status: q.status } : {}),
       });
       return {
-        items: await views(page.items),
+        items: await withNextRuns(page.items),
         ...(page.nextCursor !== undefined ? { nextCursor: String(page.nextCursor) } : {}),
       };
     },
@@ -209,7 +213,7 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
       const after = await deps.websites.update(id, patch);
       if (!after) throw new NotFoundError(`no website ${JSON.stringify(id)}`);
       await syncWebsiteSchedule(queue, after);
-      return view(after);
+      return withNextRun(after);
     },
 
     async remove(id) {

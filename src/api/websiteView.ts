@@ -2,9 +2,10 @@
  * How a website looks in the API and `ltx sites list`: its record, the next run from its BullMQ
  * job scheduler, a derived status and links to its files and sub-resources.
  */
-import { siteFileLinks } from "../api/jobView";
+import type { ScheduledWebsite } from "../websites/service";
+import { siteFileLinks } from "./jobView";
 import { websiteStatus, type LastJob, type Website, type WebsiteOptions, type WebsiteStatus } from "../store/websites";
-import { formatDuration } from "./schedule";
+import { formatDuration } from "../websites/schedule";
 
 export interface ScheduleView {
   /** "6h" when the schedule is an interval. */
@@ -43,7 +44,9 @@ export interface WebsiteView {
   };
 }
 
-export function websiteView(w: Website, nextRunMs: number | undefined): WebsiteView {
+/** The HTTP (and `ltx sites --json`) shape of a website. */
+export function websiteView(w: ScheduledWebsite): WebsiteView {
+  const { nextRunMs } = w;
   const schedule: ScheduleView =
     "every" in w.schedule
       ? { every: formatDuration(w.schedule.every), everyMs: w.schedule.every }
