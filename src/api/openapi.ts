@@ -7,6 +7,8 @@ import { Router } from "express";
 import { VERSION } from "../lib/version";
 import { schedulePaths, scheduleSchemas } from "./openapiSchedules";
 import { componentSchemas } from "./openapiSchemas";
+import { requestBodySchemas } from "./openapiBodies";
+import type { SchemaLimits } from "./schemas";
 
 type Obj = Record<string, unknown>;
 
@@ -258,7 +260,11 @@ export interface OpenApiOptions {
   /** More path items, merged over the built-in ones. */
   extraPaths?: Obj;
   extraSchemas?: Obj;
+  /** MAX_PAGES_LIMIT and MAX_URL_LENGTH, for the request bodies' limits. */
+  limits?: SchemaLimits;
 }
+
+const DEFAULT_LIMITS: SchemaLimits = { maxPagesLimit: 1000, maxUrlLength: 2048 };
 
 export function buildOpenApi(opts: OpenApiOptions = {}): Obj {
   return {
@@ -278,7 +284,12 @@ export function buildOpenApi(opts: OpenApiOptions = {}): Obj {
         session: { type: "apiKey", in: "cookie", name: "ltx_session" },
         bearer: { type: "http", scheme: "bearer", description: "an API token from POST /api/tokens" },
       },
-      schemas: { ...componentSchemas, ...scheduleSchemas, ...opts.extraSchemas },
+      schemas: {
+        ...componentSchemas,
+        ...scheduleSchemas,
+        ...requestBodySchemas(opts.limits ?? DEFAULT_LIMITS),
+        ...opts.extraSchemas,
+      },
     },
   };
 }

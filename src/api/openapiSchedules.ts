@@ -17,52 +17,7 @@ const WRITE = {
   "429": err("over RATE_LIMIT_PER_MINUTE"),
 };
 
-const scheduleFields: Obj = {
-  every: {
-    oneOf: [
-      { type: "string", description: "30m, 6h, 1d…" },
-      { type: "number", exclusiveMinimum: 0, description: "seconds" },
-    ],
-  },
-  cron: { type: "string", maxLength: 200 },
-  tz: { type: "string", maxLength: 100 },
-  enabled: { type: "boolean" },
-};
-const optionFields: Obj = {
-  maxPages: { type: "integer", minimum: 1 },
-  provider: { type: "string", enum: ["extractive", "openai"] },
-  model: { type: "string", minLength: 1, maxLength: 200 },
-  include: { type: "array", maxItems: 50, items: { type: "string", minLength: 1, maxLength: 500 } },
-  exclude: { type: "array", maxItems: 50, items: { type: "string", minLength: 1, maxLength: 500 } },
-};
-
 export const scheduleSchemas: Obj = {
-  CreateWebsite: {
-    type: "object",
-    additionalProperties: false,
-    required: ["url"],
-    properties: { url: { type: "string", format: "uri" }, ...scheduleFields, ...optionFields },
-  },
-  PatchWebsite: {
-    type: "object",
-    additionalProperties: false,
-    description: "null clears an option; the URL can't change",
-    properties: {
-      ...scheduleFields,
-      ...Object.fromEntries(Object.entries(optionFields).map(([k, v]) => [k, { oneOf: [v, { type: "null" }] }])),
-    },
-  },
-  ImportWebsites: {
-    type: "object",
-    additionalProperties: false,
-    required: ["urls"],
-    properties: {
-      urls: { type: "array", minItems: 1, maxItems: 100000, items: { type: "string" } },
-      spread: scheduleFields.every,
-      ...scheduleFields,
-      ...optionFields,
-    },
-  },
   Website: {
     type: "object",
     description: "a registered website: id, url, siteKey, schedule, enabled, options, status, nextRunAt, links",

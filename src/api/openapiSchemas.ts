@@ -1,6 +1,6 @@
 /*
  * Component schemas of the OpenAPI document (api/openapi.ts): the JSON shapes the routes send and
- * accept, written by hand from api/schemas.ts and api/jobView.ts. JSON Schema 2020-12 (OpenAPI 3.1).
+ * accept, written by hand from the views in api/jobView.ts (request bodies: openapiBodies.ts, generated). JSON Schema 2020-12 (OpenAPI 3.1).
  */
 import { ERROR_CODES } from "../lib/errors";
 import { WARNING_CODES } from "../pipeline/types";
@@ -23,25 +23,6 @@ export const componentSchemas: Record<string, Schema> = {
         required: ["code", "message"],
         properties: { code: str({ enum: [...ERROR_CODES] }), message: str() },
       },
-    },
-  },
-  CreateJob: {
-    type: "object",
-    additionalProperties: false,
-    required: ["url"],
-    properties: {
-      url: str({
-        format: "uri",
-        description:
-          "http(s) start URL; private and loopback hosts are refused (BLOCKED_ADDRESS) unless allowed by the operator",
-        maxLength: 2048,
-      }),
-      maxPages: int({ minimum: 1, description: "at most MAX_PAGES_LIMIT" }),
-      maxDepth: int({ minimum: 0, maximum: 100 }),
-      provider: str({ enum: ["extractive", "openai"] }),
-      model: str({ minLength: 1, maxLength: 200 }),
-      include: { type: "array", maxItems: 50, items: str({ minLength: 1, maxLength: 500 }) },
-      exclude: { type: "array", maxItems: 50, items: str({ minLength: 1, maxLength: 500 }) },
     },
   },
   JobLinks: {

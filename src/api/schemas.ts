@@ -4,6 +4,7 @@
  * anything touches Redis. The limits come from config, so the schemas are built per app.
  */
 import { z } from "zod";
+import { generateOptionsShape } from "../queues/generateOptions";
 
 export interface SchemaLimits {
   /** MAX_PAGES_LIMIT: the most pages a request may ask for. */
@@ -15,11 +16,6 @@ export interface SchemaLimits {
 /** The old service's words for a job's state; GET /api/jobs/:id answers with one of them. */
 export const JOB_STATUSES = ["queued", "started", "running", "success", "failure"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
-
-// Generous but bounded: a crawl filter list is a handful of globs, not a data upload.
-const MAX_PATTERNS = 50;
-const MAX_PATTERN_LENGTH = 500;
-const MAX_DEPTH_LIMIT = 100;
 
 /** A site's start URL: http(s), parseable, within the length limit, no credentials in it. */
 export function httpUrlSchema(maxUrlLength: number) {
@@ -48,22 +44,10 @@ function urlProblem(value: string): string | undefined {
   return undefined;
 }
 
-const pattern = z.string().min(1).max(MAX_PATTERN_LENGTH);
-
 export function createJobBodySchema(limits: SchemaLimits) {
   return z.strictObject({
     url: httpUrlSchema(limits.maxUrlLength),
-    maxPages: z
-      .number()
-      .int()
-      .min(1)
-      .max(limits.maxPagesLimit, `must be at most ${limits.maxPagesLimit} (MAX_PAGES_LIMIT)`)
-      .optional(),
-    maxDepth: z.number().int().min(0).max(MAX_DEPTH_LIMIT).optional(),
-    provider: z.enum(["extractive", "openai"]).optional(),
-    model: z.string().trim().min(1).max(200).optional(),
-    include: z.array(pattern).max(MAX_PATTERNS).optional(),
-    exclude: z.array(pattern).max(MAX_PATTERNS).optional(),
+    ...generateOptionsShape(limits.maxPagesLimit),
   });
 }
 export type CreateJobBody = z.infer<ReturnType<typeof createJobBodySchema>>;

@@ -84,7 +84,10 @@ export function securityExtensions(
       publicRouters: [
         healthRouter({ redis, queues: ctx.queues.all, fleet }),
         metricsRouter(metrics, config.metricsToken !== undefined ? { token: config.metricsToken } : {}),
-        openapiRouter(opts.openapi),
+        openapiRouter({
+          ...opts.openapi,
+          limits: { maxPagesLimit: config.crawl.maxPagesLimit, maxUrlLength: config.http.maxUrlLength },
+        }),
         authRouter(authServices),
       ],
       apiRouters: [tokensRouter(authServices)],

@@ -10,7 +10,7 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/env";
-import { pipelineSettings } from "../config/pipelineSettings";
+import { pipelineSettings } from "../workers/pipelineSettings";
 import { coerceError } from "../lib/coerceError";
 import { InputError, isLtxError } from "../lib/errors";
 import { fetchPage } from "../pipeline/fetch/fetch";
@@ -111,7 +111,7 @@ function fetchSettings(config: ReturnType<typeof loadConfig>, site: Site | undef
     allowPrivate: config.crawl.allowPrivateNetworks,
     allowHosts: [...config.crawl.allowHosts, ...(host ? [host] : [])],
   });
-  return pipelineSettings(config, {}, policy).fetch;
+  return pipelineSettings(config, {}, policy).run.fetch;
 }
 
 async function readInput(file: string): Promise<string> {

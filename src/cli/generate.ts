@@ -7,7 +7,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/env";
-import { pipelineSettings, type PipelineOverrides } from "../config/pipelineSettings";
+import { pipelineSettings, type PipelineOverrides } from "../workers/pipelineSettings";
 import { coerceError } from "../lib/coerceError";
 import { InputError, isLtxError } from "../lib/errors";
 import { createLogger } from "../lib/logger";
@@ -92,13 +92,11 @@ export async function generateCommand(argv: string[]): Promise<number> {
     const logger = createLogger({ level: process.env.LOG_LEVEL ?? "warn", destination: process.stderr, name: "ltx" });
     extractor = createExtractor({ threads: config.worker.extractThreads, timeoutMs: settings.extractTimeoutMs });
     const result = await runPipeline(url, {
-      limits: settings.limits,
-      fetch: settings.fetch,
+      ...settings.run,
       extractor,
       provider: createProvider(settings.providerOptions),
-      llmAttempts: positiveInt(values["llm-attempts"], "--llm-attempts") ?? settings.llmAttempts,
-      fullMaxBytes: positiveInt(values["full-max-bytes"], "--full-max-bytes") ?? settings.fullMaxBytes,
-      jobMaxBytes: settings.jobMaxBytes,
+      llmAttempts: positiveInt(values["llm-attempts"], "--llm-attempts") ?? settings.run.llmAttempts,
+      fullMaxBytes: positiveInt(values["full-max-bytes"], "--full-max-bytes") ?? settings.run.fullMaxBytes,
       signal: controller.signal,
       logger,
       ...(bar ? { onProgress: (p) => bar.update(p) } : {}),

@@ -6,6 +6,7 @@
 import os from "node:os";
 import { z } from "zod";
 import { ConfigError } from "../lib/errors";
+import { PROVIDER_NAMES, type ProviderName } from "../lib/providers";
 import { parseDuration } from "../lib/time";
 
 const bool = (def: boolean) =>
@@ -86,7 +87,7 @@ const Env = z.object({
   // LLM
   OPENAI_API_KEY: z.string().min(1).optional(), // unset → extractive provider
   OPENAI_BASE_URL: z.url().optional(), // any OpenAI-compatible server (Ollama, vLLM, LM Studio)
-  LTX_PROVIDER: z.enum(["extractive", "openai"]).optional(), // default: openai when a key is set
+  LTX_PROVIDER: z.enum(PROVIDER_NAMES).optional(), // default: openai when a key is set
   LTX_MODEL: z.string().min(1).default("gpt-4o-mini"),
   LLM_TOKEN_BUDGET: int(12_000, 500), // prompt tokens per LLM request; bigger sites are batched
   LLM_ATTEMPTS: int(3, 1, 10),
@@ -161,7 +162,7 @@ export interface Config {
     allowHosts: string[];
   };
   llm: {
-    provider: "extractive" | "openai";
+    provider: ProviderName;
     apiKey: string | undefined;
     baseUrl: string | undefined;
     model: string;

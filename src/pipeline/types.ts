@@ -213,7 +213,8 @@ export interface TokenUsage {
   requests: number;
 }
 
-export type ProviderName = "extractive" | "openai";
+export type { ProviderName } from "../lib/providers";
+import type { ProviderName } from "../lib/providers";
 
 export interface GenerateInput {
   site: Site;

@@ -14,6 +14,7 @@
 import { z } from "zod";
 import type { JobsOptions } from "bullmq";
 import type { Config } from "../config/env";
+import { generateOptionsShape } from "./generateOptions";
 import type { Phase, ProviderName, QualityReport, Timings, TokenUsage } from "../pipeline/types";
 
 /**
@@ -34,12 +35,7 @@ export const GenerateJobData = z.object({
   url: z.url({ protocol: /^https?$/ }).max(4096),
   /** Where the result is stored and served (resolveSite(url).key). */
   siteKey: z.string().min(1).max(4096),
-  maxPages: z.number().int().positive().optional(),
-  maxDepth: z.number().int().min(0).optional(),
-  include: z.array(z.string().max(1000)).max(100).optional(),
-  exclude: z.array(z.string().max(1000)).max(100).optional(),
-  provider: z.enum(["extractive", "openai"]).optional(),
-  model: z.string().min(1).max(200).optional(),
+  ...generateOptionsShape(),
   /** Set when a registered website (issue 6) owns this job. */
   websiteId: z.string().min(1).max(200).optional(),
   trigger: z.enum(TRIGGERS),

@@ -6,18 +6,13 @@
  * paused (reason), backoff (stretched interval), runToken (recordRun's idempotency key).
  */
 import { createHash } from "node:crypto";
-import type { ProviderName } from "../pipeline/types";
+import type { GenerateOptions } from "../queues/generateOptions";
 
-/** A fixed interval (ms) or a cron pattern with an optional IANA time zone (scheduler/schedule.ts parses them). */
+/** A fixed interval (ms) or a cron pattern with an optional IANA time zone (websites/schedule.ts parses them). */
 export type Schedule = { every: number } | { pattern: string; tz?: string };
 
-export interface WebsiteOptions {
-  maxPages?: number;
-  provider?: ProviderName;
-  model?: string;
-  include?: string[];
-  exclude?: string[];
-}
+/** A website's generate options: the one schema's type (queues/generateOptions.ts). */
+export type WebsiteOptions = GenerateOptions;
 
 export type RunOutcome = "success" | "unchanged" | "failure";
 

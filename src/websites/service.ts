@@ -15,6 +15,7 @@ import { HOUR, parseDuration } from "../lib/time";
 import { resolveSite } from "../pipeline/site";
 import { enqueueGenerate, type EnqueueResult } from "../queues/enqueue";
 import type { Queues } from "../queues/queues";
+import { GENERATE_OPTION_NAMES, generateOptionsShape, pickGenerateOptions } from "../queues/generateOptions";
 import {
   WEBSITE_STATUSES,
   type NewWebsite,
@@ -43,45 +44,24 @@ export interface WebsiteServiceDeps {
   logger?: Logger;
 }
 
-const pattern = z.string().min(1).max(500);
 const every = z.union([z.string().trim().min(1).max(20), z.number().positive()]);
 
-function optionFields(maxPagesLimit: number) {
-  return {
-    maxPages: z.number().int().min(1).max(maxPagesLimit, `must be at most ${maxPagesLimit} (MAX_PAGES_LIMIT)`),
-    provider: z.enum(["extractive", "openai"]),
-    model: z.string().trim().min(1).max(200),
-    include: z.array(pattern).max(50),
-    exclude: z.array(pattern).max(50),
-  };
-}
-
 export function websiteSchemas(s: Pick<WebsiteServiceSettings, "maxPagesLimit" | "maxUrlLength">) {
-  const o = optionFields(s.maxPagesLimit);
+  const optional = generateOptionsShape(s.maxPagesLimit);
+  // PATCH: null clears an option.
+  const nullable = Object.fromEntries(
+    Object.entries(optional).map(([name, schema]) => [name, schema.unwrap().nullable().optional()]),
+  ) as { [K in keyof typeof optional]: z.ZodOptional<z.ZodNullable<ReturnType<(typeof optional)[K]["unwrap"]>>> };
   const scheduleFields = {
     every: every.optional(),
     cron: z.string().trim().min(1).max(200).optional(),
     tz: z.string().trim().min(1).max(100).optional(),
     enabled: z.boolean().optional(),
   };
-  const optional = {
-    maxPages: o.maxPages.optional(),
-    provider: o.provider.optional(),
-    model: o.model.optional(),
-    include: o.include.optional(),
-    exclude: o.exclude.optional(),
-  };
   return {
     create: z.strictObject({ url: z.string().trim().min(1).max(s.maxUrlLength), ...scheduleFields, ...optional }),
     // null clears an option; the URL is the website's identity and can't change.
-    patch: z.strictObject({
-      ...scheduleFields,
-      maxPages: o.maxPages.nullable().optional(),
-      provider: o.provider.nullable().optional(),
-      model: o.model.nullable().optional(),
-      include: o.include.nullable().optional(),
-      exclude: o.exclude.nullable().optional(),
-    }),
+    patch: z.strictObject({ ...scheduleFields, ...nullable }),
     import: z.strictObject({
       urls: z
         .array(z.string().max(s.maxUrlLength + 100))
@@ -311,25 +291,16 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
   };
 }
 
-function optionsOf(input: Partial<Record<keyof WebsiteOptions, unknown>>): WebsiteOptions {
-  const o: WebsiteOptions = {};
-  if (typeof input.maxPages === "number") o.maxPages = input.maxPages;
-  if (input.provider === "extractive" || input.provider === "openai") o.provider = input.provider;
-  if (typeof input.model === "string") o.model = input.model;
-  if (Array.isArray(input.include) && input.include.length > 0) o.include = input.include as string[];
-  if (Array.isArray(input.exclude) && input.exclude.length > 0) o.exclude = input.exclude as string[];
-  return o;
-}
+const optionsOf = pickGenerateOptions;
 
 /** The options after a PATCH, or undefined when the body names none. */
 function mergeOptions(
   before: WebsiteOptions,
   input: Partial<Record<keyof WebsiteOptions, unknown>>,
 ): WebsiteOptions | undefined {
-  const names = ["maxPages", "provider", "model", "include", "exclude"] as const;
-  if (!names.some((n) => input[n] !== undefined)) return undefined;
+  if (!GENERATE_OPTION_NAMES.some((n) => input[n] !== undefined)) return undefined;
   const merged: Record<string, unknown> = { ...before };
-  for (const n of names) {
+  for (const n of GENERATE_OPTION_NAMES) {
     if (input[n] === null) delete merged[n];
     else if (input[n] !== undefined) merged[n] = input[n];
   }

@@ -11,6 +11,7 @@
  */
 import type { JobSchedulerJson, Queue } from "bullmq";
 import type { GenerateJobData } from "../queues/catalog";
+import { compactOptions } from "../queues/generateOptions";
 import type { GenerateQueue } from "../queues/queues";
 import type { Website, WebsiteStore } from "../store/websites";
 import type { Logger } from "../lib/logger";
@@ -28,17 +29,12 @@ export function desiredRepeat(w: Website): RepeatSpec | undefined {
 
 /** The job template of a website's scheduler: a generate job that says who owns it. */
 export function scheduledJobData(w: Website): GenerateJobData {
-  const o = w.options;
   return {
     url: w.url,
     siteKey: w.siteKey,
     websiteId: w.id,
     trigger: "schedule",
-    ...(o.maxPages !== undefined ? { maxPages: o.maxPages } : {}),
-    ...(o.provider !== undefined ? { provider: o.provider } : {}),
-    ...(o.model !== undefined ? { model: o.model } : {}),
-    ...(o.include?.length ? { include: o.include } : {}),
-    ...(o.exclude?.length ? { exclude: o.exclude } : {}),
+    ...compactOptions(w.options),
     // Shown in Bull Board on every scheduled job of a site that is backing off.
     ...(w.backoffEveryMs !== undefined
       ? { backoff: { consecutiveFailures: w.consecutiveFailures, everyMs: w.backoffEveryMs } }

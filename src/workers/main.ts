@@ -6,7 +6,7 @@
  * were using, then the queues, and the Redis client last because every step before needs it.
  */
 import type { Config } from "../config/env";
-import { pipelineSettings } from "../config/pipelineSettings";
+import { pipelineSettings } from "./pipelineSettings";
 import { coerceError } from "../lib/coerceError";
 import { ConfigError } from "../lib/errors";
 import type { Logger } from "../lib/logger";

@@ -11,7 +11,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import { coerceError } from "../lib/coerceError";
 import { InputError, isLtxError, LtxError, RateLimitedError } from "../lib/errors";
 import type { Logger } from "../lib/logger";
-import type { PipelineOverrides, PipelineSettings, ProviderOptions } from "../config/pipelineSettings";
+import type { PipelineOverrides, PipelineSettings, ProviderOptions } from "./pipelineSettings";
 import type { Extractor, PipelineOptions, PipelineResult, Progress, Provider } from "../pipeline/types";
 import { GenerateJobData, type GenerateJobResult, type GenerateProgress } from "../queues/catalog";
 import type { ResultStore } from "../store/results";
@@ -90,26 +90,16 @@ async function runJob(
   signal: AbortSignal,
   log: Logger,
 ): Promise<GenerateJobResult> {
-  const settings = deps.settings({
-    maxPages: data.maxPages,
-    maxDepth: data.maxDepth,
-    include: data.include,
-    exclude: data.exclude,
-    provider: data.provider,
-    model: data.model,
-  });
+  const settings = deps.settings(data);
   const usePrevious = deps.usePrevious ?? ((d: GenerateJobData) => d.trigger === "schedule");
   const previous = usePrevious(data) ? await deps.store.getPreviousRun(data.siteKey) : undefined;
   const progress = progressWriter(job, deps.progressIntervalMs ?? 250, log);
   let result: PipelineResult;
   try {
     result = await deps.runPipeline(data.url, {
-      limits: settings.limits,
-      fetch: settings.fetch,
+      ...settings.run,
       extractor: deps.extractor,
       provider: deps.createProvider(settings.providerOptions),
-      llmAttempts: settings.llmAttempts,
-      fullMaxBytes: settings.fullMaxBytes,
       ...(previous ? { previous } : {}),
       signal,
       onProgress: (p) => progress.report(p),

@@ -11,7 +11,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { securityExtensions } from "../../src/api/securityExtensions";
 import { loadConfig } from "../../src/config/env";
-import { pipelineSettings } from "../../src/config/pipelineSettings";
+import { pipelineSettings } from "../../src/workers/pipelineSettings";
 import { BlockedAddressError, InvalidUrlError } from "../../src/lib/errors";
 import { runPipeline } from "../../src/pipeline";
 import { fetchPage } from "../../src/pipeline/fetch/fetch";

@@ -5,7 +5,7 @@
  */
 import { Redis } from "ioredis";
 import { loadConfig, type Config } from "../../src/config/env";
-import { pipelineSettings } from "../../src/config/pipelineSettings";
+import { pipelineSettings } from "../../src/workers/pipelineSettings";
 import { silentLogger } from "../../src/lib/logger";
 import { sleep } from "../../src/lib/time";
 import type { PipelineOptions, PipelineResult, Provider } from "../../src/pipeline/types";

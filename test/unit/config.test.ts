@@ -1,5 +1,5 @@
 import { loadConfig } from "../../src/config/env";
-import { pipelineSettings } from "../../src/config/pipelineSettings";
+import { pipelineSettings } from "../../src/workers/pipelineSettings";
 import { ConfigError } from "../../src/lib/errors";
 
 describe("loadConfig", () => {
@@ -55,11 +55,17 @@ describe("loadConfig", () => {
 describe("pipelineSettings", () => {
   it("applies request overrides over the config defaults", () => {
     const c = loadConfig({ MAX_PAGES: "50" });
-    expect(pipelineSettings(c).limits.maxPages).toBe(50);
+    expect(pipelineSettings(c).run.limits.maxPages).toBe(50);
     const s = pipelineSettings(c, { maxPages: 7, include: ["/docs/*"], provider: "openai", model: "x" });
-    expect(s.limits).toMatchObject({ maxPages: 7, include: ["/docs/*"], exclude: [] });
+    expect(s.run.limits).toMatchObject({ maxPages: 7, include: ["/docs/*"], exclude: [] });
     expect(s.providerOptions).toMatchObject({ provider: "openai", model: "x" });
-    expect(s.fetch.userAgent).toMatch(/^ltx\/\d+\.\d+\.\d+/);
-    expect(s.fetch.addressPolicy).toBeUndefined();
+    expect(s.run.fetch.userAgent).toMatch(/^ltx\/\d+\.\d+\.\d+/);
+    expect(s.run.fetch.addressPolicy).toBeUndefined();
+    expect(s.run.jobMaxBytes).toBe(c.crawl.jobMaxBytes);
+  });
+
+  it("refuses a maxPages above MAX_PAGES_LIMIT, however the job was added", () => {
+    const c = loadConfig({ MAX_PAGES_LIMIT: "100" });
+    expect(() => pipelineSettings(c, { maxPages: 101 })).toThrow(/above MAX_PAGES_LIMIT/);
   });
 });

@@ -3,18 +3,17 @@
  * The pipeline never reads config itself; the CLI and the worker both build its options here,
  * so `ltx generate` and a queued job crawl a site the same way.
  */
-import type { CrawlLimits, FetchSettings, AddressPolicy, ProviderName } from "../pipeline/types";
-import type { Config } from "./env";
+import type { AddressPolicy, PipelineOptions, ProviderName } from "../pipeline/types";
+import type { Config } from "../config/env";
+import { InputError } from "../lib/errors";
 import { USER_AGENT } from "../lib/version";
+import type { GenerateOptions } from "../queues/generateOptions";
 
-export interface PipelineOverrides {
-  maxPages?: number | undefined;
-  maxDepth?: number | undefined;
-  include?: string[] | undefined;
-  exclude?: string[] | undefined;
-  provider?: ProviderName | undefined;
-  model?: string | undefined;
-}
+/** A job's (or the command line's) generate options; unset ones take the config's defaults. */
+export type PipelineOverrides = { [K in keyof GenerateOptions]?: GenerateOptions[K] | undefined };
+
+/** The part of runPipeline's options that comes from configuration: passed on unchanged. */
+export type RunSettings = Pick<PipelineOptions, "limits" | "fetch" | "llmAttempts" | "fullMaxBytes" | "jobMaxBytes">;
 
 export interface ProviderOptions {
   provider: ProviderName;
@@ -26,12 +25,10 @@ export interface ProviderOptions {
 }
 
 export interface PipelineSettings {
-  limits: CrawlLimits;
-  fetch: FetchSettings;
-  llmAttempts: number;
-  fullMaxBytes: number;
+  /** Spread into runPipeline's options by both the CLI and the worker. */
+  run: RunSettings & { jobMaxBytes: number };
+  /** For the process's extractor (one per process, not per run). */
   extractTimeoutMs: number;
-  jobMaxBytes: number;
   providerOptions: ProviderOptions;
 }
 
@@ -41,7 +38,11 @@ export function pipelineSettings(
   addressPolicy?: AddressPolicy,
 ): PipelineSettings {
   const { crawl, llm } = config;
-  return {
+  // Job data is checked against the generate-options schema, which has no config; the ceiling
+  // applies here, so a job added around the API (Bull Board, a script) can't exceed it either.
+  if (overrides.maxPages !== undefined && overrides.maxPages > crawl.maxPagesLimit)
+    throw new InputError(`maxPages ${overrides.maxPages} is above MAX_PAGES_LIMIT (${crawl.maxPagesLimit})`);
+  const run = {
     limits: {
       maxPages: overrides.maxPages ?? crawl.maxPages,
       maxDepth: overrides.maxDepth ?? crawl.maxDepth,
@@ -61,8 +62,11 @@ export function pipelineSettings(
     },
     llmAttempts: llm.attempts,
     fullMaxBytes: crawl.fullMaxBytes,
-    extractTimeoutMs: crawl.extractTimeoutMs,
     jobMaxBytes: crawl.jobMaxBytes,
+  };
+  return {
+    run,
+    extractTimeoutMs: crawl.extractTimeoutMs,
     providerOptions: {
       provider: overrides.provider ?? llm.provider,
       apiKey: llm.apiKey,
