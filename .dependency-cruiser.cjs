@@ -41,9 +41,16 @@ module.exports = {
     onlyImports(
       "store",
       "store",
-      ["lib", "pipeline"],
+      ["lib", "pipeline", "queues"],
       "The store keeps what the pipeline produced; it is given clients.",
     ),
+    {
+      name: "store-uses-queue-types-only",
+      comment: "The store names job options by their type; it never adds jobs.",
+      severity: "error",
+      from: { path: "^src/store/" },
+      to: { path: "^src/queues/", dependencyTypesNot: ["type-only"] },
+    },
     onlyImports("queues", "queues", ["lib", "pipeline"], "Queues know job data and pipeline types, nothing above."),
     onlyImports(
       "websites",

@@ -4,7 +4,8 @@
  * can't disagree about what "running" means.
  */
 import type { Job, JobState } from "bullmq";
-import { ERROR_CODES, type ErrorCode } from "../lib/errors";
+import type { ErrorCode } from "../lib/errors";
+import { readFailure } from "../queues/failure";
 import type { JobStatus } from "./schemas";
 
 export interface JobLinks {
@@ -104,19 +105,10 @@ export function jobView(job: Job, state: JobState | "unknown"): JobView {
     createdAt: new Date(job.timestamp).toISOString(),
     startedAt: job.processedOn ? new Date(job.processedOn).toISOString() : null,
     finishedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
-    error: job.failedReason ? parseFailedReason(job.failedReason) : null,
+    error: job.failedReason ? readFailure(job.failedReason) : null,
     result: status === "success" ? (job.returnvalue ?? null) : null,
     links: jobLinks(id, siteKey),
   };
-}
-
-/** The worker writes failures as "<CODE>: <message>" (workers/processor.ts); others have no code. */
-export function parseFailedReason(reason: string): { code: ErrorCode | null; message: string } {
-  const m = /^([A-Z_]+): ([\s\S]*)$/.exec(reason);
-  const code = m?.[1];
-  if (m && code !== undefined && (ERROR_CODES as readonly string[]).includes(code))
-    return { code: code as ErrorCode, message: m[2] ?? "" };
-  return { code: null, message: reason };
 }
 
 export function isFinal(status: JobStatus): boolean {

@@ -4,7 +4,7 @@
  */
 import type { ScheduledWebsite } from "../websites/service";
 import { siteFileLinks } from "./jobView";
-import { websiteStatus, type LastJob, type Website, type WebsiteOptions, type WebsiteStatus } from "../store/websites";
+import { websiteStatus, type LastJob, type WebsiteOptions, type WebsiteStatus } from "../store/websites";
 import { formatDuration } from "../websites/schedule";
 
 export interface ScheduleView {

@@ -4,6 +4,7 @@
  * The worker root calls serveWorkerMetrics (or attachWorkerMetrics on a registry it already has,
  * as `ltx start` may with the API's) once after startWorker.
  */
+import { failureOf } from "../queues/failure";
 import type { Job, Worker } from "bullmq";
 import type { TokenUsage } from "../pipeline/types";
 import { createMetrics, type JobOutcome, type Metrics, type MetricsOptions, type MetricsQueue } from "./registry";
@@ -55,8 +56,8 @@ export function attachWorkerMetrics(
     };
     const onFailed = (job: Job | undefined, err: Error): void => {
       if (!job) return;
-      // The worker writes "<CODE>: message"; a job with attempts left will run again.
-      const code = /^([A-Z_]+):/.exec(err.message)?.[1] ?? "UNKNOWN";
+      // A job with attempts left will run again.
+      const code = failureOf(err).code ?? "UNKNOWN";
       const final = err.name === "UnrecoverableError" || job.attemptsMade >= (job.opts.attempts ?? 1);
       metrics.onJobFinished({
         queue: job.queueName,

@@ -64,5 +64,5 @@ export function compactOptions(options: GenerateOptions): GenerateOptions {
     if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
     out[n] = v;
   }
-  return out as GenerateOptions;
+  return out;
 }

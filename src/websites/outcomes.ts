@@ -19,6 +19,7 @@ import type { Redis } from "ioredis";
 import { coerceError } from "../lib/coerceError";
 import type { Logger } from "../lib/logger";
 import type { GenerateJobData, GenerateJobResult } from "../queues/catalog";
+import { failureOf } from "../queues/failure";
 import { dedupIdOf, type GenerateJob } from "../queues/enqueue";
 import type { GenerateQueue } from "../queues/queues";
 import type { RunOutcome, Website, WebsiteStore } from "../store/websites";
@@ -83,7 +84,8 @@ export function withWebsiteRuns(handler: GenerateHandler, deps: WebsiteRunDeps):
       result = await handler(job, token, signal);
     } catch (e) {
       const err = coerceError(e);
-      if (isFinalFailure(err, job)) await recordOutcome(deps, job, websiteId, "failure", false, err.message, log);
+      if (isFinalFailure(err, job))
+        await recordOutcome(deps, job, websiteId, "failure", false, describeFailure(err), log);
       throw e;
     }
     await recordOutcome(
@@ -217,4 +219,10 @@ function skippedResult(data: Partial<GenerateJobData>, reason: string): Generate
     generatedAt: new Date().toISOString(),
     skipped: reason,
   };
+}
+
+/** A failure as the website's last error reads to a person: "CODE: message". */
+function describeFailure(err: Error): string {
+  const { code, message } = failureOf(err);
+  return code === null ? message : `${code}: ${message}`;
 }

@@ -1,18 +1,19 @@
 /**
  * One generate job: parse → run the pipeline (abortable) → store → summary. The ONLY place
  * errors are mapped to BullMQ outcomes:
- *   - not retryable (bad payload, bad URL, robots, start page 4xx, cancelled) → UnrecoverableError
+ *   - not retryable (bad payload, bad URL, robots, start page 4xx, cancelled) → a final JobFailure
  *   - RateLimitedError (LLM 429) → the whole queue waits Retry-After, this attempt isn't counted
  *   - shutdown past the grace period → handed back to the queue, this attempt isn't counted
  *   - anything else is rethrown, so the capped back-off applies
- * Failure messages read "<CODE>: <message>" so the API can show a stable code.
+ * Failures are JobFailures (queues/failure.ts): the code travels as a field beside the message.
  */
-import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
+import { DelayedError, Worker, type Job } from "bullmq";
 import { coerceError } from "../lib/coerceError";
 import { InputError, isLtxError, LtxError, RateLimitedError } from "../lib/errors";
 import type { Logger } from "../lib/logger";
 import type { PipelineOverrides, PipelineSettings, ProviderOptions } from "./pipelineSettings";
 import type { Extractor, PipelineOptions, PipelineResult, Progress, Provider } from "../pipeline/types";
+import { JobFailure } from "../queues/failure";
 import { GenerateJobData, type GenerateJobResult, type GenerateProgress } from "../queues/catalog";
 import type { ResultStore } from "../store/results";
 
@@ -53,7 +54,7 @@ export function createGenerateProcessor(
       const err = new InputError(
         `invalid job payload: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
       );
-      throw new UnrecoverableError(`${err.code}: ${err.message}`);
+      throw new JobFailure(err.code, err.message, { final: true });
     }
     const data = parsed.data;
     const log = deps.logger.child({ jobId: job.id, url: data.url, attempt: job.attemptsMade + 1 });
@@ -65,7 +66,7 @@ export function createGenerateProcessor(
     const started = Date.now();
     try {
       const cancelled = job.id !== undefined ? await deps.pendingCancel?.(job.id) : null;
-      if (cancelled) throw new UnrecoverableError(`ABORTED: ${cancelled}`);
+      if (cancelled) throw new JobFailure("ABORTED", cancelled, { final: true });
       log.info({ trigger: data.trigger }, "job started");
       const result = await runJob(deps, job, data, ac.signal, log);
       log.info(
@@ -163,7 +164,7 @@ interface MapContext {
 /** The error mapping to BullMQ (see the file comment). Returns what the processor throws. */
 async function mapError(err: Error, ctx: MapContext): Promise<Error> {
   const { abort, job, log } = ctx;
-  if (err instanceof UnrecoverableError) return err;
+  if (err instanceof JobFailure) return err;
   if (abort.aborted) {
     const reason: unknown = abort.reason;
     if (reason === SHUTDOWN_REASON && ctx.token !== undefined) {
@@ -174,12 +175,13 @@ async function mapError(err: Error, ctx: MapContext): Promise<Error> {
     }
     if (reason === TIMEOUT_REASON) {
       log.warn({ timeoutMs: ctx.deps.jobTimeoutMs }, "job attempt timed out");
-      return new LtxError("TIMEOUT", `TIMEOUT: the attempt ran longer than ${ctx.deps.jobTimeoutMs} ms`, {
+      return new JobFailure("TIMEOUT", `the attempt ran longer than ${ctx.deps.jobTimeoutMs} ms`, {
+        final: false,
         cause: err,
       });
     }
     log.info({ reason: String(reason) }, "job cancelled");
-    return new UnrecoverableError(`ABORTED: ${typeof reason === "string" ? reason : "cancelled"}`);
+    return new JobFailure("ABORTED", typeof reason === "string" ? reason : "cancelled", { final: true });
   }
   if (err instanceof RateLimitedError) {
     log.warn({ retryAfterMs: err.retryAfterMs }, "rate limited by the LLM: pausing the queue");
@@ -188,15 +190,11 @@ async function mapError(err: Error, ctx: MapContext): Promise<Error> {
   }
   if (isLtxError(err) && !err.retryable) {
     log.warn({ code: err.code, err }, "job failed: not retryable");
-    return new UnrecoverableError(`${err.code}: ${err.message}`);
+    return new JobFailure(err.code, err.message, { final: true, cause: err });
   }
   const code = isLtxError(err) ? err.code : "INTERNAL";
   log.warn({ code, err, attemptsMade: job.attemptsMade + 1 }, "job attempt failed: will retry with back-off");
-  if (isLtxError(err)) {
-    err.message = `${err.code}: ${err.message}`;
-    return err;
-  }
-  return err;
+  return new JobFailure(code, err.message, { final: false, cause: err });
 }
 
 interface ProgressWriter {

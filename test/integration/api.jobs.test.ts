@@ -3,7 +3,9 @@
  * listing with a stable cursor, cancel, retry, the event stream, and Bull Board's page and API.
  * Jobs are run by the real startWorker with a test handler the test steers step by step.
  */
-import { UnrecoverableError, type Job } from "bullmq";
+import type { Job } from "bullmq";
+import type { ErrorCode } from "../../src/lib/errors";
+import { JobFailure } from "../../src/queues/failure";
 import { silentLogger } from "../../src/lib/logger";
 import { createRedis, type Redis } from "../../src/queues/connection";
 import type { GenerateJobResult } from "../../src/queues/catalog";
@@ -34,7 +36,7 @@ interface Steer {
   started: Promise<Job>;
   progress(p: object): Promise<void>;
   succeed(): void;
-  fail(message: string): void;
+  fail(code: ErrorCode, message: string): void;
   aborted: Promise<string>;
 }
 
@@ -58,17 +60,17 @@ async function startTestWorker(prefix: string): Promise<TestWorker> {
   };
   const make = (): { steer: Steer; run: (job: Job, signal: AbortSignal | undefined) => Promise<GenerateJobResult> } => {
     let onStart!: (job: Job) => void;
-    let finish!: (outcome: { ok: true } | { ok: false; message: string }) => void;
+    let finish!: (outcome: { ok: true } | { ok: false; code: ErrorCode; message: string }) => void;
     let onAbort!: (reason: string) => void;
     let current: Job | undefined;
-    const outcome = new Promise<{ ok: true } | { ok: false; message: string }>((r) => (finish = r));
+    const outcome = new Promise<{ ok: true } | { ok: false; code: ErrorCode; message: string }>((r) => (finish = r));
     const steer: Steer = {
       started: new Promise((r) => (onStart = r)),
       progress: async (p) => {
         await current?.updateProgress(p);
       },
       succeed: () => finish({ ok: true }),
-      fail: (message) => finish({ ok: false, message }),
+      fail: (code, message) => finish({ ok: false, code, message }),
       aborted: new Promise((r) => (onAbort = r)),
     };
     const run = async (job: Job, signal: AbortSignal | undefined): Promise<GenerateJobResult> => {
@@ -76,10 +78,10 @@ async function startTestWorker(prefix: string): Promise<TestWorker> {
       onStart(job);
       signal?.addEventListener("abort", () => {
         onAbort(String(signal.reason));
-        finish({ ok: false, message: `ABORTED: ${String(signal.reason)}` });
+        finish({ ok: false, code: "ABORTED", message: String(signal.reason) });
       });
       const o = await outcome;
-      if (!o.ok) throw new UnrecoverableError(o.message);
+      if (!o.ok) throw new JobFailure(o.code, o.message, { final: true });
       return { siteKey: job.data.siteKey, url: job.data.url, version: 1, unchanged: false } as GenerateJobResult;
     };
     return { steer, run };
@@ -209,7 +211,7 @@ describe("GET /api/jobs/:id status mapping", () => {
       const bad = (await request(t.url, "POST", "/api/jobs", { url: site(2) })).body;
       const steer2 = w.next();
       await steer2.started;
-      steer2.fail("START_PAGE_FAILED: the start page answered 404");
+      steer2.fail("START_PAGE_FAILED", "the start page answered 404");
       await waitUntil(async () => (await request(t.url, "GET", `/api/jobs/${bad.id}`)).body.status === "failure");
       view = (await request(t.url, "GET", `/api/jobs/${bad.id}`)).body;
       expect(view.error).toEqual({ code: "START_PAGE_FAILED", message: "the start page answered 404" });
@@ -307,7 +309,7 @@ describe("POST /api/jobs/:id/retry", () => {
     try {
       const s1 = w.next();
       await s1.started;
-      s1.fail("FETCH_FAILED: connection refused");
+      s1.fail("FETCH_FAILED", "connection refused");
       await waitUntil(async () => (await request(t.url, "GET", `/api/jobs/${a.id}`)).body.status === "failure");
 
       // While another job of the same site is in flight, a retry would make two: 409.
@@ -386,7 +388,7 @@ describe("GET /api/jobs/:id/events", () => {
     try {
       const steer = w.next();
       await steer.started;
-      steer.fail("NO_CONTENT: nothing readable");
+      steer.fail("NO_CONTENT", "nothing readable");
       await waitUntil(async () => (await request(t.url, "GET", `/api/jobs/${a.id}`)).body.status === "failure");
       const late = await openEventStream(`${t.url}${a.links.events}`);
       await late.ended;
@@ -432,7 +434,7 @@ describe("Bull Board at /admin/queues", () => {
     try {
       const s1 = w.next();
       await s1.started;
-      s1.fail("LLM_FAILED: upstream 500");
+      s1.fail("LLM_FAILED", "upstream 500");
       await waitUntil(async () => (await request(t.url, "GET", `/api/jobs/${a.id}`)).body.status === "failure");
       // Another job of the same site in flight: the board's retry is refused too (409).
       const other = w.next();

@@ -7,6 +7,7 @@
  * by a real resolver (test names answer 127.0.0.1; anything else is ENOTFOUND). A preflight proves
  * the crawler's fetch goes through the stub before any test hostname is used.
  */
+import { readFailure } from "../../src/queues/failure";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { securityExtensions } from "../../src/api/securityExtensions";
@@ -217,7 +218,7 @@ describe("through a worker (connect-time policy, real pipeline)", () => {
     dnsStub.lookedUp.length = 0;
     for (const url of loopbackUrls(target.port)) {
       const r = await runJob(url);
-      outcomes.push(`${url} ${r.failedReason.split(":")[0]} attempts=${r.attemptsMade}`);
+      outcomes.push(`${url} ${readFailure(r.failedReason).code ?? r.failedReason} attempts=${r.attemptsMade}`);
     }
     expect(outcomes).toEqual(loopbackUrls(target.port).map((u) => `${u} BLOCKED_ADDRESS attempts=1`));
     expect(dnsStub.lookedUp).toContain("ssrf-target.test"); // the worker resolved it, through the stub
@@ -234,7 +235,7 @@ describe("through a worker (connect-time policy, real pipeline)", () => {
     policy = createAddressPolicy({ allowPrivate: false, allowHosts: ["allowed.test"] });
     try {
       const r = await runJob(`http://allowed.test:${allowed.port}/`);
-      expect(r.failedReason).toMatch(/^BLOCKED_ADDRESS: /);
+      expect(readFailure(r.failedReason).code).toBe("BLOCKED_ADDRESS");
       expect(r.attemptsMade).toBe(1);
       expect(allowed.log.length).toBeGreaterThan(0); // the allow-listed host was fetched…
       expect(target.log).toEqual([]); // …but nothing followed its redirect

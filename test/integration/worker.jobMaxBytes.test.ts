@@ -2,13 +2,13 @@
  * A queued job crawls with the same limits as `ltx generate`: JOB_MAX_BYTES stops its crawl.
  * Real pipeline (fetch, extract, generate) against a loopback site of 30 pages of ~4 KB each.
  */
+import type { ServerResponse } from "node:http";
 import { loadConfig } from "../../src/config/env";
 import { createExtractor } from "../../src/pipeline/extract/extract";
 import { runPipeline } from "../../src/pipeline";
 import { createProvider } from "../../src/pipeline/generate";
 import { enqueueGenerate } from "../../src/queues/enqueue";
 import { pipelineSettings } from "../../src/workers/pipelineSettings";
-import type { GenerateJobResult } from "../../src/queues/catalog";
 import { startRedis, type RedisServer } from "../support/redisServer";
 import { startSiteServer, type SiteServer } from "../support/siteServer";
 import { createHarness, waitFor, type Harness } from "../support/workerHarness";
@@ -31,7 +31,7 @@ beforeAll(async () => {
   const routes = Object.fromEntries(
     Array.from({ length: PAGES }, (_, i) => [
       i === 0 ? "/" : `/p${i}.html`,
-      (_req: unknown, res: import("node:http").ServerResponse) => {
+      (_req: unknown, res: ServerResponse) => {
         res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
         res.end(page(i));
       },
@@ -64,9 +64,7 @@ test("a queued job stops fetching at JOB_MAX_BYTES, as the CLI does", async () =
       const state = await job.getState();
       if (state === "failed")
         throw new Error(`job failed: ${(await h.queues.generate.getJob(job.id ?? ""))?.failedReason}`);
-      return state === "completed"
-        ? ((await h.queues.generate.getJob(job.id ?? ""))?.returnvalue as GenerateJobResult)
-        : undefined;
+      return state === "completed" ? (await h.queues.generate.getJob(job.id ?? ""))?.returnvalue : undefined;
     },
     30_000,
     "the job to complete",

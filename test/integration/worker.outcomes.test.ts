@@ -3,6 +3,7 @@
  * LLM 429 pausing the queue without burning an attempt, cancel from another process, timeout and
  * the shutdown hand-back. The pipeline is scripted; the queue, worker and store are real.
  */
+import { readFailure } from "../../src/queues/failure";
 import { Redis } from "ioredis";
 import { FetchError, LlmError, RateLimitedError } from "../../src/lib/errors";
 import { sleep } from "../../src/lib/time";
@@ -131,7 +132,10 @@ describe("generate job outcomes", () => {
     const { job } = await enqueueGenerate(h.queues, { url: "http://127.0.0.1:4102/" });
     await waitFor(async () => (await job.getState()) === "failed", 5000, "failed");
     const failed = await h.queues.generate.getJob(job.id!);
-    expect(failed?.failedReason).toBe("START_PAGE_FAILED: start page answered 404");
+    expect(readFailure(failed?.failedReason ?? "")).toEqual({
+      code: "START_PAGE_FAILED",
+      message: "start page answered 404",
+    });
     expect(failed?.attemptsMade).toBe(1);
     expect(calls).toBe(1);
   });
@@ -141,7 +145,9 @@ describe("generate job outcomes", () => {
     await h.startWorker(async (url) => fakeResult(url));
     const job = await h.queues.generate.add("generate", { url: "nope" } as never);
     await waitFor(async () => (await job.getState()) === "failed", 5000, "failed");
-    expect((await h.queues.generate.getJob(job.id!))?.failedReason).toMatch(/^INVALID_INPUT: invalid job payload/);
+    const reason = readFailure((await h.queues.generate.getJob(job.id!))?.failedReason ?? "");
+    expect(reason.code).toBe("INVALID_INPUT");
+    expect(reason.message).toMatch(/^invalid job payload/);
   });
 
   it("an LLM 429 rate-limits the whole queue for Retry-After and doesn't burn the attempt", async () => {
@@ -190,7 +196,7 @@ describe("generate job outcomes", () => {
     }
     await waitFor(async () => (await job.getState()) === "failed", 5000, "failed");
     const failed = await h.queues.generate.getJob(job.id!);
-    expect(failed?.failedReason).toBe("ABORTED: cancelled by the user");
+    expect(readFailure(failed?.failedReason ?? "")).toEqual({ code: "ABORTED", message: "cancelled by the user" });
     expect(failed?.attemptsMade).toBe(1);
     expect(aborted).toBe(true);
   });

@@ -3,7 +3,7 @@
  * redis-server with a fresh prefix, and workers that run a stub generate handler wrapped in the
  * website-run hooks (outcomes.ts), recording each run. The stub fails for ids in `failing`.
  */
-import { UnrecoverableError } from "bullmq";
+import { JobFailure } from "../../src/queues/failure";
 import { Redis } from "ioredis";
 import { silentLogger } from "../../src/lib/logger";
 import { sleep } from "../../src/lib/time";
@@ -87,7 +87,7 @@ export async function createScheduleHarness(redisUrl: string, defaultEveryMs = 8
         const websiteId = job.data.websiteId ?? "";
         const ok = !failing.has(websiteId);
         runs.push({ jobId: job.id ?? "", websiteId, trigger: job.data.trigger, at: Date.now(), ok });
-        if (!ok) throw new UnrecoverableError("FETCH_FAILED: this site fails in the test");
+        if (!ok) throw new JobFailure("FETCH_FAILED", "this site fails in the test", { final: true });
         return stubResult(job.data, opts.unchanged);
       };
       const generate = withWebsiteRuns(stub, {
