@@ -9,7 +9,7 @@
  */
 import { DelayedError, Worker, type Job } from "bullmq";
 import { coerceError } from "../lib/coerceError";
-import { InputError, isLtxError, LtxError, RateLimitedError } from "../lib/errors";
+import { InputError, isLtxError, RateLimitedError } from "../lib/errors";
 import type { Logger } from "../lib/logger";
 import type { PipelineOverrides, PipelineSettings, ProviderOptions } from "./pipelineSettings";
 import type { Extractor, PipelineOptions, PipelineResult, Progress, Provider } from "../pipeline/types";
