@@ -95,7 +95,8 @@ export function ensureInstalled(sites: readonly CorpusSite[], log: (line: string
     timeout: 15 * 60_000,
   });
   const still = sites.filter((s) => !fs.existsSync(path.join(s.root, s.entry)));
-  if (still.length > 0) throw new Error(`installed, but entry pages are missing: ${still.map((s) => s.name).join(", ")}`);
+  if (still.length > 0)
+    throw new Error(`installed, but entry pages are missing: ${still.map((s) => s.name).join(", ")}`);
   return missing;
 }
 

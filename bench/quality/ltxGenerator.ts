@@ -32,7 +32,7 @@ export const ltxGenerator: Generator = {
       const last = r.stderr.trim().split("\n").pop() ?? "";
       return { ok: false, reason: `exit ${r.code}: ${last.replace(/^ltx: /, "").slice(0, 120)}`, ms: r.ms };
     }
-    let detail = "";
+    let detail: string;
     try {
       const json = JSON.parse(r.stdout) as { pages?: { skipReason?: unknown }[] };
       const pages = json.pages ?? [];

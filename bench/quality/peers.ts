@@ -58,7 +58,10 @@ export function ensurePeers(log: (line: string) => void): void {
 
 function failure(r: { timedOut: boolean; code: number | null; stderr: string; ms: number }, timeoutMs: number) {
   if (r.timedOut) return { ok: false as const, reason: `timed out after ${timeoutMs / 1000} s`, ms: r.ms };
-  const lines = r.stderr.trim().split("\n").filter((l) => l.trim() !== "" && !/^\s+at /.test(l));
+  const lines = r.stderr
+    .trim()
+    .split("\n")
+    .filter((l) => l.trim() !== "" && !/^\s+at /.test(l));
   return { ok: false as const, reason: `exit ${r.code}: ${(lines.pop() ?? "").slice(0, 120)}`, ms: r.ms };
 }
 

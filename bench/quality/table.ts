@@ -17,13 +17,31 @@ export function markdownTable(rows: readonly Row[], generators: readonly string[
   const head = ["site", "generator", "errors", ...HEADS, "classes", "notes %", "links", "sections", "score", "time s"];
   const lines = [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`];
   for (const r of rows) lines.push(`| ${cells(r).join(" | ")} |`);
-  for (const g of generators) lines.push(`| ${totals(rows.filter((r) => r.generator === g), g).join(" | ")} |`);
+  for (const g of generators)
+    lines.push(
+      `| ${totals(
+        rows.filter((r) => r.generator === g),
+        g,
+      ).join(" | ")} |`,
+    );
   return `${lines.join("\n")}\n`;
 }
 
 function cells(r: Row): string[] {
   const time = (r.ms / 1000).toFixed(1);
-  if (!r.score) return [r.site, r.generator, `failed: ${(r.failed ?? "").replace(/\|/g, "/")}`, ...HEADS.map(() => ""), "", "", "", "", "", time];
+  if (!r.score)
+    return [
+      r.site,
+      r.generator,
+      `failed: ${(r.failed ?? "").replace(/\|/g, "/")}`,
+      ...HEADS.map(() => ""),
+      "",
+      "",
+      "",
+      "",
+      "",
+      time,
+    ];
   const s = r.score;
   return [
     r.site,

@@ -262,7 +262,7 @@ async function readOne(
       warnings.push(`sitemap ${url}: HTTP ${raw.status}`);
       return false;
     }
-    const b = body as SitemapBody | undefined;
+    const b = body;
     if (!b) return false;
     await b.end();
     if (b.error) throw b.error;
