@@ -40,9 +40,11 @@ test("stretch, pause with the reason, then a manual refresh resets; a success al
   h.failing.add(r.id);
 
   // Two failures: the interval doubles, visible on the website and in the scheduled job's data.
+  // The website record is written just before its scheduler is moved, so wait for both.
   const backing = await until("back-off", async () => {
     const w = await h.websites.get(f.id);
-    return w?.backoffEveryMs === 2000 ? w : undefined;
+    const s = await h.queues.generate.getJobScheduler(f.id);
+    return w?.backoffEveryMs === 2000 && s?.every === 2000 ? w : undefined;
   });
   expect(backing.consecutiveFailures).toBe(2);
   const view = websiteView(await h.service.withNextRun(backing));
@@ -64,7 +66,8 @@ test("stretch, pause with the reason, then a manual refresh resets; a success al
   h.failing.delete(r.id);
   const recovered = await until("recovery", async () => {
     const w = await h.websites.get(r.id);
-    return w?.lastSuccessAt && w.backoffEveryMs === undefined ? w : undefined;
+    const s = await h.queues.generate.getJobScheduler(r.id);
+    return w?.lastSuccessAt && w.backoffEveryMs === undefined && s?.every === 1000 ? w : undefined;
   });
   expect(recovered.consecutiveFailures).toBe(0);
   expect((await h.queues.generate.getJobScheduler(r.id))?.every).toBe(1000);
