@@ -3,6 +3,7 @@
  * code: 0 success, 1 the work failed (site unreachable, generation failed), 2 bad usage or input.
  */
 import { VERSION } from "../lib/version";
+import { quietOnClosedStdout } from "./closedStdout";
 import { generateCommand } from "./generate";
 import type * as CheckModule from "./check";
 import type * as ApiModule from "./api";
@@ -68,6 +69,7 @@ export function usage(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedStdout();
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(`${usage()}\n`);

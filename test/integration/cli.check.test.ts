@@ -89,6 +89,15 @@ describe("ltx check (the CLI, as a user runs it)", () => {
     expect(out).toMatchObject({ valid: true, notesShare: 0, site: "https://127.0.0.1/" });
   });
 
+  it("exits quietly with its own code when stdout is closed early (`ltx check FILE | head`)", async () => {
+    // Enough lines that the writes outlast the closed pipe; each link without a note is a warning line.
+    const many = Array.from({ length: 2000 }, (_, i) => `- [Page ${i}](https://127.0.0.1/p${i}.html)`);
+    const broken = [...many, "- [Paren](https://127.0.0.1/a_(b).html): A page."];
+    const run = await runCli(["check", await file("long.txt", llms("", broken))], { closeStdout: true });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(1); // the file's errors still decide the exit code
+  });
+
   it("exits 2 with one line on stderr for bad usage or an unreadable file", async () => {
     for (const args of [
       ["check"],

@@ -17,7 +17,13 @@ const BOOT = `require(${JSON.stringify(path.join(ROOT, "src/cli/ltx.ts"))}).main
 
 export function runCli(
   args: string[],
-  opts: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {},
+  opts: {
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    input?: string;
+    /** Close the reading end of stdout at once, as `| head` does once it has its lines. */
+    closeStdout?: boolean;
+  } = {},
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -31,7 +37,8 @@ export function runCli(
     );
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    if (opts.closeStdout) child.stdout.destroy();
+    else child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
     child.on("error", reject);
