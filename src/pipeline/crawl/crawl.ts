@@ -25,7 +25,8 @@ import { pageKind } from "../extract/pageKind";
 import { loadRobots, type RobotsRules } from "../fetch/robots";
 import { MAX_ROBOTS_RULES } from "../fetch/robotsTxt";
 import { readSitemaps } from "../fetch/sitemap";
-import { enqueue, enqueueLinks, frontierFull, maxAttempts } from "./frontier";
+import { enqueue, enqueueLinks, maxAttempts } from "./frontier";
+import { PageQueue, type Tier } from "./pageQueue";
 import { ByteBudget, DEFAULT_JOB_MAX_BYTES } from "../fetch/byteBudget";
 import { inScope, moveSite, tryNormalizeUrl } from "../site";
 import { UrlPatterns } from "../urlPatterns";
@@ -78,13 +79,14 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
     patterns,
     seen: new Set([site.startUrl]),
     done: new Set(),
-    queue: [],
+    queue: new PageQueue(),
     records: [],
     pages: [],
     keptByUrl: new Map(),
     keptByHash: new Map(),
     prevRecords: previousRecords(opts),
     followLinks: true,
+    conditional: false,
     warnings: [],
     counts: { fetched: 0, extracted: 0, reused: 0, seq: 0, attempts: 0, disallowed: 0, dropped: 0 },
     caps: { maxAttempts: maxAttempts(opts.limits.maxPages) },
@@ -112,23 +114,18 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
   });
   s.warnings.push(...sitemap.warnings);
   const seeds = sitemapSeeds(sitemap.urls).filter((u) => u !== s.site.startUrl);
-  // A sitemap that lists nothing but the start page says nothing about the site: walk links instead.
-  s.followLinks = seeds.length === 0;
-  const mode = s.followLinks ? "no usable sitemap: following links" : `sitemap: ${seeds.length} URLs`;
+  // Links are always walked: they give the site's own order and distances, which the page budget
+  // is spent by; a sitemap's URLs join the queue after every linked page (pageQueue.ts).
+  s.conditional = seeds.length > 0;
+  const mode =
+    seeds.length === 0 ? "no usable sitemap: following links" : `links, and a sitemap of ${seeds.length} URLs`;
   opts.logger?.debug({ site: s.site.key, crawlDelayMs: s.robots.crawlDelayMs, sitemaps: sitemap.files }, mode);
   progress(s, "discover", mode);
 
   // Under the URL we asked for, so that a redirect shows up as its own row.
   const startLinks = await processFetched(s, { url: site.startUrl, depth: 0, seq: s.counts.seq++ }, start, true);
-  if (s.followLinks) await enqueueLinks(s, startLinks, 1);
-  else if (opts.limits.maxDepth >= 1)
-    for (const [i, url] of seeds.entries()) {
-      if (frontierFull(s)) {
-        s.counts.dropped += seeds.length - i;
-        break;
-      }
-      enqueue(s, url, 1);
-    }
+  await enqueueLinks(s, startLinks, 1);
+  if (opts.limits.maxDepth >= 1) for (const url of seeds) enqueue(s, url, 1, false);
   progress(s, "fetch");
 
   await drain(s, limiter, fetchOpts, (phase) => progress(s, phase));
@@ -233,14 +230,9 @@ async function fetchStart(s: CrawlState, limiter: HostLimiter, fetchOpts: FetchO
   return page;
 }
 
-/** Sitemap URLs normalised, shallowest paths first: with maxPages, a site's top pages come before its long tail. */
+/** Sitemap URLs normalised, once each (their order is no ranking: links decide, see pageQueue.ts). */
 function sitemapSeeds(urls: string[]): string[] {
-  const normalised = [...new Set(urls.map((u) => tryNormalizeUrl(u)).filter((u): u is string => u !== undefined))];
-  const depth = (u: string): number => new URL(u).pathname.split("/").filter(Boolean).length;
-  return normalised
-    .map((u, i) => ({ u, i, d: depth(u) }))
-    .sort((a, b) => a.d - b.d || a.i - b.i)
-    .map((x) => x.u);
+  return [...new Set(urls.map((u) => tryNormalizeUrl(u)).filter((u): u is string => u !== undefined))];
 }
 
 /** Runs queued pages with bounded concurrency until the queue is empty or a limit is reached. */
@@ -257,6 +249,10 @@ function drain(
   return new Promise<void>((resolve, reject) => {
     let inFlight = 0;
     let failed = false;
+    // Pages in flight per queue tier: a later tier (sitemap-only, listings) waits until no page
+    // of an earlier one is in flight, since that page's links may still come before it.
+    const byTier = [0, 0, 0, 0];
+    const earlierInFlight = (t: Tier): boolean => byTier.slice(0, t).some((n) => n > 0);
     const pump = (): void => {
       if (failed) return;
       if (fetchOpts.signal?.aborted) {
@@ -270,16 +266,24 @@ function drain(
         s.counts.attempts < s.caps.maxAttempts &&
         !s.budget.exhausted
       ) {
-        const work = s.queue.shift();
-        if (!work) break;
+        const tier = s.queue.peekTier();
+        if (tier === undefined || earlierInFlight(tier)) break;
+        const next = s.queue.shift();
+        if (!next) break;
+        const { work } = next;
         inFlight++;
+        byTier[tier] = (byTier[tier] ?? 0) + 1;
+        const settled = (): void => {
+          inFlight--;
+          byTier[tier] = (byTier[tier] ?? 1) - 1;
+        };
         fetchAndProcess(s, work, limiter, fetchOpts, progress).then(
           () => {
-            inFlight--;
+            settled();
             pump();
           },
           (e: unknown) => {
-            inFlight--;
+            settled();
             if (!failed) {
               failed = true;
               reject(coerceError(e));
@@ -313,7 +317,7 @@ async function fetchAndProcess(
           ...fetchOpts,
           // A 304 has no body to find links in: only ask when links aren't needed (sitemap mode).
           conditional:
-            !s.followLinks && prevRecord ? { etag: prevRecord.etag, lastModified: prevRecord.lastModified } : undefined,
+            s.conditional && prevRecord ? { etag: prevRecord.etag, lastModified: prevRecord.lastModified } : undefined,
           wantBody: (ct, url) => pageKind(ct, url) !== undefined,
           checkRedirect: (to) => checkRedirect(s, work.url, to),
         }),

@@ -132,7 +132,7 @@ export async function processFetched(
   if (page.notModified) {
     if (previous) keep(s, work.seq, reuse(s, previous, base, true));
     else skip("HTTP 304 with no previous copy");
-    return [];
+    return previous?.links ?? [];
   }
   if (page.status < 200 || page.status >= 300) {
     skip(`HTTP ${page.status}`);

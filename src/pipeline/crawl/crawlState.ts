@@ -6,6 +6,9 @@ import type { Logger } from "../../lib/logger";
 import type { ByteBudget } from "../fetch/byteBudget";
 import type { RobotsRules } from "../fetch/robots";
 import type { UrlPatterns } from "../urlPatterns";
+import type { PageQueue } from "./pageQueue";
+
+export type { PageWork } from "./pageQueue";
 import type { CrawlLimits, Extractor, FetchSettings, Page, PageRecord, PreviousRun, Progress, Site } from "../types";
 
 export interface CrawlOptions {
@@ -43,7 +46,7 @@ export interface CrawlState {
   patterns: UrlPatterns;
   seen: Set<string>;
   done: Set<string>;
-  queue: { url: string; depth: number; seq: number }[];
+  queue: PageQueue;
   /** Row order: discovery order (seq), whatever order concurrent fetches finish in. */
   records: { seq: number; record: PageRecord }[];
   pages: { seq: number; page: Page }[];
@@ -52,6 +55,11 @@ export interface CrawlState {
   /** The previous run's rows by URL (the first row with a hash wins), for reuse decisions. */
   prevRecords: Map<string, PageRecord>;
   followLinks: boolean;
+  /**
+   * Ask with If-None-Match / If-Modified-Since: only when a sitemap names the URLs too, since a
+   * 304 has no body whose links could be walked (the previous copy's links stand in, if kept).
+   */
+  conditional: boolean;
   warnings: string[];
   /** attempts: page fetches started (the cap); disallowed: robots rows; dropped: URLs not queued (frontier full). */
   counts: {
@@ -66,11 +74,4 @@ export interface CrawlState {
   caps: { maxAttempts: number };
   /** The job's byte budget, shared by every request of the crawl. */
   budget: ByteBudget;
-}
-
-/** One queued URL: depth from the start page (0), and seq, its place in discovery order. */
-export interface PageWork {
-  url: string;
-  depth: number;
-  seq: number;
 }
