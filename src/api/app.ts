@@ -1,15 +1,16 @@
 /**
- * buildApp(deps) wires the HTTP surface and never listens: api/main.ts (and each test) decides
- * where it runs. The order of the chain is the security model, so it is spelled out here:
+ * buildApp(deps) wires the HTTP surface and never listens: api/main.ts (and each test, through
+ * it) decides where it runs. The order of the chain is the security model, so it is spelled out
+ * here, once:
  *
- *   1. security headers      helmet everywhere; Bull Board's paths get their own CSP
- *   2. JSON body parser      BODY_LIMIT_BYTES (413), malformed JSON (400)
- *   3. publicRouters         /healthz, /readyz, /metrics, /openapi.json, /auth/* (issue 7)
- *   4. pageRouter            the web page at / (issue 8): public, it shows a login form
- *   5. auth                  (issue 7) on /api/* and /admin/* (and /sites/* when PUBLIC_FILES=0)
+ *   1. CORS, then security headers   helmet everywhere; Bull Board's paths get their own CSP
+ *   2. JSON body parser               BODY_LIMIT_BYTES (413), malformed JSON (400)
+ *   3. public routes                  /healthz, /readyz, /metrics, /openapi.json, /auth/*
+ *   4. the web page at /              public: it holds no data and shows a login form on 401
+ *   5. auth, then the write limit     on /api/* and /admin/* (and /sites/* when PUBLIC_FILES=0)
  *   6. /sites/* files
- *   7. /admin/queues         Bull Board
- *   8. /api/jobs, events, results, then apiRouters (/api/websites, /api/schedules: issue 6)
+ *   7. /admin/queues                  Bull Board
+ *   8. /api/*                         jobs, events, results, tokens, websites, schedules
  *   9. 404 JSON, then the one error middleware
  */
 import express, { type Express, type RequestHandler, type Router } from "express";
@@ -18,90 +19,122 @@ import type { Redis } from "ioredis";
 import { BOARD_BASE_PATH, boardSecurityHeaders, createBoardRouter } from "../admin/board";
 import type { Config } from "../config/env";
 import type { Logger } from "../lib/logger";
+import type { Metrics } from "../metrics/registry";
+import type { FleetStatus } from "../queues/workerHeartbeat";
 import type { Queues } from "../queues/queues";
+import type { AuthServices } from "../security/authServices";
+import type { RateLimiter } from "../security/rateLimiter";
 import type { ResultStore } from "../store/results";
+import { MAINTENANCE_QUEUE } from "../scheduler/maintenance";
+import { withChangeSummaries } from "../websites/versions";
+import type { WebsiteService } from "../websites/service";
 import type { JobEventHub } from "./jobEvents";
+import { checkAuth } from "./middleware/auth";
+import { cors } from "./middleware/cors";
 import { errorMiddleware, notFoundHandler } from "./middleware/errors";
+import { checkRateLimit } from "./middleware/rateLimit";
+import { openapiRouter } from "./openapi";
+import { authRouter } from "./routes/auth";
 import { eventsRouter } from "./routes/events";
+import { healthRouter } from "./routes/health";
 import { type JobCanceller, jobsRouter } from "./routes/jobs";
+import { metricsRouter } from "./routes/metrics";
 import { resultsApiRouter, siteFilesRouter } from "./routes/results";
 import { boardRetryGuard } from "./routes/retryJob";
+import { schedulesRouter } from "./routes/schedules";
+import { tokensRouter } from "./routes/tokens";
+import { websitesRouter } from "./routes/websites";
 
 /** The slice of Config the app reads. */
 export interface AppConfig {
-  http: Pick<Config["http"], "bodyLimitBytes" | "maxUrlLength">;
+  http: Pick<Config["http"], "bodyLimitBytes" | "maxUrlLength" | "corsOrigins">;
   crawl: Pick<Config["crawl"], "maxPagesLimit">;
   auth: Pick<Config["auth"], "publicFiles">;
+  metricsToken?: string | undefined;
 }
 
 export interface AppDeps {
   config: AppConfig;
-  queues: Pick<Queues, "generate" | "all">;
+  queues: Pick<Queues, "generate" | "all" | "byName">;
   store: ResultStore;
-  /** The API's client (the same one the store and queues use): job listing and retry claims. */
+  /** The API's client (the same one the store and queues use): listing, retry claims, health. */
   redis: Redis;
   /** Fed by the process's one QueueEvents on the generate queue. */
   jobEvents: JobEventHub;
   logger: Logger;
+  authServices: AuthServices;
+  /** The per-client write limit (RATE_LIMIT_PER_MINUTE), counted after auth so a token counts as itself. */
+  limiter: RateLimiter;
+  metrics: Pick<Metrics, "render">;
+  /** The worker fleet given the generate queue's waiting count (/readyz). */
+  fleet: (waiting: number) => Promise<FleetStatus>;
+  websites: WebsiteService;
+  /** The early SSRF check of submitted URLs (security/urlGuard.ts). */
+  urlGuard: (url: string) => Promise<void>;
+  /** The web page at /. */
+  page: Router;
   /** Aborts running jobs for DELETE /api/jobs/:id; without it that answers 409. */
   canceller?: JobCanceller;
-  /** Issue 7's early SSRF check of submitted URLs (security/urlGuard.ts createUrlGuard). */
-  urlGuard?: (url: string) => Promise<void>;
   /** SSE heartbeat interval (tests shorten it). */
-  sseHeartbeatMs?: number;
-  /** Issue 7: checks a session or token; runs before /api/*, /admin/* (and /sites/* when PUBLIC_FILES=0). */
-  auth?: RequestHandler;
-  /** Issue 7: routes that stay public and see no auth: health, readiness, metrics, OpenAPI, login. */
-  publicRouters?: Router[];
-  /** Issue 6: more authenticated routers (/api/websites, /api/schedules), mounted after /api/jobs. */
-  apiRouters?: Router[];
-  /** Issue 8: the web page at /, mounted before auth (its data calls go to /api, which is guarded). */
-  pageRouter?: Router;
-  /** Runs first of all (issue 7: request metrics, rate limits, CORS). */
-  preMiddleware?: RequestHandler[];
+  sseHeartbeatMs?: number | undefined;
 }
 
 export function buildApp(deps: AppDeps): Express {
+  const { config, queues, redis } = deps;
   const app = express();
-  const limits = { maxPagesLimit: deps.config.crawl.maxPagesLimit, maxUrlLength: deps.config.http.maxUrlLength };
+  const limits = { maxPagesLimit: config.crawl.maxPagesLimit, maxUrlLength: config.http.maxUrlLength };
   app.disable("x-powered-by");
   // Bodies are small and hashing every JSON answer for a weak ETag costs more than it saves; the
   // file routes set their own strong ETags.
   app.set("etag", false);
 
-  for (const mw of deps.preMiddleware ?? []) app.use(mw);
+  // 1–2. CORS, headers, body.
+  app.use(cors(config.http.corsOrigins));
   // No upgrade-insecure-requests: on a plain-HTTP deployment (a LAN address, compose on :3000) it
   // would make browsers fetch the web page's own assets over https, which isn't there.
   const apiHeaders = helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
   app.use((req, res, next) =>
     isBoardPath(req.path) ? boardSecurityHeaders(req, res, next) : apiHeaders(req, res, next),
   );
-  app.use(express.json({ limit: deps.config.http.bodyLimitBytes }));
+  app.use(express.json({ limit: config.http.bodyLimitBytes }));
 
-  for (const r of deps.publicRouters ?? []) app.use(r);
-  // The page itself is public: with auth on it shows a login form, and its data comes from /api.
-  if (deps.pageRouter) app.use(deps.pageRouter);
-  if (deps.auth) app.use(deps.config.auth.publicFiles ? ["/api", "/admin"] : ["/api", "/admin", "/sites"], deps.auth);
+  // 3–4. Public: probes, metrics (with its own token), the API description, login, the page.
+  app.use(healthRouter({ redis, queues: queues.all, fleet: deps.fleet }));
+  app.use(metricsRouter(deps.metrics, config.metricsToken !== undefined ? { token: config.metricsToken } : {}));
+  app.use(openapiRouter({ limits }));
+  app.use(authRouter(deps.authServices));
+  app.use(deps.page);
+
+  // 5. Auth first, so the rate limit can count a token's requests under its id rather than its address.
+  const guard: RequestHandler = async (req, res, next) => {
+    await checkAuth(deps.authServices, req, res);
+    await checkRateLimit(deps.limiter, req, res);
+    next();
+  };
+  app.use(config.auth.publicFiles ? ["/api", "/admin"] : ["/api", "/admin", "/sites"], guard);
+
+  // 6–8. Files, Bull Board, the API.
   app.use(siteFilesRouter({ store: deps.store }));
-
   app.use(
     BOARD_BASE_PATH,
-    createBoardRouter({ queues: deps.queues.all, beforeRetry: boardRetryGuard(deps.queues.generate, deps.redis) }),
+    createBoardRouter({ queues: queues.all, beforeRetry: boardRetryGuard(queues.generate, redis) }),
   );
-  app.use(
-    jobsRouter({ queues: deps.queues, redis: deps.redis, limits, canceller: deps.canceller, urlGuard: deps.urlGuard }),
-  );
+  app.use(jobsRouter({ queues, redis, limits, canceller: deps.canceller, urlGuard: deps.urlGuard }));
   app.use(
     eventsRouter({
-      queue: deps.queues.generate,
+      queue: queues.generate,
       hub: deps.jobEvents,
       logger: deps.logger,
       heartbeatMs: deps.sseHeartbeatMs,
     }),
   );
   app.use(resultsApiRouter({ store: deps.store, limits }));
-  for (const r of deps.apiRouters ?? []) app.use(r);
+  app.use(tokensRouter(deps.authServices));
+  app.use(websitesRouter({ service: deps.websites, results: withChangeSummaries(deps.store) }));
+  // The maintenance queue is listed by GET /api/schedules; the scheduler part of a process runs its worker.
+  app.use(schedulesRouter({ generate: queues.generate, maintenance: queues.byName(MAINTENANCE_QUEUE) }));
 
+  // 9.
   app.use(notFoundHandler);
   app.use(errorMiddleware(deps.logger));
   return app;

@@ -1,6 +1,7 @@
 /**
- * The API process's composition root: config → redis → checks → queues → events → store → app →
- * listen. Each part's close() is registered with the shutdown registry as it is built; the
+ * The API process's composition root, the only place the API is assembled: config → redis →
+ * checks → queues → events → store → services (auth, rate limit, metrics, URL guard, websites) →
+ * app (api/app.ts: the middleware order) → listen. Each part's close() is registered with the shutdown registry as it is built; the
  * registry runs them in reverse, so the stop order is HTTP (no new requests, streams ended) →
  * QueueEvents → queues → Redis, which everything before it still needs while closing.
  */
@@ -16,14 +17,18 @@ import { closeRedis, createRedis, keyPrefix, type Redis } from "../queues/connec
 import { createQueueEvents, createQueues, type Queues } from "../queues/queues";
 import { checkRedis } from "../store/redisChecks";
 import { createResultStore, type ResultStore } from "../store/results";
-import { type AppDeps, buildApp } from "./app";
+import { createMetrics, type Metrics } from "../metrics/registry";
+import { fleetStatus, readHeartbeats } from "../queues/workerHeartbeat";
+import { createAddressPolicy } from "../security/addressPolicy";
+import { type AuthServices, type AuthServicesOptions, createAuthServices } from "../security/authServices";
+import { createRateLimiter } from "../security/rateLimiter";
+import { createUrlGuard, type LookupAll } from "../security/urlGuard";
+import { createWebsiteStore } from "../store/websites";
+import { webRouter } from "../web/router";
+import { createWebsiteService, type WebsiteService } from "../websites/service";
+import { buildApp } from "./app";
 import { createJobEventHub, type JobEventHub } from "./jobEvents";
 import { createHttpServer } from "./server";
-
-/** What the parts of later issues add to the app, built from the process's own clients. */
-export type AppExtensions = Partial<
-  Pick<AppDeps, "auth" | "publicRouters" | "apiRouters" | "pageRouter" | "preMiddleware" | "urlGuard">
->;
 
 export interface ApiContext {
   config: Readonly<Config>;
@@ -43,11 +48,17 @@ export interface RunApiOptions {
   /** Overrides config.http.port/host (tests pass 0). */
   port?: number;
   host?: string;
-  /** Issues 6–8 plug in here: auth, health, metrics, websites, the web page. */
-  extend?: (ctx: ApiContext) => AppExtensions | Promise<AppExtensions>;
   /** How long open connections (event streams) get after close() before they are cut. Default 2 s. */
   connectionGraceMs?: number;
   sseHeartbeatMs?: number;
+  /** DNS for the URL pre-check; tests pass a stub that only ever answers loopback. */
+  lookup?: LookupAll;
+  /** Tests shorten the login lockout. */
+  loginLimits?: AuthServicesOptions["loginLimits"];
+  /** process_* / nodejs_* metrics: on for a real process (default), off in tests. */
+  processMetrics?: boolean;
+  /** The clock of sessions, tokens and rate limits (tests move it). */
+  now?: () => number;
 }
 
 export interface ApiHandle {
@@ -58,6 +69,9 @@ export interface ApiHandle {
   context: ApiContext;
   /** The SSE fan-out (its size() is the number of open event streams). */
   jobEvents: JobEventHub;
+  authServices: AuthServices;
+  metrics: Metrics;
+  websites: WebsiteService;
   /** Runs the shutdown registry (everything registered, this API's parts included). */
   close(): Promise<void>;
 }
@@ -89,7 +103,42 @@ export async function runApiProcess(
     const store = createResultStore(redis, { prefix, maxVersions: config.schedules.maxVersionsPerSite });
 
     const context: ApiContext = { config, redis, prefix, queues, store, logger, shutdown };
-    const extensions = (await opts.extend?.(context)) ?? {};
+
+    const clock = opts.now ? { now: opts.now } : {};
+    const authServices = createAuthServices({
+      redis,
+      prefix,
+      auth: config.auth,
+      secureCookies: config.http.tls !== undefined,
+      ...(opts.loginLimits ? { loginLimits: opts.loginLimits } : {}),
+      ...clock,
+    });
+    const limiter = createRateLimiter({ redis, prefix, perMinute: config.http.rateLimitPerMinute, ...clock });
+    const fleet = async (waiting: number) => fleetStatus(await readHeartbeats(redis, prefix), waiting);
+    const metrics = createMetrics({
+      queues: queues.all,
+      processMetrics: opts.processMetrics ?? true,
+      labels: { role: "api" },
+      cacheMs: config.metricsCacheMs,
+      fleet,
+    });
+    const policy = config.crawl.allowPrivateNetworks
+      ? undefined
+      : createAddressPolicy({ allowPrivate: false, allowHosts: config.crawl.allowHosts });
+    const urlGuard = createUrlGuard({ policy, ...(opts.lookup ? { lookup: opts.lookup } : {}) });
+    const websites = createWebsiteService({
+      websites: createWebsiteStore(redis, { prefix }),
+      redis,
+      queues,
+      settings: {
+        defaultEveryMs: config.schedules.defaultIntervalMs,
+        maxPagesLimit: config.crawl.maxPagesLimit,
+        maxUrlLength: config.http.maxUrlLength,
+      },
+      urlGuard,
+      logger,
+    });
+
     const app = buildApp({
       config,
       queues,
@@ -97,16 +146,32 @@ export async function runApiProcess(
       redis,
       jobEvents,
       logger,
+      authServices,
+      limiter,
+      metrics,
+      fleet,
+      websites,
+      urlGuard,
+      page: webRouter(),
       canceller: { cancel: async (jobId, reason) => void (await requestCancel(redis, prefix, jobId, reason)) },
       sseHeartbeatMs: opts.sseHeartbeatMs,
-      ...extensions,
     });
     const server = createHttpServer(app, config.http.tls);
     shutdown.add("http server", () => closeServer(server, opts.connectionGraceMs ?? 2000));
     await listen(server, opts.port ?? config.http.port, opts.host ?? config.http.host);
     const url = serverUrl(server, config);
     logger.info({ url, board: `${url}/admin/queues` }, "API listening");
-    return { app, server, url, context, jobEvents, close: () => shutdown.run("close") };
+    return {
+      app,
+      server,
+      url,
+      context,
+      jobEvents,
+      authServices,
+      metrics,
+      websites,
+      close: () => shutdown.run("close"),
+    };
   } catch (e) {
     // Start-up failed midway: close what was built (only when the registry is ours alone).
     if (!opts.shutdown) await shutdown.run("start-up failed");

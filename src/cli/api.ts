@@ -5,10 +5,7 @@
  */
 import type { Config } from "../config/env";
 import { loadConfig } from "../config/env";
-import { type ApiContext, type AppExtensions, runApiProcess } from "../api/main";
-import { scheduleExtension } from "../api/scheduleExtension";
-import { securityExtensions } from "../api/securityExtensions";
-import { webRouter } from "../web/router";
+import { runApiProcess } from "../api/main";
 import { coerceError } from "../lib/coerceError";
 import { isLtxError } from "../lib/errors";
 import { createLogger, type Logger } from "../lib/logger";
@@ -77,21 +74,6 @@ export function startService(
   return { config, logger, shutdown, stopped };
 }
 
-/**
- * What later issues add to the API, for both `ltx api` and `ltx start`: issue 7's security parts
- * (auth, CORS, health, metrics, OpenAPI, login, tokens, URL pre-check) and issue 8's web page.
- * Issue 6's routers (/api/websites, /api/schedules) join apiRouters here.
- */
-export function apiExtend(ctx: ApiContext): AppExtensions {
-  const security = securityExtensions(ctx);
-  const schedules = scheduleExtension(ctx, { urlGuard: security.extensions.urlGuard });
-  return {
-    ...security.extensions,
-    apiRouters: [...security.extensions.apiRouters, ...schedules.apiRouters],
-    pageRouter: webRouter(),
-  };
-}
-
 /** Logs a start-up failure, closes what was built, and picks the exit code. */
 export async function failedStart(name: string, e: unknown, logger: Logger, shutdown: Shutdown): Promise<number> {
   const err = coerceError(e);
@@ -115,7 +97,7 @@ export async function apiCommand(argv: string[]): Promise<number> {
   if (typeof service === "number") return service;
   const { config, logger, shutdown, stopped } = service;
   try {
-    await runApiProcess(config, logger, { shutdown, host: args.host, port: args.port, extend: apiExtend });
+    await runApiProcess(config, logger, { shutdown, host: args.host, port: args.port });
   } catch (e) {
     return failedStart("api", e, logger, shutdown);
   }

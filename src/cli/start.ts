@@ -12,7 +12,7 @@ import { runApiProcess } from "../api/main";
 import { startLocalRedis } from "../lib/localRedis";
 import { runSchedulerProcess } from "../scheduler/main";
 import { runWorkerProcess } from "../workers/main";
-import { apiExtend, failedStart, parseServeArgs, startService } from "./api";
+import { failedStart, parseServeArgs, startService } from "./api";
 
 const USAGE = `Usage: ltx start [--host HOST] [--port PORT]
 
@@ -48,7 +48,6 @@ export async function startCommand(argv: string[]): Promise<number> {
       redisUrl,
       host: args.host,
       port: args.port,
-      extend: apiExtend,
     });
     process.stderr.write(`ltx: API on ${api.url}  ·  web page ${api.url}/  ·  Bull Board ${api.url}/admin/queues\n`);
   } catch (e) {

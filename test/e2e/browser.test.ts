@@ -11,7 +11,6 @@ import fs from "node:fs";
 import path from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { type ApiHandle, runApiProcess } from "../../src/api/main";
-import { apiExtend } from "../../src/cli/api";
 import { loadConfig } from "../../src/config/env";
 import { silentLogger } from "../../src/lib/logger";
 import { hashPassword } from "../../src/security/password";
@@ -56,8 +55,6 @@ beforeAll(async () => {
   api = await runApiProcess(config, silentLogger(), {
     connectionGraceMs: 200,
     sseHeartbeatMs: 500,
-    // The same extensions as `ltx api`: auth, login, the web page, websites.
-    extend: apiExtend,
   });
   worker = await runWorkerProcess(config, silentLogger(), { worker: { drainDelaySeconds: 1 } });
 

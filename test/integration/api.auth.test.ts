@@ -4,11 +4,10 @@
  * sessions and tokens work and stop working when logged out, expired or revoked; repeated wrong
  * passwords lock a client out; the write rate limit answers 429. Loopback only.
  */
+import type { ApiHandle } from "../../src/api/main";
 import { BOARD_BASE_PATH, createBoardRouter } from "../../src/admin/board";
-import type { SecurityParts } from "../../src/api/securityExtensions";
 import { hashPassword } from "../../src/security/password";
 import { request, startTestApi, type TestApi } from "../support/apiHarness";
-import { fullApiExtend } from "../support/fullApi";
 import { type RedisServer, startRedis } from "../support/redisServer";
 import { examplePath, listRoutes, type RouteInfo } from "../support/routes";
 
@@ -35,23 +34,30 @@ const now = (): number => Date.now() + skewMs;
 
 interface App {
   t: TestApi;
-  parts: SecurityParts;
+  parts: Pick<ApiHandle, "authServices" | "metrics">;
 }
 
 async function start(
   env: Record<string, string> = {},
   loginLimits = { maxFailures: 3, windowSeconds: 60, lockSeconds: 60 },
 ): Promise<App> {
-  let parts: SecurityParts | undefined;
   const t = await startTestApi(
     redis.url,
-    { ENABLE_AUTH: "1", AUTH_PASSWORD_HASH: hash, SESSION_SECRET: SECRET, SESSION_DURATION_SECONDS: "60", ...env },
     {
-      extend: fullApiExtend({ now, loginLimits, lookup: async () => ["127.0.0.1"] }, (p) => (parts = p)),
+      ENABLE_AUTH: "1",
+      AUTH_PASSWORD_HASH: hash,
+      SESSION_SECRET: SECRET,
+      SESSION_DURATION_SECONDS: "60",
+      ALLOW_PRIVATE_NETWORKS: "0",
+      ...env,
+    },
+    {
+      now,
+      loginLimits,
+      lookup: async () => ["127.0.0.1"],
     },
   );
-  if (!parts) throw new Error("extend was not called");
-  return { t, parts };
+  return { t, parts: t.api };
 }
 
 async function login(

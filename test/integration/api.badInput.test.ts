@@ -11,7 +11,6 @@
 import { hashPassword } from "../../src/security/password";
 import { request, startTestApi, type TestApi } from "../support/apiHarness";
 import { installDnsStub } from "../support/dnsStub";
-import { fullApiExtend } from "../support/fullApi";
 import { type RedisServer, startRedis } from "../support/redisServer";
 import { listRoutes } from "../support/routes";
 
@@ -217,8 +216,9 @@ beforeAll(async () => {
       BODY_LIMIT_BYTES: String(BODY_LIMIT),
       RATE_LIMIT_PER_MINUTE: "100000",
       CRAWL_ALLOW_HOSTS: "site.test",
+      ALLOW_PRIVATE_NETWORKS: "0",
     },
-    { extend: fullApiExtend({ lookup: (host) => dnsStub.lookupAll(host) }) },
+    { lookup: (host) => dnsStub.lookupAll(host) },
   );
   const login = await request(t.url, "POST", "/auth/login", { password: "pw" });
   const cookie = (login.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";

@@ -5,7 +5,6 @@
  */
 import { hashPassword } from "../../src/security/password";
 import { startTestApi } from "../support/apiHarness";
-import { fullApiExtend } from "../support/fullApi";
 import { type RedisServer, startRedis } from "../support/redisServer";
 
 let redis: RedisServer;
@@ -17,7 +16,7 @@ afterAll(async () => {
 });
 
 test("without CORS_ORIGINS no Access-Control header is sent, and helmet's headers are", async () => {
-  const t = await startTestApi(redis.url, {}, { extend: fullApiExtend() });
+  const t = await startTestApi(redis.url, {}, {});
   try {
     const res = await fetch(`${t.url}/api/jobs`, { headers: { origin: "https://evil.example" } });
     expect(res.status).toBe(200);
@@ -44,7 +43,7 @@ test("with CORS_ORIGINS only listed origins are allowed, with credentials; prefl
       AUTH_PASSWORD_HASH: hash,
       SESSION_SECRET: "s".repeat(32),
     },
-    { extend: fullApiExtend() },
+    {},
   );
   try {
     const pre = await fetch(`${t.url}/api/jobs`, {

@@ -2,7 +2,6 @@
  * /api/websites and /api/schedules over real HTTP: the API's composition root with the schedule
  * extension, against a real redis-server. Bad input answers 400/404/409 and leaves Redis as it was.
  */
-import { scheduleExtension } from "../../src/api/scheduleExtension";
 import { fakeResult } from "../support/workerHarness";
 import { request, startTestApi, type TestApi } from "../support/apiHarness";
 import { startRedis, type RedisServer } from "../support/redisServer";
@@ -12,11 +11,7 @@ let t: TestApi;
 
 beforeAll(async () => {
   server = await startRedis();
-  t = await startTestApi(
-    server.url,
-    { DEFAULT_UPDATE_INTERVAL: "1d" },
-    { extend: (ctx) => ({ apiRouters: scheduleExtension(ctx).apiRouters }) },
-  );
+  t = await startTestApi(server.url, { DEFAULT_UPDATE_INTERVAL: "1d" }, {});
 });
 
 afterAll(async () => {

@@ -6,7 +6,6 @@
 import express from "express";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { securityExtensions } from "../../src/api/securityExtensions";
 import { healthRouter } from "../../src/api/routes/health";
 import { createRedis } from "../../src/queues/connection";
 import { createMetrics } from "../../src/metrics/registry";
@@ -109,11 +108,7 @@ test("a worker's metrics server answers /metrics and 404 elsewhere, and closes",
 });
 
 test("the API serves /metrics; /readyz turns 503 when maxmemory-policy is not noeviction", async () => {
-  const t = await startTestApi(
-    redis.url,
-    {},
-    { extend: (ctx) => securityExtensions(ctx, { processMetrics: false }).extensions },
-  );
+  const t = await startTestApi(redis.url, {}, {});
   try {
     const m = await request(t.url, "GET", "/metrics");
     expect(m.status).toBe(200);

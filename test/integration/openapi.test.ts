@@ -5,7 +5,6 @@
  */
 import { BOARD_BASE_PATH, createBoardRouter } from "../../src/admin/board";
 import { request, startTestApi, type TestApi } from "../support/apiHarness";
-import { fullApiExtend } from "../support/fullApi";
 import { type RedisServer, startRedis } from "../support/redisServer";
 import { listRoutes, type RouteInfo } from "../support/routes";
 
@@ -27,7 +26,7 @@ const toOpenApi = (p: string): string => p.replace(/:(\w+)/g, "{$1}");
 
 beforeAll(async () => {
   redis = await startRedis();
-  t = await startTestApi(redis.url, {}, { extend: fullApiExtend() });
+  t = await startTestApi(redis.url, {}, {});
   const res = await request(t.url, "GET", "/openapi.json");
   expect(res.status).toBe(200);
   doc = res.body as Doc;

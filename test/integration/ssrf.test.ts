@@ -10,7 +10,6 @@
 import { readFailure } from "../../src/queues/failure";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { securityExtensions } from "../../src/api/securityExtensions";
 import { loadConfig } from "../../src/config/env";
 import { pipelineSettings } from "../../src/workers/pipelineSettings";
 import { BlockedAddressError, InvalidUrlError } from "../../src/lib/errors";
@@ -128,11 +127,8 @@ describe("through the API (pre-check)", () => {
   test("every loopback spelling, the stubbed hostname, file:// and gopher:// → 400 and nothing enqueued", async () => {
     const t = await startTestApi(
       redis.url,
-      {},
-      {
-        extend: (ctx) =>
-          securityExtensions(ctx, { processMetrics: false, lookup: (host) => dnsStub.lookupAll(host) }).extensions,
-      },
+      { ALLOW_PRIVATE_NETWORKS: "0" },
+      { lookup: (host) => dnsStub.lookupAll(host) },
     );
     try {
       const seen: string[] = [];
@@ -163,11 +159,8 @@ describe("through the API (pre-check)", () => {
   test("CRAWL_ALLOW_HOSTS lifts the pre-check for the listed host only", async () => {
     const t = await startTestApi(
       redis.url,
-      { CRAWL_ALLOW_HOSTS: "ssrf-target.test" },
-      {
-        extend: (ctx) =>
-          securityExtensions(ctx, { processMetrics: false, lookup: (host) => dnsStub.lookupAll(host) }).extensions,
-      },
+      { CRAWL_ALLOW_HOSTS: "ssrf-target.test", ALLOW_PRIVATE_NETWORKS: "0" },
+      { lookup: (host) => dnsStub.lookupAll(host) },
     );
     try {
       expect(

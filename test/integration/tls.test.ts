@@ -10,7 +10,6 @@ import os from "node:os";
 import path from "node:path";
 import express from "express";
 import { createHttpServer } from "../../src/api/server";
-import { securityExtensions } from "../../src/api/securityExtensions";
 import { ConfigError } from "../../src/lib/errors";
 import { hashPassword } from "../../src/security/password";
 import { startTestApi } from "../support/apiHarness";
@@ -88,7 +87,7 @@ test("under TLS the API answers HTTPS and the session cookie is Secure", async (
       TLS_CERT_PATH: certPath,
       TLS_KEY_PATH: keyPath,
     },
-    { extend: (ctx) => securityExtensions(ctx, { processMetrics: false }).extensions },
+    {},
   );
   try {
     expect(t.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);

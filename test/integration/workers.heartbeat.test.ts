@@ -3,7 +3,6 @@
  * (ltx_workers_*), and "jobs waiting, nothing taking them" is flagged. Also METRICS_TOKEN on
  * /metrics and the metrics cache (METRICS_CACHE_MS) that keeps a scrape's Redis cost flat.
  */
-import { securityExtensions } from "../../src/api/securityExtensions";
 import { silentLogger } from "../../src/lib/logger";
 import { fleetStatus, startHeartbeat, STUCK_AFTER_MS, type WorkerBeat } from "../../src/queues/workerHeartbeat";
 import { request, startTestApi, type TestApi } from "../support/apiHarness";
@@ -22,9 +21,7 @@ afterAll(async () => {
 const TOKEN = "metrics-token-0123456789";
 
 function api(env: Record<string, string>): Promise<TestApi> {
-  return startTestApi(redis.url, env, {
-    extend: (ctx) => securityExtensions(ctx, { processMetrics: false }).extensions,
-  });
+  return startTestApi(redis.url, env, {});
 }
 
 function gauge(text: string, name: string): number | undefined {

@@ -1,5 +1,5 @@
 /**
- * The API as a test meets it: the real composition root (runApiProcess) on 127.0.0.1:0 against
+ * The API as a test meets it: the one composition root (runApiProcess) on 127.0.0.1:0 against
  * the file's redis-server, with a fresh key prefix per call, plus a small SSE reader.
  * Loopback only: every URL here is built from the server's own address.
  */
@@ -32,9 +32,16 @@ export async function startTestApi(
     HOST: "127.0.0.1",
     PORT: "0",
     LOG_LEVEL: "silent",
+    // Most tests submit loopback sites; the SSRF tests turn the guard back on ("0").
+    ALLOW_PRIVATE_NETWORKS: "1",
     ...env,
   });
-  const api = await runApiProcess(config, silentLogger(), { connectionGraceMs: 200, sseHeartbeatMs: 500, ...opts });
+  const api = await runApiProcess(config, silentLogger(), {
+    connectionGraceMs: 200,
+    sseHeartbeatMs: 500,
+    processMetrics: false,
+    ...opts,
+  });
   const redis = createRedis(redisUrl, { name: "ltx-test" });
   return {
     api,

@@ -1,9 +1,9 @@
 /*
- * requireAuth: with ENABLE_AUTH=1 a request needs a session cookie (from POST /auth/login) or an
+ * checkAuth: with ENABLE_AUTH=1 a request needs a session cookie (from POST /auth/login) or an
  * API token (`Authorization: Bearer ltx_…`). Without either it gets 401 JSON before any route
  * runs. Who the caller is lands in res.locals.auth for routes that care (GET /auth/me).
  */
-import type { Request, RequestHandler, Response } from "express";
+import type { Request, Response } from "express";
 import { LtxError } from "../../lib/errors";
 import type { AuthServices } from "../../security/authServices";
 
@@ -71,17 +71,4 @@ export async function checkAuth(auth: AuthServices, req: Request, res: Response)
     throw new UnauthorizedError();
   }
   res.locals.auth = who;
-}
-
-export function requireAuth(auth: AuthServices): RequestHandler {
-  return async (req, res, next) => {
-    await checkAuth(auth, req, res);
-    next();
-  };
-}
-
-/** /sites/* files: public unless PUBLIC_FILES=0, then like every other protected route. */
-export function requireAuthForFiles(auth: AuthServices): RequestHandler {
-  const guard = requireAuth(auth);
-  return (req, res, next) => (auth.publicFiles ? next() : guard(req, res, next));
 }

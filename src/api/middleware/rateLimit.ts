@@ -2,7 +2,7 @@
  * RATE_LIMIT_PER_MINUTE on write requests (POST, PUT, PATCH, DELETE), per client: a token's id
  * when the caller used one (many machines may share an address), else the client address.
  */
-import type { Request, RequestHandler, Response } from "express";
+import type { Request, Response } from "express";
 import type { RateLimiter } from "../../security/rateLimiter";
 import { clientOf, TooManyRequestsError } from "../routes/auth";
 import { authInfo } from "./auth";
@@ -19,11 +19,4 @@ export async function checkRateLimit(limiter: RateLimiter, req: Request, res: Re
     res.setHeader("Retry-After", String(wait));
     throw new TooManyRequestsError(`rate limit exceeded (RATE_LIMIT_PER_MINUTE): try again in ${wait} s`, wait);
   }
-}
-
-export function rateLimitWrites(limiter: RateLimiter): RequestHandler {
-  return async (req, res, next) => {
-    await checkRateLimit(limiter, req, res);
-    next();
-  };
 }

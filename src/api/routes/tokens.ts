@@ -1,5 +1,5 @@
 /*
- * /api/tokens: API tokens for machine clients. Mounted under /api, so requireAuth guards it like
+ * /api/tokens: API tokens for machine clients. Mounted under /api, so the app's auth guard covers it like
  * every other /api route. The secret appears once, in the answer to POST; lists never show it.
  */
 import { type Request, type Response, Router } from "express";
