@@ -87,14 +87,18 @@ describe("bad input", () => {
     ["unknown top-level path", "GET", "/wp-admin.php", undefined, 404, "NOT_FOUND"],
   ];
 
+  // The write limit counts every request, refused ones too (that is its point): its window
+  // counters are the one thing a bad request may leave behind.
+  const storedKeys = async () => (await t.redis.keys("*")).filter((k) => !k.includes(":ratelimit:")).sort();
+
   test.each(cases)("%s: %s %s → %i %s, Redis unchanged", async (_name, method, path, body, status, code) => {
-    const before = await t.redis.dbsize();
+    const before = await storedKeys();
     const res = await request(t.url, method, path, body);
     expect(res.status).toBe(status);
     expect(res.headers.get("content-type")).toContain("application/json");
     expect(res.body).toEqual({ error: { code, message: expect.any(String) } });
     expect(res.body.error.message.length).toBeGreaterThan(0);
-    expect(await t.redis.dbsize()).toBe(before);
+    expect(await storedKeys()).toEqual(before);
   });
 
   test("a readable message names the field", async () => {
