@@ -67,6 +67,8 @@ export interface ExtractedPage {
   /** Absolute hrefs found on the page (not yet normalised or scoped). */
   links: string[];
   canonical?: string;
+  /** The page is a <frameset>: its content is in its frames' pages (links[] starts with them). */
+  frameset?: true;
 }
 
 export interface ExtractInput {

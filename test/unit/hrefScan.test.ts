@@ -29,4 +29,8 @@ describe("scanHrefs", () => {
     const html = Array.from({ length: MAX_LINKS_PER_PAGE + 50 }, (_, i) => `<a href="/p${i}">p</a>`).join("");
     expect(scanHrefs(html).hrefs).toHaveLength(MAX_LINKS_PER_PAGE);
   });
+  it("reads <area href> and <frame>/<iframe src> as links, and the links inside <noframes>", () => {
+    const html = `<frameset><frame src="nav.html"><iframe src='x.html' title=t></iframe><noframes><a href="c.html">c</a></noframes></frameset><map><area shape=rect href=m.html></map><framex src=no.html>`;
+    expect(scanHrefs(html).hrefs).toEqual(["nav.html", "x.html", "c.html", "m.html"]);
+  });
 });

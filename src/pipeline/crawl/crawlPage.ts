@@ -199,6 +199,13 @@ export async function processFetched(
       url = canonical;
     }
   }
+  // A frameset (hand-written sites of the frames era) shows other pages, which its frame links lead
+  // to: an inner frameset (a frame wrapper around one content page) adds nothing of its own and is
+  // not listed; the start page stays the site's home page, and neither is "no readable text".
+  if (ex.frameset && !isStart) {
+    skip("a frameset: its frames' pages are followed instead");
+    return links;
+  }
   const onSite = siteLinks(s, url, ex.links);
   keep(s, work.seq, {
     ...base,
@@ -209,7 +216,7 @@ export async function processFetched(
     lang: ex.lang,
     markdown: ex.markdown,
     textLength: ex.textLength,
-    thin: ex.textLength < THIN_TEXT_CHARS && onSite.length < TOC_LINKS_MIN ? true : undefined,
+    thin: !ex.frameset && ex.textLength < THIN_TEXT_CHARS && onSite.length < TOC_LINKS_MIN ? true : undefined,
     links: onSite,
   });
   return links;

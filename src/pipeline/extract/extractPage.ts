@@ -91,14 +91,37 @@ function extractHtml(input: ExtractInput, maxHtmlBytes: number): ExtractedPage {
   const doc = parseHtml(head);
   try {
     // One walk of the whole tree finds everything we read before readability changes it.
-    const found = groupByTag(byTag(doc, ...STRIPPED, "meta", "link", "title", "a", "main", "article", "base"));
+    const found = groupByTag(
+      byTag(
+        doc,
+        ...STRIPPED,
+        "meta",
+        "link",
+        "title",
+        "a",
+        "area",
+        "frame",
+        "iframe",
+        "noframes",
+        "main",
+        "article",
+        "base",
+      ),
+    );
     // Removed first: they are never content, and readability would walk them on every pass.
     for (const tag of STRIPPED) for (const el of found(tag)) el.remove();
     // The parsed document's own URL is the shared window's (about:blank): give it the page's, so
     // our links and readability's relative-URI fixing resolve as in a document loaded from pageUrl.
     setDocumentUrl(doc, pageUrl, found("base"));
     const meta = readMeta(doc, found);
-    const links = collectLinks(doc, found("a"), rest);
+    // A frameset's frames are its content, so their pages come first; <noframes> is raw text to
+    // the parser, so its links are scanned from that text.
+    const frames = [...found("frame"), ...found("iframe")];
+    const frameSrcs = frames.flatMap((f) => f.getAttribute("src") ?? []);
+    const noframes = found("noframes")
+      .map((el) => el.textContent ?? "")
+      .join("\n");
+    const links = collectLinks(doc, [...frameSrcs, ...hrefsOf([...found("a"), ...found("area")])], noframes + rest);
     const pageHeadings = collectHeadings(found("main")[0] ?? found("article")[0] ?? doc.body);
 
     const article = parseArticle(doc);
@@ -115,6 +138,7 @@ function extractHtml(input: ExtractInput, maxHtmlBytes: number): ExtractedPage {
       textLength,
       links,
       ...(meta.canonical ? { canonical: meta.canonical } : {}),
+      ...(found("frame").length > 0 ? { frameset: true } : {}),
     };
   } finally {
     // jsdom's window keeps every attached element with an id or name of ANY document of the window
@@ -187,13 +211,17 @@ function readMeta(doc: Document, found: Found): PageMeta {
   };
 }
 
+/** The href of each connected element: links inside the <noscript>/<svg> removed above don't count. */
+function hrefsOf(anchors: Element[]): string[] {
+  return anchors.flatMap((a) => (a.isConnected ? (a.getAttribute("href") ?? []) : []));
+}
+
 /**
- * Every <a href> of the page, nav included (the crawl needs them), resolved against <base>/url.
- * `rest` is the part of a huge page that was not parsed: its links are found by a plain scan.
+ * Every link of the page (<a>/<area> href, frame src), nav included (the crawl needs them),
+ * resolved against <base>/url. `rest` is text the DOM did not parse as elements (the unparsed part
+ * of a huge page, <noframes>): its links are found by a plain scan.
  */
-function collectLinks(doc: Document, anchors: Element[], rest: string): string[] {
-  // isConnected: links inside the <noscript>/<svg> removed above don't count.
-  const hrefs = anchors.flatMap((a) => (a.isConnected ? (a.getAttribute("href") ?? []) : []));
+function collectLinks(doc: Document, hrefs: string[], rest: string): string[] {
   // A linear scan (a RegExp here was quadratic on unclosed "<a " tags), capped like the DOM's links.
   if (hrefs.length < MAX_LINKS_PER_PAGE) hrefs.push(...scanHrefs(rest, MAX_LINKS_PER_PAGE - hrefs.length).hrefs);
   const out = new Set<string>();

@@ -30,6 +30,13 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 12 || c === 13;
 }
 
+const LINK_TAGS = ["a", "area", "frame", "iframe"] as const;
+
+/** The link-bearing tag that starts at i (just after "<"), if any. */
+function linkTag(html: string, i: number): (typeof LINK_TAGS)[number] | undefined {
+  return LINK_TAGS.find((t) => tagIs(html, i, t));
+}
+
 /** True when html at i (just after "<") starts the tag name `name` (lower case), whole. */
 function tagIs(html: string, i: number, name: string): boolean {
   for (let k = 0; k < name.length; k++) if ((html.charCodeAt(i + k) | 0x20) !== name.charCodeAt(k)) return false;
@@ -51,14 +58,18 @@ export function scanHrefs(html: string, maxLinks = MAX_LINKS_PER_PAGE): HrefScan
   while (out.hrefs.length < maxLinks) {
     const lt = html.indexOf("<", i);
     if (lt < 0) break;
-    const isA = tagIs(html, lt + 1, "a");
+    // <area href> (image maps) and <frame>/<iframe src> (framesets) lead to pages as <a> does;
+    // the scan reads <noframes> too, whose links the DOM keeps as text.
+    const tag = linkTag(html, lt + 1);
+    const isA = tag !== undefined;
     const isBase = !isA && out.base === undefined && tagIs(html, lt + 1, "base");
     if (!isA && !isBase) {
       i = lt + 1;
       continue;
     }
     const limit = Math.min(n, lt + MAX_TAG_CHARS);
-    let p = lt + (isA ? 2 : 5);
+    const attr = tag === "frame" || tag === "iframe" ? "src" : "href";
+    let p = lt + 1 + (tag ?? "base").length;
     let href: string | undefined;
     let closed = false;
     let unclosedQuote = false;
@@ -103,7 +114,7 @@ export function scanHrefs(html: string, maxLinks = MAX_LINKS_PER_PAGE): HrefScan
         }
         value = html.slice(start, p);
       }
-      if (name === "href" && href === undefined) href = value;
+      if (name === (isA ? attr : "href") && href === undefined) href = value;
     }
     if (unclosedQuote) break; // the rest of the page is one attribute value
     if (href !== undefined && (closed || p >= n)) {
