@@ -8,7 +8,7 @@
  *                    completion; this catches jobs that finished before a retention change)
  *   prune-versions   site versions beyond MAX_VERSIONS_PER_SITE (the store trims on save; this
  *                    applies a lowered cap to sites that haven't run since)
- *   auth-cleanup     sessions past their expiry and tokens whose record was revoked (issue 7);
+ *   auth-cleanup     sessions past their expiry and tokens whose record was revoked;
  *                    Redis TTLs do most of it, this removes what a crash mid-write left behind
  *   check-schedules  the consistency check of websites and their schedulers (sync.ts)
  */
@@ -19,7 +19,9 @@ import type { Logger } from "../lib/logger";
 import { DAY } from "../lib/time";
 import type { QueueName } from "../queues/catalog";
 import type { GenerateQueue } from "../queues/queues";
-import { storeKeys } from "../store/keys";
+import { sweepRevokedTokenHashes } from "../security/apiTokens";
+import { sweepExpiredSessions } from "../security/sessions";
+import { pruneVersions } from "../store/versionPruning";
 import type { WebsiteStore } from "../store/websites";
 import { checkConsistency } from "../websites/sync";
 
@@ -40,7 +42,7 @@ export interface MaintenanceDeps {
   websites: WebsiteStore;
   settings: { retentionDays: number; maxVersionsPerSite: number; intervalMs: number };
   logger: Logger;
-  /** Replaces or adds tasks (tests make one throw; issue 7 may pass its own auth cleanup). */
+  /** Replaces or adds tasks (tests make one throw). */
   overrides?: Partial<Record<MaintenanceTask, TaskFn>>;
 }
 
@@ -64,7 +66,10 @@ export function maintenanceTasks(deps: MaintenanceDeps): Record<MaintenanceTask,
       return removed;
     },
     "prune-versions": () => pruneVersions(deps.redis, deps.prefix, deps.settings.maxVersionsPerSite),
-    "auth-cleanup": () => cleanupAuth(deps.redis, deps.prefix),
+    "auth-cleanup": async () => ({
+      expiredSessions: await sweepExpiredSessions(deps.redis, deps.prefix),
+      revokedTokens: await sweepRevokedTokenHashes(deps.redis, deps.prefix),
+    }),
     "check-schedules": async () => {
       const r = await checkConsistency({ queue: deps.generate, websites: deps.websites, logger: deps.logger });
       return { ...r };
@@ -128,66 +133,4 @@ export function startMaintenanceWorker(deps: MaintenanceDeps & { connection: Red
       return closing;
     },
   };
-}
-
-/** Trims every site's version history to `keep` (newest kept), a batch of sites at a time. */
-export async function pruneVersions(redis: Redis, prefix: string, keep: number): Promise<TaskReport> {
-  const keys = storeKeys(prefix);
-  let sites = 0;
-  let removed = 0;
-  for (let offset = 0; ; offset += 500) {
-    const batch = await redis.zrange(keys.sites, String(offset), String(offset + 499));
-    if (batch.length === 0) break;
-    sites += batch.length;
-    const pipe = redis.pipeline();
-    for (const site of batch) pipe.hlen(keys.versions(site));
-    const lens = (await pipe.exec()) ?? [];
-    for (let i = 0; i < batch.length; i++) {
-      const site = batch[i] as string;
-      if (Number(lens[i]?.[1] ?? 0) <= keep) continue;
-      const fields = (await redis.hkeys(keys.versions(site)))
-        .filter((f) => /^\d+$/.test(f))
-        .sort((a, b) => Number(b) - Number(a));
-      const old = fields.slice(keep);
-      if (old.length > 0) removed += await redis.hdel(keys.versions(site), ...old);
-    }
-    if (batch.length < 500) break;
-  }
-  return { sites, removed, keep };
-}
-
-/**
- * Sessions (`<p>:auth:session:*`, JSON with expiresAt, normally with a TTL) and token hashes
- * (`<p>:auth:token:*` → id, valid only while `<p>:auth:tokens` has the id): removes sessions
- * that lost their TTL and are past expiry, and hashes of revoked tokens. Key layout from
- * security/sessions.ts and security/apiTokens.ts.
- */
-export async function cleanupAuth(redis: Redis, prefix: string): Promise<TaskReport> {
-  let sessions = 0;
-  let tokens = 0;
-  const now = Date.now();
-  for await (const keys of scan(redis, `${prefix}:auth:session:*`)) {
-    for (const key of keys) {
-      if ((await redis.pttl(key)) !== -1) continue; // Redis expires it
-      const raw = await redis.get(key);
-      const expiresAt = raw ? Date.parse((JSON.parse(raw) as { expiresAt?: string }).expiresAt ?? "") : NaN;
-      if (!(expiresAt > now)) sessions += await redis.del(key);
-    }
-  }
-  for await (const keys of scan(redis, `${prefix}:auth:token:*`)) {
-    for (const key of keys) {
-      const id = await redis.get(key);
-      if (id === null || !(await redis.hexists(`${prefix}:auth:tokens`, id))) tokens += await redis.del(key);
-    }
-  }
-  return { expiredSessions: sessions, revokedTokens: tokens };
-}
-
-async function* scan(redis: Redis, match: string): AsyncGenerator<string[]> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", match, "COUNT", "500");
-    cursor = next;
-    if (keys.length > 0) yield keys;
-  } while (cursor !== "0");
 }

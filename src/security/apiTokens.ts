@@ -5,6 +5,7 @@
  */
 import crypto from "node:crypto";
 import type { Redis } from "ioredis";
+import { scanKeys } from "../lib/redisScan";
 import { sha256 } from "./sessions";
 
 export interface TokenInfo {
@@ -27,10 +28,25 @@ export interface TokenStore {
 
 export const TOKEN_PREFIX = "ltx_";
 
+const tokenHashKey = (prefix: string, hash: string): string => `${prefix}:auth:token:${hash}`;
+const tokenIndexKey = (prefix: string): string => `${prefix}:auth:tokens`; // hash: id → JSON TokenInfo & { hash }
+
+/** Removes secret hashes whose token is no longer in the index (a revoke interrupted midway). */
+export async function sweepRevokedTokenHashes(redis: Redis, prefix: string): Promise<number> {
+  let removed = 0;
+  for await (const keys of scanKeys(redis, tokenHashKey(prefix, "*"))) {
+    for (const key of keys) {
+      const id = await redis.get(key);
+      if (id === null || !(await redis.hexists(tokenIndexKey(prefix), id))) removed += await redis.del(key);
+    }
+  }
+  return removed;
+}
+
 export function createTokenStore(opts: { redis: Redis; prefix: string; now?: () => number }): TokenStore {
   const now = opts.now ?? Date.now;
-  const byHash = (hash: string): string => `${opts.prefix}:auth:token:${hash}`;
-  const index = `${opts.prefix}:auth:tokens`; // hash: id → JSON TokenInfo & { hash }
+  const byHash = (hash: string): string => tokenHashKey(opts.prefix, hash);
+  const index = tokenIndexKey(opts.prefix);
 
   type Stored = TokenInfo & { hash: string };
   const info = (s: Stored): TokenInfo => ({ id: s.id, name: s.name, hint: s.hint, createdAt: s.createdAt });

@@ -6,6 +6,7 @@
  */
 import crypto from "node:crypto";
 import type { Redis } from "ioredis";
+import { scanKeys } from "../lib/redisScan";
 
 export interface SessionStoreOptions {
   redis: Redis;
@@ -35,9 +36,28 @@ export function sha256(text: string): string {
   return crypto.createHash("sha256").update(text).digest("hex");
 }
 
+const sessionKey = (prefix: string, hash: string): string => `${prefix}:auth:session:${hash}`;
+
+/**
+ * Removes sessions that lost their TTL (a crash between SET and EXPIRE in an older write path, a
+ * restore from a dump) and are past expiry. Redis expires the rest by itself.
+ */
+export async function sweepExpiredSessions(redis: Redis, prefix: string, now = Date.now()): Promise<number> {
+  let removed = 0;
+  for await (const keys of scanKeys(redis, sessionKey(prefix, "*"))) {
+    for (const key of keys) {
+      if ((await redis.pttl(key)) !== -1) continue; // Redis expires it
+      const raw = await redis.get(key);
+      const expiresAt = raw ? Date.parse((JSON.parse(raw) as { expiresAt?: string }).expiresAt ?? "") : NaN;
+      if (!(expiresAt > now)) removed += await redis.del(key);
+    }
+  }
+  return removed;
+}
+
 export function createSessionStore(opts: SessionStoreOptions): SessionStore {
   const now = opts.now ?? Date.now;
-  const key = (id: string): string => `${opts.prefix}:auth:session:${sha256(id)}`;
+  const key = (id: string): string => sessionKey(opts.prefix, sha256(id));
   const sign = (id: string): string => crypto.createHmac("sha256", opts.secret).update(id).digest("base64url");
 
   /** The id inside a cookie whose signature checks out, else undefined. */

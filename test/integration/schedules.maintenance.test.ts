@@ -6,7 +6,8 @@
 import { loadConfig } from "../../src/config/env";
 import { silentLogger } from "../../src/lib/logger";
 import { sleep } from "../../src/lib/time";
-import { cleanupAuth, maintenanceTasks, pruneVersions, type MaintenanceTask } from "../../src/scheduler/maintenance";
+import { maintenanceTasks, type MaintenanceTask } from "../../src/scheduler/maintenance";
+import { pruneVersions } from "../../src/store/versionPruning";
 import { runSchedulerProcess } from "../../src/scheduler/main";
 import { createResultStore } from "../../src/store/results";
 import { fakeResult } from "../support/workerHarness";
@@ -121,7 +122,15 @@ test("auth-cleanup removes expired sessions without a TTL and hashes of revoked 
   await h.redis.set(`${p}:auth:token:abc`, "tok1");
   await h.redis.set(`${p}:auth:token:def`, "tok2");
   await h.redis.hset(`${p}:auth:tokens`, "tok2", "{}");
-  expect(await cleanupAuth(h.redis, p)).toEqual({ expiredSessions: 1, revokedTokens: 1 });
+  const tasks = maintenanceTasks({
+    redis: h.redis,
+    prefix: p,
+    generate: h.queues.generate,
+    websites: h.websites,
+    settings: { retentionDays: 1, maxVersionsPerSite: 5, intervalMs: 1000 },
+    logger: silentLogger(),
+  });
+  expect(await tasks["auth-cleanup"]()).toEqual({ expiredSessions: 1, revokedTokens: 1 });
   expect(await h.redis.exists(`${p}:auth:session:live`, `${p}:auth:token:def`)).toBe(2);
 });
 
