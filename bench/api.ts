@@ -3,7 +3,7 @@
  * requests/s and p50/p99 latency at 50 concurrent clients (keep-alive http.Agent, one request at a
  * time per client), against the ceiling: `Queue.add` with the same payload and options (our own
  * jobId + per-site deduplication, the catalog's defaults) in a bare loop in this process, at the
- * same concurrency, on the same redis-server. Goal (issue 5): ≥ 50% of the bare rate, p99 < 50 ms.
+ * same concurrency, on the same redis-server. Goal: ≥ 50% of the bare rate, p99 < 50 ms.
  *
  * Processes: a redis-server of its own (test/support/redisServer.ts) and one API of the built CLI
  * (`node bin/ltx.js api`), all on 127.0.0.1. No worker runs, so submitted URLs are never fetched;

@@ -7,7 +7,7 @@
  * Job time: one job at a time on one idle worker (median of 3 after a warm-up job), from
  * BullMQ's processedOn to finishedOn. Each throughput run then enqueues `2 × processes ×
  * concurrency` jobs at once (each a different site) and counts from the first add to the last
- * finish, so ramp-up and tail are in the figure. Goal (issue 5): ≥ 80% of the bound, near-linear
+ * finish, so ramp-up and tail are in the figure. Goal: ≥ 80% of the bound, near-linear
  * from 1 to 3 processes until the 2 cores saturate; the CPU use of every process is printed.
  *
  * Fixtures, all on 127.0.0.1: sites of 20 pages (an index linking 19 pages, ~1.5 KB each, no

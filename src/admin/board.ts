@@ -1,6 +1,6 @@
 /**
  * Bull Board over every queue we own, as an Express router the API mounts at BOARD_BASE_PATH
- * (behind auth once issue 7 lands). Retry, clean, promote and friends are on: an operator uses the
+ * (behind the API's auth guard). Retry, clean, promote and friends are on: an operator uses the
  * board to retry a job that failed all its attempts (the old "dead" state).
  */
 import { createBullBoard } from "@bull-board/api";

@@ -1,7 +1,7 @@
 /*
  * The OpenAPI 3.1 document served at /openapi.json. test/integration/openapi.test.ts walks the
  * app's router and fails when a route is missing here, so a new route must be documented to
- * land. Issue 6's routes (websites, schedules) are in openapiSchedules.ts.
+ * land. The websites and schedules routes are in openapiSchedules.ts.
  */
 import { Router } from "express";
 import { VERSION } from "../lib/version";

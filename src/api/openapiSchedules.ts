@@ -1,5 +1,5 @@
 /*
- * Issue 6's routes in the OpenAPI document: /api/websites (registered sites and their schedules)
+ * The websites and schedules routes in the OpenAPI document: /api/websites (registered sites and their schedules)
  * and /api/schedules (BullMQ job schedulers; pause/resume regeneration).
  */
 type Obj = Record<string, unknown>;

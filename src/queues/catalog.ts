@@ -25,7 +25,7 @@ import type { Phase, ProviderName, QualityReport, Timings, TokenUsage } from "..
 export const QUEUE_NAMES = ["generate", "maintenance"] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
-/** Why a generate job exists: shown in Bull Board and the API, used by schedules (issue 6). */
+/** Why a generate job exists: shown in Bull Board and the API, used by schedules. */
 export const TRIGGERS = ["api", "schedule", "refresh", "retry"] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
@@ -36,7 +36,7 @@ export const GenerateJobData = z.object({
   /** Where the result is stored and served (resolveSite(url).key). */
   siteKey: z.string().min(1).max(4096),
   ...generateOptionsShape(),
-  /** Set when a registered website (issue 6) owns this job. */
+  /** Set when a registered website owns this job. */
   websiteId: z.string().min(1).max(200).optional(),
   trigger: z.enum(TRIGGERS),
   /** Set by a website's scheduler while the site backs off after failed runs (visible in Bull Board). */

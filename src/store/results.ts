@@ -8,7 +8,7 @@
  * Memory per site (what an operator pays for): the latest llms.txt + llms-full.txt as plain text
  * (llms-full is capped by FULL_MAX_BYTES), the metadata JSON (~200 B per page record), the
  * included pages' content as one gzip'd JSON blob (markdown compresses ~3-5×, so ~25-35% of the
- * markdown size; kept so a re-run can reuse unchanged pages without re-extracting, issue 6), and
+ * markdown size; kept so a re-run can reuse unchanged pages without re-extracting), and
  * up to maxVersions earlier llms.txt files, gzip'd.
  */
 import { createHash } from "node:crypto";
@@ -41,7 +41,7 @@ export interface StoredFile {
   lastModified: string;
 }
 
-/** What issue 6 records about a version's difference to the previous one (free-form JSON). */
+/** What change detection records about a version's difference to the previous one (free-form JSON). */
 export type VersionChanges = Record<string, unknown>;
 
 export interface SiteMeta {

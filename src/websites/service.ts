@@ -39,7 +39,7 @@ export interface WebsiteServiceDeps {
   redis: Redis;
   queues: Pick<Queues, "generate">;
   settings: WebsiteServiceSettings;
-  /** Issue 7's early SSRF check; the crawl's connect-time guard applies regardless. */
+  /** The early SSRF check of registered URLs; the crawl's connect-time guard applies regardless. */
   urlGuard?: (url: string) => Promise<void>;
   logger?: Logger;
 }

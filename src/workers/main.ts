@@ -85,7 +85,7 @@ async function build(
 
   const queues = createQueues({ connection: redis, prefix, jobs: config.jobs, logger });
   shutdown.add("queues", () => queues.close());
-  // Issue 6: each saved version carries its change summary against the one before.
+  // Each saved version carries its change summary against the one before.
   const store = withChangeSummaries(
     createResultStore(redis, { prefix, maxVersions: config.schedules.maxVersionsPerSite }),
     logger,
@@ -114,7 +114,7 @@ async function build(
       pendingCancel: (jobId) => pendingCancel(redis, prefix, jobId),
     },
   });
-  // Issue 6: runs of registered websites skip when the site was disabled/deleted or already has a
+  // Runs of registered websites skip when the site was disabled/deleted or already has a
   // job in flight, and are counted into the website (last run, failures → back-off/pause).
   handlers.generate = withWebsiteRuns(handlers.generate, {
     websites: createWebsiteStore(redis, { prefix }),

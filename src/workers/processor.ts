@@ -36,7 +36,7 @@ export interface GenerateDeps {
   rateLimit: (ms: number) => Promise<void>;
   /** A cancel requested before this job became active (cancel.ts), or null. */
   pendingCancel?: (jobId: string) => Promise<string | null>;
-  /** Re-check against the stored run instead of regenerating (issue 6). Default: scheduled runs. */
+  /** Re-check against the stored run instead of regenerating (change detection). Default: scheduled runs. */
   usePrevious?: (data: GenerateJobData) => boolean;
   /** Minimum time between two progress writes to Redis (default 250 ms). */
   progressIntervalMs?: number;

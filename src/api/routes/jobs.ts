@@ -27,7 +27,7 @@ export interface JobsRouteDeps {
   limits: SchemaLimits;
   /** Without one, DELETE of a running job answers 409. */
   canceller?: JobCanceller;
-  /** Issue 7's early SSRF check (security/urlGuard.ts): refuses before anything is enqueued. */
+  /** The early SSRF check (security/urlGuard.ts): refuses before anything is enqueued. */
   urlGuard?: (url: string) => Promise<void>;
 }
 
