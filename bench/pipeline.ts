@@ -4,7 +4,7 @@
  * process: a bare loop of jsdom + readability + turndown over the same HTML. Also peak RSS.
  * Goal: ≥ 1.5× the bare loop on 2 cores, with peak RSS < 500 MB.
  *
- * The harness runs through src/lib/tsRequireHook.js; ltx runs from dist/ (npm run build). Order matters: the ltx run goes first so that
+ * The harness runs through tools/tsRequireHook.js; ltx runs from dist/ (npm run build). Order matters: the ltx run goes first so that
  * its peak RSS (the process's maxRSS, which covers the threads) is not the bare loop's.
  * Flags: --single also times extractPage in a loop on the main thread (the pool's work, 1 thread).
  */

@@ -58,7 +58,7 @@ test("ltx start runs redis-server, worker and API; a job succeeds; SIGTERM exits
       process.execPath,
       [
         "-r",
-        "./src/lib/tsRequireHook.js",
+        "./tools/tsRequireHook.js",
         "-e",
         'require("./src/cli/ltx.ts").main(["start"]).then((c) => { process.exitCode = c; })',
       ],

@@ -43,7 +43,7 @@ test("a Redis restart under API, worker and schedules leaves no unhandled ioredi
       process.execPath,
       [
         "-r",
-        "./src/lib/tsRequireHook.js",
+        "./tools/tsRequireHook.js",
         "-e",
         'require("./src/cli/ltx.ts").main(["start"]).then((c) => { process.exitCode = c; })',
       ],

@@ -28,7 +28,7 @@ export function runCli(
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["-r", path.join(ROOT, "src/lib/tsRequireHook.js"), "-e", BOOT, "--", ...args],
+      ["-r", path.join(ROOT, "tools/tsRequireHook.js"), "-e", BOOT, "--", ...args],
       {
         cwd: ROOT,
         env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", ...opts.env },

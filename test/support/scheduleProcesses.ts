@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 
 const ENTRY = path.resolve(__dirname, "scheduleWorkerProcess.ts");
-const HOOK = path.resolve(__dirname, "../../src/lib/tsRequireHook.js");
+const HOOK = path.resolve(__dirname, "../../tools/tsRequireHook.js");
 
 export interface ScheduleChild {
   pid: number;

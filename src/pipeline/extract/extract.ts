@@ -204,11 +204,11 @@ export function createExtractor(opts: ExtractorOptions): Extractor {
 /**
  * Production (dist/*.js): the thread loads dist/pipeline/extract/extractWorker.js. From sources (jest,
  * benches) this file is .ts and Node's loader in the thread can't read TypeScript, so the thread
- * first installs the dev-only transpiling hook (src/lib/tsRequireHook.js, not shipped in dist).
+ * first installs the dev-only transpiling hook (tools/tsRequireHook.js, not shipped in dist).
  */
 const workerEntry = ((): { code: string; eval: boolean } => {
   if (!__filename.endsWith(".ts")) return { code: path.join(__dirname, "extractWorker.js"), eval: false };
-  const hook = path.join(__dirname, "..", "..", "lib", "tsRequireHook.js");
+  const hook = path.join(__dirname, "..", "..", "..", "tools", "tsRequireHook.js");
   const entry = path.join(__dirname, "extractWorker.ts");
   return { code: `require(${JSON.stringify(hook)});\nrequire(${JSON.stringify(entry)});`, eval: true };
 })();

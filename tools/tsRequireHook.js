@@ -7,8 +7,8 @@
  * worker thread loads its entry with Node's own loader, which can't read TypeScript. extract.ts
  * preloads this hook in the thread only when it is itself running from a .ts file.
  *
- * Why it is harmless in production: it is a .js file under src/ and the build (tsconfig.build.json,
- * no allowJs) does not copy it to dist/; dist/*.js load dist/pipeline/extract/extractWorker.js directly.
+ * Why it is harmless in production: it lives in tools/ with the other development tooling, outside
+ * what the build compiles to dist/; dist/*.js load dist/pipeline/extract/extractWorker.js directly.
  * `typescript` is a devDependency, required only when this file runs.
  */
 "use strict";
