@@ -69,6 +69,8 @@ export interface ExtractedPage {
   canonical?: string;
   /** The page is a <frameset>: its content is in its frames' pages (links[] starts with them). */
   frameset?: true;
+  /** `<link rel=alternate hreflang=… href=…>`: the page in other languages (hrefs absolute). */
+  alternates?: { hreflang: string; href: string }[];
 }
 
 export interface ExtractInput {
@@ -83,6 +85,22 @@ export interface Extractor {
   close(): Promise<void>;
 }
 
+/** Why a looked-at URL is not among the pages (PageRecord.skipCode). */
+export type SkipCode =
+  | "robots-disallowed"
+  | "redirect"
+  | "fetch-failed"
+  | "http-status"
+  | "not-modified-unknown"
+  | "content-type"
+  | "same-content"
+  | "duplicate-canonical"
+  | "under-canonical"
+  | "extraction-failed"
+  | "internal-error"
+  | "frameset"
+  | "other-language";
+
 /** One row of the result's page table: every URL the run looked at, kept or skipped. */
 export interface PageRecord {
   url: string;
@@ -92,6 +110,10 @@ export interface PageRecord {
   description?: string;
   /** Why the page is not in the files ("robots.txt disallows", "content-type image/png", …). */
   skipReason?: string;
+  /** The same, as a stable code a program branches on (skipReason is its detail, for people). */
+  skipCode?: SkipCode;
+  /** The URL a skipped row points to: a redirect's target, the page it duplicates, its canonical URL. */
+  skipTarget?: string;
   hash?: string;
   etag?: string;
   lastModified?: string;

@@ -27,6 +27,7 @@ import { MAX_ROBOTS_RULES } from "../fetch/robotsTxt";
 import { readSitemaps } from "../fetch/sitemap";
 import { enqueue, enqueueLinks, maxAttempts } from "./frontier";
 import { PageQueue, type Tier } from "./pageQueue";
+import { SiteLanguage } from "./language";
 import { ByteBudget, DEFAULT_JOB_MAX_BYTES } from "../fetch/byteBudget";
 import { inScope, moveSite, tryNormalizeUrl } from "../site";
 import { UrlPatterns } from "../urlPatterns";
@@ -87,8 +88,9 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
     prevRecords: previousRecords(opts),
     followLinks: true,
     conditional: false,
+    language: new SiteLanguage(site.prefix, site.startUrl),
     warnings: [],
-    counts: { fetched: 0, extracted: 0, reused: 0, seq: 0, attempts: 0, disallowed: 0, dropped: 0 },
+    counts: { fetched: 0, extracted: 0, reused: 0, seq: 0, attempts: 0, disallowed: 0, otherLanguage: 0, dropped: 0 },
     caps: { maxAttempts: maxAttempts(opts.limits.maxPages) },
     budget,
   };
@@ -123,7 +125,10 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
   progress(s, "discover", mode);
 
   // Under the URL we asked for, so that a redirect shows up as its own row.
+  // The start page's language decides which URLs are other-language copies: known before its links are queued.
+  s.language = new SiteLanguage(s.site.prefix, tryNormalizeUrl(start.finalUrl) ?? s.site.startUrl);
   const startLinks = await processFetched(s, { url: site.startUrl, depth: 0, seq: s.counts.seq++ }, start, true);
+  s.language.setStartLang(s.pages[0]?.page.lang);
   await enqueueLinks(s, startLinks, 1);
   if (opts.limits.maxDepth >= 1) for (const url of seeds) enqueue(s, url, 1, false);
   progress(s, "fetch");
@@ -334,6 +339,7 @@ async function fetchAndProcess(
         status: err instanceof FetchError ? (err.status ?? null) : null,
         depth: work.depth,
         skipReason: err.message,
+        skipCode: "fetch-failed",
       },
     });
     return;
@@ -349,7 +355,13 @@ async function fetchAndProcess(
     s.opts.logger?.warn({ err, url: work.url }, "page processing failed");
     s.records.push({
       seq: work.seq,
-      record: { url: work.url, status: page.status, depth: work.depth, skipReason: `internal error: ${err.message}` },
+      record: {
+        url: work.url,
+        status: page.status,
+        depth: work.depth,
+        skipReason: `internal error: ${err.message}`,
+        skipCode: "internal-error",
+      },
     });
     return;
   }

@@ -10,7 +10,7 @@ import { scanLinks } from "./links";
 import { MAX_LINKS_PER_PAGE } from "../extract/hrefScan";
 import { extractorContentType, pageKind } from "../extract/pageKind";
 import { inScope, tryNormalizeUrl } from "../site";
-import type { ExtractedPage, ExtractInput, Extractor, FetchedPage, Page, PageRecord } from "../types";
+import type { ExtractedPage, ExtractInput, Extractor, FetchedPage, Page, PageRecord, SkipCode } from "../types";
 
 /**
  * Below this many characters of readable text a page is flagged thin. 200 is about two sentences:
@@ -56,6 +56,8 @@ function reuse(s: CrawlState, prev: Page, base: PageRecord, notModified: boolean
     etag: base.etag ?? prev.etag,
     lastModified: base.lastModified ?? prev.lastModified,
     skipReason: undefined,
+    skipCode: undefined,
+    skipTarget: undefined,
   };
 }
 
@@ -78,15 +80,15 @@ function titleFromUrl(url: string): string {
 function reuseCanonicalDecision(s: CrawlState, work: PageWork, base: PageRecord): boolean {
   const prev = s.prevRecords.get(base.url);
   if (!prev || prev.hash !== base.hash || prev.skipReason === undefined) return false;
-  const duplicate = /^duplicate of (\S+) \(rel=canonical\)$/.exec(prev.skipReason);
-  if (duplicate) {
-    addRecord(s, work.seq, { ...base, skipReason: prev.skipReason });
+  const decision = { skipReason: prev.skipReason, skipCode: prev.skipCode, skipTarget: prev.skipTarget };
+  if (prev.skipCode === "duplicate-canonical") {
+    addRecord(s, work.seq, { ...base, ...decision });
     return true;
   }
-  const canonical = /^recorded under its canonical URL (\S+)$/.exec(prev.skipReason)?.[1];
+  const canonical = prev.skipCode === "under-canonical" ? prev.skipTarget : undefined;
   const content = canonical !== undefined ? s.opts.previous?.content?.get(canonical) : undefined;
   if (canonical === undefined || !content || s.done.has(canonical)) return false;
-  addRecord(s, work.seq, { ...base, skipReason: prev.skipReason });
+  addRecord(s, work.seq, { ...base, ...decision });
   s.seen.add(canonical);
   s.done.add(canonical);
   keep(s, work.seq, reuse(s, content, { ...base, url: canonical }, false));
@@ -111,6 +113,8 @@ export async function processFetched(
       status: page.status,
       depth: work.depth,
       skipReason: `redirects to ${finalUrl}`,
+      skipCode: "redirect",
+      skipTarget: finalUrl,
     });
     if (s.done.has(finalUrl)) return [];
     s.seen.add(finalUrl);
@@ -126,16 +130,22 @@ export async function processFetched(
     lastModified: page.lastModified,
     bytes: page.bytes,
   };
-  const skip = (reason: string): void => addRecord(s, work.seq, { ...base, skipReason: reason });
+  const skip = (code: SkipCode, reason: string, target?: string): void =>
+    addRecord(s, work.seq, {
+      ...base,
+      skipReason: reason,
+      skipCode: code,
+      ...(target !== undefined ? { skipTarget: target } : {}),
+    });
 
   const previous = opts.previous?.content?.get(url);
   if (page.notModified) {
     if (previous) keep(s, work.seq, reuse(s, previous, base, true));
-    else skip("HTTP 304 with no previous copy");
+    else skip("not-modified-unknown", "HTTP 304 with no previous copy");
     return previous?.links ?? [];
   }
   if (page.status < 200 || page.status >= 300) {
-    skip(`HTTP ${page.status}`);
+    skip("http-status", `HTTP ${page.status}`);
     return [];
   }
   const kind = pageKind(page.contentType, url);
@@ -147,7 +157,7 @@ export async function processFetched(
         `start page ${url} is ${page.contentType || "of unknown type"}, not HTML, markdown or text`,
         { code: "START_PAGE_FAILED", retryable: false },
       );
-    skip(reason);
+    skip("content-type", reason);
     return [];
   }
   if (page.truncated)
@@ -155,7 +165,7 @@ export async function processFetched(
   const linksOf = (): string[] => (s.followLinks && kind === "html" ? scanLinks(page.body, url) : []);
   const sameAs = s.keptByHash.get(page.hash);
   if (sameAs !== undefined && sameAs !== url) {
-    skip(`same content as ${sameAs}`);
+    skip("same-content", `same content as ${sameAs}`, sameAs);
     return [];
   }
   if (previous && previous.hash === page.hash) {
@@ -180,20 +190,37 @@ export async function processFetched(
   } catch (e) {
     const err = coerceError(e);
     if (opts.signal?.aborted) throw new AbortedError(undefined, { cause: err });
-    skip(err instanceof LtxError && err.code === "TIMEOUT" ? err.message : `extraction failed: ${err.message}`);
+    skip(
+      "extraction-failed",
+      err instanceof LtxError && err.code === "TIMEOUT" ? err.message : `extraction failed: ${err.message}`,
+    );
     return linksOf(); // the page is unusable, but its links may still lead somewhere
   }
   s.counts.extracted++;
   const links = s.followLinks ? ex.links : [];
+  if (isStart) s.language.setStartLang(ex.lang);
+  if (ex.alternates)
+    s.language.addAlternates(
+      ex.alternates.flatMap((a) => {
+        const href = tryNormalizeUrl(a.href);
+        return href === undefined ? [] : [{ hreflang: a.hreflang, href }];
+      }),
+    );
+  const otherLang = isStart ? undefined : s.language.otherByLang(ex.lang);
+  if (otherLang !== undefined) {
+    // Its links lead on into that language's pages: not walked.
+    skip("other-language", `in another language (${otherLang}) than the start page (${s.language.language ?? "?"})`);
+    return [];
+  }
 
   const canonical = ex.canonical !== undefined && ex.canonical !== "" ? tryNormalizeUrl(ex.canonical, url) : undefined;
   if (canonical !== undefined && canonical !== url && inScope(s.site, canonical) && s.robots.allowed(canonical)) {
     if (s.keptByUrl.has(canonical)) {
-      skip(`duplicate of ${canonical} (rel=canonical)`);
+      skip("duplicate-canonical", `duplicate of ${canonical} (rel=canonical)`, canonical);
       return links;
     }
     if (!s.done.has(canonical)) {
-      skip(`recorded under its canonical URL ${canonical}`);
+      skip("under-canonical", `recorded under its canonical URL ${canonical}`, canonical);
       s.seen.add(canonical);
       s.done.add(canonical);
       url = canonical;
@@ -203,7 +230,7 @@ export async function processFetched(
   // to: an inner frameset (a frame wrapper around one content page) adds nothing of its own and is
   // not listed; the start page stays the site's home page, and neither is "no readable text".
   if (ex.frameset && !isStart) {
-    skip("a frameset: its frames' pages are followed instead");
+    skip("frameset", "a frameset: its frames' pages are followed instead");
     return links;
   }
   const onSite = siteLinks(s, url, ex.links);

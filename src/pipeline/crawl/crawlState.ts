@@ -7,6 +7,7 @@ import type { ByteBudget } from "../fetch/byteBudget";
 import type { RobotsRules } from "../fetch/robots";
 import type { UrlPatterns } from "../urlPatterns";
 import type { PageQueue } from "./pageQueue";
+import type { SiteLanguage } from "./language";
 
 export type { PageWork } from "./pageQueue";
 import type { CrawlLimits, Extractor, FetchSettings, Page, PageRecord, PreviousRun, Progress, Site } from "../types";
@@ -55,6 +56,8 @@ export interface CrawlState {
   /** The previous run's rows by URL (the first row with a hash wins), for reuse decisions. */
   prevRecords: Map<string, PageRecord>;
   followLinks: boolean;
+  /** The start page's language, and which URLs and pages are in another (language.ts). */
+  language: SiteLanguage;
   /**
    * Ask with If-None-Match / If-Modified-Since: only when a sitemap names the URLs too, since a
    * 304 has no body whose links could be walked (the previous copy's links stand in, if kept).
@@ -69,6 +72,7 @@ export interface CrawlState {
     seq: number;
     attempts: number;
     disallowed: number;
+    otherLanguage: number;
     dropped: number;
   };
   caps: { maxAttempts: number };

@@ -52,11 +52,32 @@ export function enqueue(s: CrawlState, url: string, depth: number, linked = true
     if (evicted) s.seen.delete(evicted.url);
     s.counts.dropped++;
   }
+  const otherLanguage = s.language.otherByUrl(url);
+  if (otherLanguage !== undefined) {
+    // Recorded (up to the attempt cap, like robots rows) so that the run says what it left out.
+    if (s.counts.otherLanguage >= s.caps.maxAttempts) return;
+    s.counts.otherLanguage++;
+    s.seen.add(url);
+    s.records.push({
+      seq: s.counts.seq++,
+      record: {
+        url,
+        status: null,
+        depth,
+        skipReason: `in another language (${otherLanguage}) than the start page (${s.language.language ?? "?"})`,
+        skipCode: "other-language",
+      },
+    });
+    return;
+  }
   if (!s.robots.allowed(url)) {
     if (s.counts.disallowed >= s.caps.maxAttempts) return;
     s.counts.disallowed++;
     s.seen.add(url);
-    s.records.push({ seq: s.counts.seq++, record: { url, status: null, depth, skipReason: "robots.txt disallows" } });
+    s.records.push({
+      seq: s.counts.seq++,
+      record: { url, status: null, depth, skipReason: "robots.txt disallows", skipCode: "robots-disallowed" },
+    });
     return;
   }
   s.seen.add(url);

@@ -139,6 +139,7 @@ function extractHtml(input: ExtractInput, maxHtmlBytes: number): ExtractedPage {
       links,
       ...(meta.canonical ? { canonical: meta.canonical } : {}),
       ...(found("frame").length > 0 ? { frameset: true } : {}),
+      ...(meta.alternates ? { alternates: meta.alternates } : {}),
     };
   } finally {
     // jsdom's window keeps every attached element with an id or name of ANY document of the window
@@ -181,6 +182,7 @@ interface PageMeta {
   description: string;
   lang: string;
   canonical?: string;
+  alternates?: { hreflang: string; href: string }[];
 }
 
 function readMeta(doc: Document, found: Found): PageMeta {
@@ -200,6 +202,13 @@ function readMeta(doc: Document, found: Found): PageMeta {
   );
   const canonicalHref = canonicalLink?.getAttribute("href");
   const canonical = canonicalHref ? resolveHttp(canonicalHref, doc.baseURI) : undefined;
+  const alternates = found("link").flatMap((l) => {
+    const hreflang = l.getAttribute("hreflang");
+    const href = l.getAttribute("href");
+    if (!hreflang || !href || !/(^|\s)alternate(\s|$)/i.test(l.getAttribute("rel") ?? "")) return [];
+    const abs = resolveHttp(href, doc.baseURI);
+    return abs ? [{ hreflang: clean(hreflang), href: abs }] : [];
+  });
   const lang = clean(doc.documentElement.getAttribute("lang")) || metaContent("content-language").split(",")[0];
   return {
     title: clean(found("title")[0]?.textContent),
@@ -208,6 +217,7 @@ function readMeta(doc: Document, found: Found): PageMeta {
     description: metaContent("description", "og:description", "twitter:description"),
     lang: (lang ?? "").trim(),
     ...(canonical ? { canonical } : {}),
+    ...(alternates.length > 0 ? { alternates } : {}),
   };
 }
 
