@@ -28,6 +28,7 @@ import { readSitemaps } from "../fetch/sitemap";
 import { enqueue, enqueueLinks, maxAttempts } from "./frontier";
 import { PageQueue, type Tier } from "./pageQueue";
 import { SiteLanguage } from "./language";
+import { metaRefreshTarget } from "./metaRefresh";
 import { ByteBudget, DEFAULT_JOB_MAX_BYTES } from "../fetch/byteBudget";
 import { inScope, moveSite, tryNormalizeUrl } from "../site";
 import { UrlPatterns } from "../urlPatterns";
@@ -103,7 +104,7 @@ async function runCrawl(site: Site, opts: CrawlOptions, agents: ReturnType<typeo
     s.warnings.push(`robots.txt has more than ${MAX_ROBOTS_RULES} rules; ${robots.droppedRules} were ignored`);
   progress(s, "discover", "robots.txt read");
 
-  const start = await fetchStart(s, limiter, fetchOpts);
+  const start = await followMetaRefresh(s, await fetchStart(s, limiter, fetchOpts), limiter, fetchOpts);
   throwIfAborted(signal);
   const sitemap = await readSitemaps(s.site, s.robots, opts.fetch, {
     signal,
@@ -231,6 +232,37 @@ async function fetchStart(s: CrawlState, limiter: HostLimiter, fetchOpts: FetchO
       s.robots = await robotsFor(s.site, s.site.startUrl, s.opts.fetch, fetchOpts);
       limiter.setDelayMs(s.robots.crawlDelayMs);
     }
+  }
+  return page;
+}
+
+/** Meta-refresh hops followed from the start page, at most (a loop of stubs ends here). */
+const MAX_REFRESH_HOPS = 3;
+
+/**
+ * A start page whose meta refresh sends readers on at once (metaRefresh.ts) redirects: the site
+ * moves to the target, prefix included, as for an HTTP redirect (a root that sends readers to
+ * /en/ makes /en/ the site). Same origin and robots-allowed targets only. The page returned is
+ * the target's, so that the start URL's row says "redirects to …".
+ */
+async function followMetaRefresh(
+  s: CrawlState,
+  start: FetchedPage,
+  limiter: HostLimiter,
+  fetchOpts: FetchOptions,
+): Promise<FetchedPage> {
+  let page = start;
+  for (let hop = 0; hop < MAX_REFRESH_HOPS; hop++) {
+    if (page.status < 200 || page.status >= 300 || pageKind(page.contentType, page.finalUrl) !== "html") break;
+    const from = tryNormalizeUrl(page.finalUrl) ?? page.finalUrl;
+    const raw = metaRefreshTarget(page.body, from);
+    const target = raw === undefined ? undefined : tryNormalizeUrl(raw);
+    if (target === undefined || target === from || s.seen.has(target)) break;
+    if (new URL(target).origin !== s.site.origin || !s.robots.allowed(target)) break;
+    s.warnings.push(`the start page ${from} is a meta refresh to ${target}; crawling there`);
+    s.site = moveSite(s.site, target);
+    s.seen.add(s.site.startUrl);
+    page = await fetchStart(s, limiter, fetchOpts);
   }
   return page;
 }
