@@ -12,7 +12,7 @@ import type { Schedule } from "../store/websiteRecord";
 export type { Schedule };
 
 export interface ScheduleInput {
-  /** "30s", "15m", "6h", "1d", or a number of seconds; at least 1 s. */
+  /** "30s", "15m", "6h", "1d", or a number of seconds; from 1 s to 366 days. */
   every?: string | number | undefined;
   /** A cron pattern, 5 fields (or 6 with seconds first). */
   cron?: string | undefined;
@@ -28,6 +28,8 @@ export interface BackoffSettings {
 /** The longest a stretched interval gets: 16× the base, and never more than 7 days unless the base already is. */
 export const BACKOFF_MAX_FACTOR = 16;
 export const BACKOFF_MAX_MS = 7 * DAY;
+/** The longest interval a website may be regenerated at: a year (a leap one). */
+export const MAX_EVERY_MS = 366 * DAY;
 
 /** Parses user input into a Schedule; neither every nor cron → the default interval. Throws InputError. */
 export function parseSchedule(input: ScheduleInput, defaultEveryMs: number): Schedule {
@@ -50,9 +52,11 @@ export function parseSchedule(input: ScheduleInput, defaultEveryMs: number): Sch
   if (input.tz !== undefined) throw new InputError("tz only applies to a cron pattern");
   if (input.every === undefined) return { every: defaultEveryMs };
   const ms = parseDuration(input.every);
-  if (ms === undefined || ms < SECOND) {
+  // A finite upper bound: BullMQ keeps `every` as a number in the scheduler's hash, and an
+  // interval that overflows to Infinity would be stored as "inf" and break the next update.
+  if (ms === undefined || !Number.isFinite(ms) || ms < SECOND || ms > MAX_EVERY_MS) {
     throw new InputError(
-      `invalid every ${JSON.stringify(input.every)}: expected "30s", "15m", "6h", "1d" or a number of seconds, at least 1 s`,
+      `invalid every ${JSON.stringify(input.every)}: expected "30s", "15m", "6h", "1d" or a number of seconds, from 1 s to 366 days`,
     );
   }
   return { every: ms };

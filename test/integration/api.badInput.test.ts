@@ -126,6 +126,8 @@ const SCHEDULE_CASES: Case[] = [
   { name: "every zero", body: { every: 0 } },
   { name: "every gibberish", body: { every: "often" } },
   { name: "every 10 KB", body: { every: LONG } },
+  { name: "every overflowing to Infinity", body: { every: 1e308 } },
+  { name: "every over a year", body: { every: "400d" } },
   { name: "cron invalid", body: { cron: "not a cron" } },
   { name: "cron and every both", body: { cron: "0 * * * *", every: "1h" } },
   { name: "tz unknown", body: { cron: "0 * * * *", tz: "Mars/Olympus_Mons" } },

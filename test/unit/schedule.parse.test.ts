@@ -28,8 +28,11 @@ describe("parseSchedule", () => {
   });
 
   test.each([
-    [{ every: "0s" }, /at least 1 s/],
-    [{ every: 0.5 }, /at least 1 s/],
+    [{ every: "0s" }, /from 1 s to 366 days/],
+    [{ every: 0.5 }, /from 1 s to 366 days/],
+    [{ every: 1e308 }, /from 1 s to 366 days/],
+    [{ every: "367d" }, /from 1 s to 366 days/],
+    [{ every: 366 * 86_400 + 1 }, /from 1 s to 366 days/],
     [{ every: "soon" }, /invalid every/],
     [{ every: "1d", cron: "* * * * *" }, /not both/],
     [{ cron: "every day" }, /invalid cron/],
