@@ -5,13 +5,15 @@
  *
  *   1. CORS, then security headers   helmet everywhere; Bull Board's paths get their own CSP
  *   2. JSON body parser               BODY_LIMIT_BYTES (413), malformed JSON (400)
- *   3. public routes                  /healthz, /readyz, /metrics, /openapi.json, /auth/*
- *   4. the web page at /              public: it holds no data and shows a login form on 401
- *   5. auth, then the write limit     on /api/* and /admin/* (and /sites/* when PUBLIC_FILES=0)
- *   6. /sites/* files
- *   7. /admin/queues                  Bull Board
- *   8. /api/*                         jobs, events, results, tokens, websites, schedules
- *   9. 404 JSON, then the one error middleware
+ *   3. probes                         /healthz, /readyz, /metrics (orchestrators call them by address)
+ *   4. where the request comes from   the Host allowlist, cross-site writes refused
+ *   5. public routes                  /openapi.json, /auth/*, and the web page at / (it holds no
+ *                                     data and shows a login form on 401)
+ *   6. auth, then the write limit     on /api/* and /admin/* (and /sites/* when PUBLIC_FILES=0)
+ *   7. /sites/* files
+ *   8. /admin/queues                  Bull Board
+ *   9. /api/*                         jobs, events, results, tokens, websites, schedules
+ *  10. 404 JSON, then the one error middleware
  */
 import express, { type Express, type RequestHandler, type Router } from "express";
 import helmet from "helmet";
@@ -33,6 +35,7 @@ import { checkAuth } from "./middleware/auth";
 import { cors } from "./middleware/cors";
 import { errorMiddleware, notFoundHandler } from "./middleware/errors";
 import { checkRateLimit } from "./middleware/rateLimit";
+import { allowedHostNames, requestOriginCheck } from "./middleware/requestOrigin";
 import { openapiRouter } from "./openapi";
 import { authRouter } from "./routes/auth";
 import { eventsRouter } from "./routes/events";
@@ -47,7 +50,10 @@ import { websitesRouter } from "./routes/websites";
 
 /** The slice of Config the app reads. */
 export interface AppConfig {
-  http: Pick<Config["http"], "bodyLimitBytes" | "maxUrlLength" | "corsOrigins">;
+  http: Pick<
+    Config["http"],
+    "bodyLimitBytes" | "maxUrlLength" | "corsOrigins" | "allowedHosts" | "trustProxy" | "host"
+  >;
   crawl: Pick<Config["crawl"], "maxPagesLimit">;
   auth: Pick<Config["auth"], "publicFiles">;
   metricsToken?: string | undefined;
@@ -84,6 +90,9 @@ export function buildApp(deps: AppDeps): Express {
   const app = express();
   const limits = { maxPagesLimit: config.crawl.maxPagesLimit, maxUrlLength: config.http.maxUrlLength };
   app.disable("x-powered-by");
+  // Behind a reverse proxy: the client's address (rate limits, login lockout), https (Secure
+  // cookies) and the public host name come from the proxy's X-Forwarded-* headers.
+  app.set("trust proxy", config.http.trustProxy);
   // Bodies are small and hashing every JSON answer for a weak ETag costs more than it saves; the
   // file routes set their own strong ETags.
   app.set("etag", false);
@@ -98,14 +107,24 @@ export function buildApp(deps: AppDeps): Express {
   );
   app.use(express.json({ limit: config.http.bodyLimitBytes }));
 
-  // 3–4. Public: probes, metrics (with its own token), the API description, login, the page.
+  // 3. Probes and metrics (with its own token): public, and answered whatever the Host.
   app.use(healthRouter({ redis, queues: queues.all, fleet: deps.fleet }));
   app.use(metricsRouter(deps.metrics, config.metricsToken !== undefined ? { token: config.metricsToken } : {}));
+
+  // 4. DNS rebinding and cross-site writes.
+  app.use(
+    requestOriginCheck({
+      allowedHosts: allowedHostNames(config.http.allowedHosts, config.http.host),
+      corsOrigins: config.http.corsOrigins,
+    }),
+  );
+
+  // 5. Public: the API description, login, the page.
   app.use(openapiRouter({ limits }));
   app.use(authRouter(deps.authServices));
   app.use(deps.page);
 
-  // 5. Auth first, so the rate limit can count a token's requests under its id rather than its address.
+  // 6. Auth first, so the rate limit can count a token's requests under its id rather than its address.
   const guard: RequestHandler = async (req, res, next) => {
     await checkAuth(deps.authServices, req, res);
     await checkRateLimit(deps.limiter, req, res);
@@ -113,7 +132,7 @@ export function buildApp(deps: AppDeps): Express {
   };
   app.use(config.auth.publicFiles ? ["/api", "/admin"] : ["/api", "/admin", "/sites"], guard);
 
-  // 6–8. Files, Bull Board, the API.
+  // 7–9. Files, Bull Board, the API.
   app.use(siteFilesRouter({ store: deps.store }));
   app.use(
     BOARD_BASE_PATH,
@@ -134,7 +153,7 @@ export function buildApp(deps: AppDeps): Express {
   // The maintenance queue is listed by GET /api/schedules; the scheduler part of a process runs its worker.
   app.use(schedulesRouter({ generate: queues.generate, maintenance: queues.byName(MAINTENANCE_QUEUE) }));
 
-  // 9.
+  // 10.
   app.use(notFoundHandler);
   app.use(errorMiddleware(deps.logger));
   return app;

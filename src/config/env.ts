@@ -3,6 +3,7 @@
  * Only composition roots (api/main, workers/main, cli commands) call it; they hand each module
  * the slice it needs. Every variable is documented in the README's table and in .env.example.
  */
+import { isIP } from "node:net";
 import os from "node:os";
 import { z } from "zod";
 import { ConfigError } from "../lib/errors";
@@ -33,6 +34,41 @@ const duration = (def: string) =>
       }
       return ms;
     });
+
+/**
+ * TRUST_PROXY: how many proxies in front of the API set X-Forwarded-For/-Proto/-Host ("1"), or
+ * which addresses they have ("loopback", "10.0.0.0/8, 192.168.1.7"). "true" would trust any
+ * client's X-Forwarded-For and let each one pick its own rate-limit and lockout budget, so it is
+ * refused. Off by default.
+ */
+const TRUST_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((v, ctx): number | string | false => {
+    const t = (v ?? "").trim();
+    if (t === "" || t === "0" || t === "false" || t === "off" || t === "no") return false;
+    if (/^\d{1,2}$/.test(t)) return Number(t);
+    const parts = t.split(",").map((x) => x.trim());
+    const bad = parts.find((p) => !TRUST_NAMES.has(p) && !isAddressOrSubnet(p));
+    if (bad !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected a hop count, or addresses/subnets/loopback/linklocal/uniquelocal; got ${JSON.stringify(bad)}`,
+      });
+      return z.NEVER;
+    }
+    return parts.join(",");
+  });
+
+function isAddressOrSubnet(p: string): boolean {
+  const [addr, bits, ...rest] = p.split("/");
+  if (rest.length > 0 || addr === undefined) return false;
+  const family = isIP(addr);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 const list = z
   .string()
@@ -109,6 +145,8 @@ const Env = z.object({
   TLS_CERT_PATH: z.string().min(1).optional(),
   TLS_KEY_PATH: z.string().min(1).optional(),
   CORS_ORIGINS: list,
+  ALLOWED_HOSTS: list, // Host names the API answers to; unset: loopback names when HOST is loopback, else any
+  TRUST_PROXY: trustProxy, // Express "trust proxy": unset/0 off, a hop count, or addresses/subnets
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024),
   MAX_URL_LENGTH: int(2048, 64),
   RATE_LIMIT_PER_MINUTE: int(120, 1), // write requests per client per minute
@@ -125,6 +163,8 @@ export interface Config {
     maxUrlLength: number;
     rateLimitPerMinute: number;
     corsOrigins: string[];
+    allowedHosts: string[];
+    trustProxy: number | string | false;
     tls: { certPath: string; keyPath: string } | undefined;
   };
   logLevel: RawEnv["LOG_LEVEL"];
@@ -216,6 +256,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       maxUrlLength: e.MAX_URL_LENGTH,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       corsOrigins: e.CORS_ORIGINS,
+      allowedHosts: e.ALLOWED_HOSTS,
+      trustProxy: e.TRUST_PROXY,
       tls: e.TLS_CERT_PATH && e.TLS_KEY_PATH ? { certPath: e.TLS_CERT_PATH, keyPath: e.TLS_KEY_PATH } : undefined,
     },
     logLevel: e.LOG_LEVEL,

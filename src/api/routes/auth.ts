@@ -29,10 +29,12 @@ export function clientOf(req: Request): string {
 
 export function authRouter(auth: AuthServices): Router {
   const router = Router();
-  const cookieOptions = (): CookieOptions => ({
+  // Secure under our own TLS, and behind a TLS-ending proxy trusted by TRUST_PROXY (req.secure
+  // then reads X-Forwarded-Proto).
+  const cookieOptions = (req: Request): CookieOptions => ({
     httpOnly: true,
     sameSite: "lax",
-    secure: auth.secureCookies,
+    secure: auth.secureCookies || req.secure,
     path: "/",
   });
 
@@ -51,13 +53,13 @@ export function authRouter(auth: AuthServices): Router {
     // A login replaces whatever session the browser had (no session fixation).
     await auth.sessions.destroy(readCookie(req, SESSION_COOKIE));
     const { cookie, session } = await auth.sessions.create({ client });
-    res.cookie(SESSION_COOKIE, cookie, { ...cookieOptions(), maxAge: auth.sessionDurationSeconds * 1000 });
+    res.cookie(SESSION_COOKIE, cookie, { ...cookieOptions(req), maxAge: auth.sessionDurationSeconds * 1000 });
     res.status(200).json({ authenticated: true, authEnabled: true, via: "session", expiresAt: session.expiresAt });
   });
 
   router.post("/auth/logout", async (req: Request, res: Response) => {
     await auth.sessions.destroy(readCookie(req, SESSION_COOKIE));
-    res.clearCookie(SESSION_COOKIE, cookieOptions());
+    res.clearCookie(SESSION_COOKIE, cookieOptions(req));
     res.status(204).end();
   });
 
