@@ -31,7 +31,7 @@ import { MAINTENANCE_QUEUE } from "../scheduler/maintenance";
 import { withChangeSummaries } from "../websites/versions";
 import type { WebsiteService } from "../websites/service";
 import type { JobEventHub } from "./jobEvents";
-import { checkAuth } from "./middleware/auth";
+import { authenticate, checkAuth } from "./middleware/auth";
 import { cors } from "./middleware/cors";
 import { errorMiddleware, notFoundHandler } from "./middleware/errors";
 import { checkRateLimit } from "./middleware/rateLimit";
@@ -145,6 +145,8 @@ export function buildApp(deps: AppDeps): Express {
       hub: deps.jobEvents,
       logger: deps.logger,
       heartbeatMs: deps.sseHeartbeatMs,
+      stillAuthorized: async (req) =>
+        !deps.authServices.enabled || (await authenticate(deps.authServices, req)) !== undefined,
     }),
   );
   app.use(resultsApiRouter({ store: deps.store, limits }));

@@ -6,6 +6,9 @@
  *   event: done      the final JobView (success or failure); the stream then ends
  *   event: removed   the job was deleted; the stream then ends
  *   : ping           a comment every heartbeat, so proxies keep the connection open
+ *   event: error     {error:{code,message}}; the stream then ends. UNAUTHORIZED when the token
+ *                    was revoked, the session logged out or expired: credentials are checked
+ *                    again every heartbeat, so a stream never outlives them by more than one
  *
  * Events come from the app's one shared QueueEvents (see jobEvents.ts). The listener is attached
  * before the first snapshot is read, so nothing that happens in between is lost; each heartbeat
@@ -18,6 +21,7 @@ import { NotFoundError } from "../../lib/errors";
 import type { Logger } from "../../lib/logger";
 import type { JobEvent, JobEventHub } from "../jobEvents";
 import { isFinal, type JobView, jobView, mapStatus, progressView } from "../jobView";
+import { UnauthorizedError } from "../middleware/auth";
 import { toHttpError } from "../middleware/errors";
 import { jobIdSchema } from "../schemas";
 
@@ -27,6 +31,8 @@ export interface EventsRouteDeps {
   logger: Logger;
   /** Default 15 s: under the 30–60 s idle timeouts of common proxies. */
   heartbeatMs?: number;
+  /** Whether the request's credentials still hold (re-checked every heartbeat); default: always. */
+  stillAuthorized?: (req: Request) => Promise<boolean>;
 }
 
 const DEFAULT_HEARTBEAT_MS = 15_000;
@@ -36,12 +42,12 @@ export function eventsRouter(deps: EventsRouteDeps): Router {
   router.get("/api/jobs/:id/events", async (req: Request<{ id: string }>, res: Response) => {
     const id = jobIdSchema.safeParse(req.params.id);
     if (!id.success) throw new NotFoundError(`no job ${JSON.stringify(req.params.id)}`);
-    await streamJob(id.data, res, deps);
+    await streamJob(id.data, req, res, deps);
   });
   return router;
 }
 
-async function streamJob(id: string, res: Response, deps: EventsRouteDeps): Promise<void> {
+async function streamJob(id: string, req: Request, res: Response, deps: EventsRouteDeps): Promise<void> {
   const { queue, hub, logger } = deps;
   let open = false; // headers sent, stream running
   let ended = false;
@@ -129,7 +135,16 @@ async function streamJob(id: string, res: Response, deps: EventsRouteDeps): Prom
   heartbeat = setInterval(() => {
     if (ended) return;
     res.write(": ping\n\n");
-    enqueue(async () => publish(await snapshot()));
+    enqueue(async () => {
+      if (deps.stillAuthorized && !(await deps.stillAuthorized(req))) {
+        send(
+          "error",
+          toHttpError(new UnauthorizedError("the credentials of this stream were revoked or expired")).body,
+        );
+        return finish();
+      }
+      publish(await snapshot());
+    });
   }, deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   openGate();
 }
