@@ -73,9 +73,12 @@ describe("createExtractor", () => {
       clearInterval(ticker);
     }
     // The page is slow enough to matter: on the main thread it would block for all of this time,
-    // and a BullMQ lock renewal or an HTTP answer would wait for it.
-    expect(performance.now() - started).toBeGreaterThan(500);
-    expect(worstGap).toBeLessThan(400);
+    // and a BullMQ lock renewal or an HTTP answer would wait for it. The bound is relative to the
+    // extraction's own length, so a machine busy with other work (which stretches both) doesn't
+    // fail it, while extraction on the main thread (one gap as long as the whole) still does.
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThan(500);
+    expect(worstGap).toBeLessThan(Math.max(400, elapsed / 3));
   });
 
   it("rejects a page over its time budget with TIMEOUT, and the next page still works", async () => {
