@@ -22,8 +22,8 @@ import { startFixtureSite, type FixtureSite } from "./pipelineFixture";
 // carry no TypeScript transpiler. Only this harness goes through the require hook.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { USER_AGENT } = require("../dist/lib/version") as typeof VersionModule;
-const { crawlSite } = require("../dist/pipeline/crawl") as typeof CrawlModule;
-const { createExtractor } = require("../dist/pipeline/extract") as typeof ExtractModule;
+const { crawlSite } = require("../dist/pipeline/crawl/crawl") as typeof CrawlModule;
+const { createExtractor } = require("../dist/pipeline/extract/extract") as typeof ExtractModule;
 const { resolveSite } = require("../dist/pipeline/site") as typeof SiteModule;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -136,7 +136,7 @@ async function runBareLoop(site: FixtureSite): Promise<Run> {
 
 async function runExtractPageLoop(site: FixtureSite): Promise<Run> {
   // Loaded here, not at the top: jsdom in the main thread would count in the ltx run's RSS.
-  const { extractPage } = require("../dist/pipeline/extractPage") as typeof ExtractPageModule; // eslint-disable-line @typescript-eslint/no-require-imports
+  const { extractPage } = require("../dist/pipeline/extract/extractPage") as typeof ExtractPageModule; // eslint-disable-line @typescript-eslint/no-require-imports
   const sampler = rssSampler();
   const cpu = process.cpuUsage();
   const started = performance.now();
