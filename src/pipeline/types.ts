@@ -71,6 +71,8 @@ export interface ExtractedPage {
   frameset?: true;
   /** `<link rel=alternate hreflang=… href=…>`: the page in other languages (hrefs absolute). */
   alternates?: { hreflang: string; href: string }[];
+  /** The site's own name for itself (og:site_name, application-name), when the page gives one. */
+  siteName?: string;
 }
 
 export interface ExtractInput {
@@ -128,6 +130,8 @@ export interface Page extends PageRecord {
   description: string;
   headings: Heading[];
   lang?: string;
+  /** og:site_name or application-name, when the page gives one. */
+  siteName?: string;
   markdown: string;
   textLength: number;
   /**

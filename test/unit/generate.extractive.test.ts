@@ -83,8 +83,8 @@ describe("extractive provider", () => {
     expect(section(doc, "Optional")?.links.map((l) => l.title)).toEqual([
       "Changelog",
       "Privacy policy",
-      "API: createWidget options",
-      "Blog: Hello world",
+      "createWidget options",
+      "Hello world",
     ]);
   });
 
@@ -113,7 +113,7 @@ describe("extractive provider", () => {
       makePage(p("/en/latest/cli_reference/run.html"), { title: "run — Foo Docs" }),
     ];
     const { doc } = build(prefixed, ps);
-    expect(doc.title).toBe("Foo Docs");
+    expect(doc.title).toBe("Foo");
     expect(doc.sections.map((s) => s.name)).toEqual(["Overview", "User guide", "CLI reference"]);
   });
 
@@ -148,12 +148,12 @@ describe("extractive provider", () => {
       makePage(p("/cli.html"), { title: "line API (zsh)", headings: [{ level: 2, text: "Command-line API" }] }),
     ];
     const { doc } = build(m, ps);
-    expect(doc.title).toBe("The Z Shell Manual (zsh)");
+    expect(doc.title).toBe("zsh");
     expect(doc.summary).toBe("This is a texinfo version of the documentation for the Z Shell.");
     const docs = doc.sections[0]!;
     // Up to 100 pages with nothing to rank them by: all of them stay in the one primary section.
     expect(docs.links).toHaveLength(63);
-    expect(docs.links[0]).toEqual({ title: "Home", url: p("/") });
+    expect(docs.links[0]).toEqual({ title: "The Z Shell Manual", url: p("/") });
     expect(docs.links[1]).toEqual({
       title: "1 Topic 1",
       url: p("/Topic-1.html"),
@@ -175,7 +175,7 @@ describe("extractive provider", () => {
       makePage(`http://127.0.0.1:8080/${n === "help" ? "" : `${n}.html`}`, { title: `Vim documentation: ${n}` }),
     );
     const { doc } = build(v, ps);
-    expect(doc.title).toBe("Vim documentation");
+    expect(doc.title).toBe("Vim");
     expect(doc.sections[0]?.links.map((l) => l.title)).toEqual(["help", "motion", "usr_01", "usr_02"]);
   });
 

@@ -188,7 +188,8 @@ describe("extractive llms.txt for a flat manual", () => {
       // A section's "Next" link points into the next chapter or part; it still sits under its own.
       expect([ch, sectionOf(doc, u(`ch${ch}-s3`))]).toEqual([ch, part]);
     }
-    expect(section(doc, "Optional")?.links.map((l) => l.url)).toEqual([u("legalnotice"), u("bookindex")]);
+    // The book's index is a generated listing with no text of its own: left out, not listed bare.
+    expect(section(doc, "Optional")?.links.map((l) => l.url)).toEqual([u("legalnotice")]);
   });
 
   it("never takes a copyright line as the summary: the first prose of the first pages instead", () => {
@@ -217,7 +218,7 @@ describe("extractive llms.txt for a flat manual", () => {
       }),
     );
     const out = buildExtractiveDoc(makeSite(`${ORIGIN}/index.html`), ps);
-    expect(out.sections.map((s) => s.name)).toEqual(["Docs"]);
+    expect(out.sections.map((s) => s.name)).toEqual(["Pages"]);
     expect(out.sections[0]?.links).toHaveLength(11);
   });
 

@@ -38,6 +38,7 @@ function keep(s: CrawlState, seq: number, page: Page): void {
     lang: _lang,
     textLength: _textLength,
     links: _links,
+    siteName: _siteName,
     ...record
   } = page;
   addRecord(s, seq, record);
@@ -241,6 +242,7 @@ export async function processFetched(
     description: ex.description,
     headings: ex.headings,
     lang: ex.lang,
+    ...(ex.siteName ? { siteName: ex.siteName } : {}),
     markdown: ex.markdown,
     textLength: ex.textLength,
     thin: !ex.frameset && ex.textLength < THIN_TEXT_CHARS && onSite.length < TOC_LINKS_MIN ? true : undefined,

@@ -140,6 +140,7 @@ function extractHtml(input: ExtractInput, maxHtmlBytes: number): ExtractedPage {
       ...(meta.canonical ? { canonical: meta.canonical } : {}),
       ...(found("frame").length > 0 ? { frameset: true } : {}),
       ...(meta.alternates ? { alternates: meta.alternates } : {}),
+      ...(meta.siteName ? { siteName: meta.siteName } : {}),
     };
   } finally {
     // jsdom's window keeps every attached element with an id or name of ANY document of the window

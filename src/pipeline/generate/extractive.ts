@@ -11,13 +11,15 @@
  */
 import { OPTIONAL_SECTION } from "../render";
 import type { GenerateInput, GenerateOutput, LlmsDoc, LlmsLink, LlmsSection, Page, Provider, Site } from "../types";
+import { isGeneratedListing } from "../validate/quality/listings";
+import { isNavigationText } from "../validate/quality/navigationText";
+import { stripSharedAffixes } from "./linkNames";
 import { hubSectionName, readNavigation } from "./navigation";
+import { isProjectName, isUsableSummary, siteNameOf } from "./siteIdentity";
 import { groupSections, placePages, sectionName, type PagePlace, type SectionGroup } from "./structure";
 import {
   cleanTitle,
   clipWords,
-  commonTitlePrefix,
-  commonTitleSuffix,
   firstProseSentence,
   firstSentence,
   fullTitle,
@@ -25,7 +27,6 @@ import {
   isHomeLike,
   norm,
   plainText,
-  siteNameFrom,
 } from "./text";
 
 export interface ExtractiveOptions {
@@ -68,9 +69,9 @@ export function createExtractiveProvider(opts: ExtractiveOptions = {}): Provider
 export function buildExtractiveDoc(site: Site, pages: Page[], opts: ExtractiveOptions = {}): LlmsDoc {
   const o = { ...DEFAULTS, ...opts };
   const start = pages[0];
-  const siteName = siteNameFrom(start, pages, site);
+  const siteName = siteNameOf(start, pages, site);
   const places = placePages(site, pages);
-  const summary = summaryOf(start, places);
+  const summary = summaryOf(start, places, sharedDescriptions(pages));
   const describe = linkMaker(pages, siteName, summary);
 
   const byPath = foldSingletons(groupSections(places, rootSectionName(site, siteName, pages)));
@@ -106,9 +107,10 @@ export function buildExtractiveDoc(site: Site, pages: Page[], opts: ExtractiveOp
       (keep ? head : tail).push(place);
     }
     if (head.length > 0) sections.push({ name: group.name, links: head.map((p) => describe(p)) });
-    // In Optional the section's name goes in front of the title, so the tail stays grouped.
-    const prefix = group.key === "" ? "" : group.name;
-    optional.push(...tail.map((p) => describe(p, prefix)));
+    // The tail stays grouped by keeping the sections' order; a section name in front of each
+    // title would be one more shared prefix on every name.
+    // A generated listing with nothing of its own to say (a class-use/ page, a tree) is left out.
+    optional.push(...tail.map((p) => describe(p)).filter((l, k) => l.notes || !isListingPlace(tail[k])));
   }
   if (optional.length > 0) sections.push({ name: OPTIONAL_SECTION, links: optional });
 
@@ -122,20 +124,27 @@ export function buildExtractiveDoc(site: Site, pages: Page[], opts: ExtractiveOp
  * of contents and a copyright line gives neither, and the first pages in crawl order (a preface,
  * an introduction) say what the site is.
  */
-function summaryOf(start: Page | undefined, places: PagePlace[]): string {
+function summaryOf(start: Page | undefined, places: PagePlace[], shared: Set<string>): string {
   if (!start) return "";
-  const desc = usefulDescription(start);
+  const usable = (t: string): string => (t && isUsableSummary(t) && !shared.has(norm(t)) ? t : "");
+  const desc = usable(usefulDescription(start));
   if (desc && !isExcerptOf(desc, start.markdown)) return clipWords(desc, SUMMARY_CHARS);
   // An excerpt that is no sentence ("The PostgreSQL Global Development Group") is a banner.
   const own =
-    firstProseSentence(start.markdown, SUMMARY_CHARS) ||
-    (desc && desc.split(/\s+/).length >= 6 ? firstSentence(desc, SUMMARY_CHARS) : "");
+    usable(firstProseSentence(start.markdown, SUMMARY_CHARS)) ||
+    (desc && desc.split(/\s+/).length >= 6 ? usable(firstSentence(desc, SUMMARY_CHARS)) : "");
   if (own) return own;
   for (const place of places.slice(1, 1 + SUMMARY_LOOKAHEAD)) {
-    const sentence = place.secondary ? "" : firstProseSentence(place.page.markdown, SUMMARY_CHARS);
+    const sentence = place.secondary ? "" : usable(firstProseSentence(place.page.markdown, SUMMARY_CHARS));
     if (sentence) return sentence;
   }
   return "";
+}
+
+/** Descriptions two or more pages carry: the site's template text, never a summary or a note. */
+function sharedDescriptions(pages: Page[]): Set<string> {
+  const counts = countBy(pages.map((p) => norm(p.description)).filter(Boolean));
+  return new Set([...counts].filter(([, n]) => n > 1).map(([d]) => d));
 }
 
 /** The page's description, unless it only repeats the title (texinfo and many generators do) or is boilerplate. */
@@ -156,15 +165,19 @@ function isWeakDescription(desc: string): boolean {
 }
 
 /** Builds the link for a page: a clean, unique title and a one-sentence note. */
-function linkMaker(pages: Page[], siteName: string, summary: string): (place: PagePlace, prefix?: string) => LlmsLink {
+function linkMaker(pages: Page[], siteName: string, summary: string): (place: PagePlace) => LlmsLink {
   const titles = pageTitles(pages, siteName);
   const titleCount = countBy(titles.map(norm));
   const notes = notesFor(pages, titles, summary);
-  return (place, prefix = "") => {
+  return (place) => {
     let title = titles[place.index] ?? place.page.url;
-    const last = place.segments[place.segments.length - 1];
-    if ((titleCount.get(norm(title)) ?? 0) > 1 && last) title = `${title} (${sectionName(last)})`;
-    if (prefix && !norm(title).startsWith(norm(prefix))) title = `${prefix}: ${title}`;
+    // Two pages of one name ("NumberUtils" in two packages): the nearest folder that says more.
+    if ((titleCount.get(norm(title)) ?? 0) > 1) {
+      const base = norm(title);
+      const segs = [...place.segments].reverse().map((s) => sectionName(s));
+      const more = segs.find((s) => norm(s) !== base && s !== "Pages");
+      if (more) title = `${title} (${more})`;
+    }
     const link: LlmsLink = { title, url: place.page.url };
     const note = notes[place.index];
     if (note) link.notes = note;
@@ -190,33 +203,47 @@ function notesFor(pages: Page[], titles: string[], summary: string): string[] {
     const note = preferText
       ? firstProseSentence(page.markdown, NOTE_CHARS, i > 0) || firstSentence(own, NOTE_CHARS)
       : firstSentence(own, NOTE_CHARS);
-    // A note repeating the title, or the summary (taken from this page), adds nothing.
-    return norm(note) === norm(titles[i] ?? "") || norm(note) === norm(summary) ? "" : note;
+    // A note repeating the title, or the summary (taken from this page), adds nothing; nor does
+    // the site's chrome (a Texinfo node header, a breadcrumb) that the page's text opened with.
+    const useless = norm(note) === norm(titles[i] ?? "") || norm(note) === norm(summary) || isNavigationText(note);
+    return useless ? "" : note;
   });
-  const noteCount = countBy(notes.map(norm).filter(Boolean));
-  return notes.map((n) => ((noteCount.get(norm(n)) ?? 0) > 1 ? "" : n));
+  // Three or more pages opening with one sentence is template text: none keeps it. Two is a page
+  // and its generated echo (javadoc's package-summary and package-use): the first one keeps it.
+  // Generated listings (javadoc's class-use/ pages repeat the package's text) don't count: the
+  // page they echo keeps its sentence, and they lose it.
+  const listing = pages.map((p) => isGeneratedListing({ url: p.url, title: p.title }));
+  const noteCount = countBy(
+    notes
+      .filter((_, i) => !listing[i])
+      .map(norm)
+      .filter(Boolean),
+  );
+  const given = new Set<string>();
+  const ordered = notes
+    .map((n, i) => ({ n, i }))
+    .sort((a, b) => Number(listing[a.i]) - Number(listing[b.i]) || a.i - b.i);
+  const out = notes.map(() => "");
+  for (const { n, i } of ordered) {
+    const key = norm(n);
+    if (!key || (noteCount.get(key) ?? 0) > 2 || given.has(key)) continue;
+    given.add(key);
+    out[i] = n;
+  }
+  return out;
 }
 
 /** Each page's title without the site name and the parts all titles share; "Home" for the start page. */
-export function pageTitles(pages: Page[], siteName: string): string[] {
-  const cleaned = pages.map((p) => cleanTitle(p.title, siteName));
-  const affix = { prefix: commonTitlePrefix(cleaned), suffix: commonTitleSuffix(cleaned) };
-  return pages.map((p, i) => titleOf(p, i, siteName, affix));
+export function pageTitles(pages: Page[], siteName: string, site?: Site): string[] {
+  const cleaned = stripSharedAffixes(pages.map((p) => cleanTitle(p.title, siteName)));
+  return pages.map((p, i) => titleOf(p, i, cleaned[i] ?? "", siteName, site));
 }
 
-function titleOf(page: Page, index: number, siteName: string, affix: { prefix: string; suffix: string }): string {
-  let cleaned = cleanTitle(page.title, siteName);
-  const { prefix, suffix } = affix;
-  if (suffix && cleaned.endsWith(suffix) && cleaned.length > suffix.length)
-    cleaned = cleaned.slice(0, -suffix.length).trim();
-  if (prefix && cleaned.startsWith(prefix) && cleaned.length > prefix.length)
-    cleaned = cleaned.slice(prefix.length).trim();
-  cleaned = fullTitle(page, cleaned);
-  const isSiteName =
-    norm(cleaned) === norm(siteName) ||
-    norm(`${cleaned}${suffix}`) === norm(siteName) ||
-    norm(`${prefix}${cleaned}`) === norm(siteName);
-  if (index === 0 && (!cleaned || isHomeLike(cleaned) || isSiteName)) return "Home";
+function titleOf(page: Page, index: number, stripped: string, siteName: string, site?: Site): string {
+  const cleaned = fullTitle(page, stripped);
+  // The start page's title may be only the site's name (already the H1) or a page word.
+  const generic = !cleaned || isHomeLike(cleaned) || norm(cleaned) === norm(siteName) || !isProjectName(cleaned, site);
+  if (index === 0 && generic) return "Home";
   if (cleaned) return clipWords(cleaned, 120);
   const segments = new URL(page.url).pathname.split("/").filter(Boolean);
   return sectionName(segments[segments.length - 1] ?? "") || page.url;
@@ -280,6 +307,10 @@ function navigationGroups(places: PagePlace[], titles: string[]): SectionGroup[]
   for (const [hub, group] of byHub)
     group.places.sort((a, b) => Number(b.index === hub) - Number(a.index === hub) || a.index - b.index);
   return [root, ...byHub.values()].filter((g) => g.places.length > 0);
+}
+
+function isListingPlace(place: PagePlace | undefined): boolean {
+  return place !== undefined && isGeneratedListing({ url: place.page.url, title: place.page.title });
 }
 
 function countBy(values: string[]): Map<string, number> {

@@ -5,6 +5,7 @@
  * first), which is close to navigation order, so "first seen" stands for "more prominent".
  */
 import type { Page, Site } from "../types";
+import { isGeneratedListing } from "../validate/quality/listings";
 
 export interface PagePlace {
   page: Page;
@@ -14,6 +15,8 @@ export interface PagePlace {
   segments: string[];
   /** Section key: the first segment, or "" for pages at the root. */
   key: string;
+  /** The section's name when the site gives one (a javadoc package), else derived from the key. */
+  label?: string;
   secondary: boolean;
 }
 
@@ -71,15 +74,71 @@ export function placePages(site: Site, pages: Page[]): PagePlace[] {
   const paths = pages.map((p) => relativeSegments(site, p.url));
   const shared = sharedLeadingSegments(paths);
   const dirs = new Set(paths.filter((s) => s.length >= 2 + shared).map((s) => s[shared]));
+  const packages = packageDirectories(pages);
   return pages.map((page, index) => {
     const all = paths[index] ?? [];
     const segments = all.slice(Math.min(shared, all.length));
     const first = segments[0] ?? "";
+    const pkg = index === 0 ? undefined : packageOf(page.url, packages);
+    // A package's depth is its name's, not a sign of deep reference: only its file counts.
+    const secondary = index !== 0 && isSecondary(pkg ? segments.slice(-1) : segments, page);
+    if (pkg) return { page, index, segments, key: `package:${pkg.dir}`, label: pkg.name, secondary };
     // "/guide/" or "/guide" next to "/guide/install": the section's own index page.
     const isDir = segments.length >= 2 || (segments.length === 1 && (page.url.endsWith("/") || dirs.has(first)));
     const key = index === 0 || !isDir ? "" : first.toLowerCase();
-    return { page, index, segments, key, secondary: index !== 0 && isSecondary(segments, page.title) };
+    return { page, index, segments, key, secondary };
   });
+}
+
+// javadoc writes one directory per package (org/acme/util/) with a package-summary.html that
+// names it; the classes sit in it, their uses in its class-use/. API reference reads by package,
+// so on such sites each package is a section, named as the package is ("org.acme.util").
+const PACKAGE_INDEX = /\/package-summary\.html?$/i;
+const PACKAGE_SIDE_DIR = /^(class-use|doc-files)$/i;
+
+interface PackageDir {
+  dir: string;
+  name: string;
+}
+
+function packageDirectories(pages: Page[]): Map<string, PackageDir> {
+  const out = new Map<string, PackageDir>();
+  for (const p of pages) {
+    const path = pathOf(p.url);
+    if (!PACKAGE_INDEX.test(path)) continue;
+    const dir = path.slice(0, path.lastIndexOf("/") + 1);
+    const fromPath = dir.split("/").filter(Boolean).join(".");
+    // The title is the package's name, maybe with the site's suffix: "org.acme.util (Acme API)".
+    const named = /^[\w$]+(\.[\w$]+)+/.exec(p.title.trim())?.[0];
+    out.set(dir, { dir, name: named && fromPath.endsWith(named) ? named : fromPath });
+  }
+  return out.size >= 2 ? out : new Map<string, PackageDir>();
+}
+
+function packageOf(url: string, packages: Map<string, PackageDir>): PackageDir | undefined {
+  if (packages.size === 0) return undefined;
+  const parts = pathOf(url).split("/");
+  parts.pop();
+  if (parts.length > 0 && PACKAGE_SIDE_DIR.test(parts[parts.length - 1] ?? "")) parts.pop();
+  return packages.get(`${parts.join("/")}/`);
+}
+
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return "";
+  }
+}
+
+/** The common dotted prefix of the site's javadoc packages ("org.h2"), or "" without packages. */
+export function commonPackage(pages: Page[]): string {
+  const names = [...packageDirectories(pages).values()].map((p) => p.name.split("."));
+  if (names.length === 0) return "";
+  const first = names[0] ?? [];
+  let n = 0;
+  while (n < first.length && names.every((p) => p[n] === first[n])) n++;
+  return first.slice(0, n).join(".");
 }
 
 /** Groups places into sections by key, in order of first appearance; root pages first. */
@@ -91,7 +150,7 @@ export function groupSections(places: PagePlace[], rootName: string): SectionGro
     if (!group) {
       group = {
         key: place.key,
-        name: sectionName(place.key),
+        name: place.label ?? sectionName(place.key),
         places: [],
         secondary: SECONDARY_SEGMENT.test(stripExt(place.key)),
       };
@@ -108,8 +167,12 @@ function byProminence(a: PagePlace, b: PagePlace): number {
   return a.segments.length - b.segments.length || a.index - b.index;
 }
 
-function isSecondary(segments: string[], title: string): boolean {
+function isSecondary(segments: string[], page: Page): boolean {
+  const title = page.title;
   if (segments.some((s) => SECONDARY_SEGMENT.test(stripExt(s)))) return true;
+  // Source views and generated listings (javadoc class-use/ and trees, Sphinx _modules/ and
+  // genindex, Doxygen *_source.html): the checker's own list of shapes decides.
+  if (isGeneratedListing({ url: page.url, title })) return true;
   if (SECONDARY_TITLE.test(title.trim()) || INDEX_TITLE.test(title.trim())) return true;
   // Deep reference: four levels down, or a leaf two levels under an API/reference section.
   if (segments.length > 3) return true;

@@ -4,6 +4,7 @@
  * "Install" under "# Acme Docs".
  */
 import type { Page, Site } from "../types";
+import { isNavigationText } from "../validate/quality/navigationText";
 
 // " | ", " - ", " — ", " · ", " :: " … between title parts. The spaces around are required, so
 // "Server-side rendering" stays one part.
@@ -114,7 +115,10 @@ function proseIn(markdown: string, maxChars: number): string {
     if (!b || /^(#|[-*+]\s|\d+[.)]\s|\||>|<|```|~~~)/.test(b)) continue;
     // A block of nothing but links is a table of contents entry ("[11.9. Index-Only Scans](…)").
     if (b.replace(/\[((?:[^\]\\]|\\.)*)\]\([^)]*\)/g, "").replace(/[\s,;:.|·•*_]+/g, "") === "") continue;
+    // A Texinfo node header ("Next: Fonts, Previous: Intro, Up: Top [Contents][Index]") or a
+    // breadcrumb opens many pages: chrome, never the page's first sentence.
     const text = plainText(b);
+    if (isNavigationText(text)) continue;
     if (looksLikeProse(text) && !isHeadingLike(text) && !isBoilerplate(text)) return firstSentence(text, maxChars);
   }
   return "";

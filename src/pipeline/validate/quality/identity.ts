@@ -42,7 +42,8 @@ export const genericTitle: Detector = ({ doc, site }) => {
   };
 };
 
-function titleProblems(title: string, site: URL | undefined): string[] {
+/** Why a title is no project name (empty when it is one); the generator picks names with none. */
+export function titleProblems(title: string, site: URL | undefined): string[] {
   const why: string[] = [];
   const bare = title.replace(/\s*\([^()]*(\([^()]*\)[^()]*)*\)\s*/g, " ").trim(); // "Overview (X API)" → "Overview"
   const lower = normalText(title);
@@ -81,6 +82,17 @@ function summaryProblem({ doc, links }: QualityInput): string | null {
   const summary = (doc.summary ?? "").trim();
   if (!summary) return "the file has no `> summary` line: say in one sentence what the site documents";
   const q = quote(summary);
+  const own = summaryTextProblem(summary);
+  if (own) return own;
+  if (normalText(summary) === normalText(doc.title)) return "summary only repeats the title";
+  const same = links.filter((l) => l.notes && normalText(l.notes) === normalText(summary)).length;
+  if (same >= 2) return `summary ${q} is also the note of ${same} links: text the site repeats, not a summary`;
+  return null;
+}
+
+/** What is wrong with a summary's text alone (placeholder, badges, notice, navigation), or null. */
+export function summaryTextProblem(summary: string): string | null {
+  const q = quote(summary);
   if (PLACEHOLDER.test(summary)) return `summary ${q} is a placeholder`;
   const words = summary.split(/\s+/);
   if (words.length <= 8 && words.filter((w) => BADGE_WORDS.test(w)).length >= Math.max(2, words.length / 2))
@@ -88,8 +100,5 @@ function summaryProblem({ doc, links }: QualityInput): string | null {
   if (NOTICE.test(summary)) return `summary ${q} is a copyright or licence notice`;
   if (isNavigationText(summary)) return `summary ${q} is navigation`;
   if (words.length < 3) return `summary ${q} is too short to say what the site documents`;
-  if (normalText(summary) === normalText(doc.title)) return "summary only repeats the title";
-  const same = links.filter((l) => l.notes && normalText(l.notes) === normalText(summary)).length;
-  if (same >= 2) return `summary ${q} is also the note of ${same} links: text the site repeats, not a summary`;
   return null;
 }
