@@ -164,3 +164,24 @@ test("TRUST_PROXY accepts hop counts and subnets, and refuses 'true' (any client
   expect(() => loadConfig({ ...base, TRUST_PROXY: "true" })).toThrow(/TRUST_PROXY/);
   expect(() => loadConfig({ ...base, TRUST_PROXY: "10.0.0.0/99" })).toThrow(/TRUST_PROXY/);
 });
+
+test("behind a trusted proxy each client has its own login lockout; an IPv6 client is its /64", async () => {
+  const hash = await hashPassword("pw", { N: 1024, r: 8, p: 1 });
+  const t = await startTestApi(
+    redis.url,
+    { ENABLE_AUTH: "1", AUTH_PASSWORD_HASH: hash, SESSION_SECRET: "s".repeat(32), TRUST_PROXY: "loopback" },
+    { loginLimits: { maxFailures: 2, windowSeconds: 60, lockSeconds: 60 } },
+  );
+  const attempt = (from: string, password = "wrong") =>
+    send(t, "POST", "/auth/login", { "x-forwarded-for": from }, { password });
+  try {
+    for (const from of ["2001:db8:1:2::1", "2001:db8:1:2::2"]) expect((await attempt(from)).status).toBe(401);
+    // A third address in the same /64 is the same client: locked out, even with the right password.
+    expect((await attempt("2001:db8:1:2:ffff::3", "pw")).status).toBe(429);
+    // Another /64 and another IPv4 client are not.
+    expect((await attempt("2001:db8:1:3::1", "pw")).status).toBe(200);
+    expect((await attempt("198.51.100.7", "pw")).status).toBe(200);
+  } finally {
+    await t.close();
+  }
+});

@@ -2,6 +2,7 @@
  * The SSRF address table, checked without connecting anywhere: classifyAddress and the policy are
  * pure, and the URL guard gets a lookup stub, so no packet leaves this process.
  */
+import { clientBudgetKey } from "../../src/security/ipAddress";
 import {
   type AddressCategory,
   checkUrlScheme,
@@ -278,5 +279,18 @@ describe("createUrlGuard (the API's pre-check)", () => {
     const open = createUrlGuard({ policy: undefined, lookup });
     await expect(open("http://127.0.0.1/")).resolves.toBeUndefined();
     await expect(open("file:///etc/passwd")).rejects.toBeInstanceOf(BlockedAddressError);
+  });
+});
+
+describe("clientBudgetKey", () => {
+  test.each([
+    ["203.0.113.9", "203.0.113.9"],
+    ["::ffff:203.0.113.9", "203.0.113.9"],
+    ["2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"],
+    ["2001:DB8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"],
+    ["[2001:db8::5]", "2001:db8:0:0::/64"],
+    ["::1", "0:0:0:0::/64"],
+  ])("%s → %s", (addr, key) => {
+    expect(clientBudgetKey(addr)).toBe(key);
   });
 });

@@ -7,6 +7,7 @@
 import { type CookieOptions, type Request, type Response, Router } from "express";
 import { z } from "zod";
 import { LtxError, NotFoundError } from "../../lib/errors";
+import { clientBudgetKey } from "../../security/ipAddress";
 import type { AuthServices } from "../../security/authServices";
 import { verifyPassword } from "../../security/password";
 import { authenticate, readCookie, SESSION_COOKIE, UnauthorizedError } from "../middleware/auth";
@@ -22,9 +23,10 @@ export class TooManyRequestsError extends LtxError {
   }
 }
 
-/** The client a failure is counted against. Behind a proxy, set Express' `trust proxy`. */
+/** The client a failure is counted against (an IPv6 client's /64). Behind a proxy, set TRUST_PROXY. */
 export function clientOf(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? "unknown";
+  const addr = req.ip ?? req.socket.remoteAddress;
+  return addr ? clientBudgetKey(addr) : "unknown";
 }
 
 export function authRouter(auth: AuthServices): Router {
