@@ -94,12 +94,13 @@ export function formatIPv4(bytes: readonly number[]): string {
  * usually holds a whole /64 and can pick a new address in it per request, so its /64 is the
  * client; an IPv4 address (also one mapped into IPv6) is itself.
  */
+const IPV4_MAPPED = parseCidr("::ffff:0:0/96");
+
 export function clientBudgetKey(addr: string): string {
   const s = stripAddress(addr);
   const v6 = parseIPv6(s);
   if (!v6) return s;
-  const mapped = v6.slice(0, 10).every((b) => b === 0) && v6[10] === 0xff && v6[11] === 0xff;
-  if (mapped) return formatIPv4(v6.slice(12));
+  if (inCidr(v6, IPV4_MAPPED)) return formatIPv4(v6.slice(12));
   const hextets: string[] = [];
   for (let i = 0; i < 8; i += 2) hextets.push((((v6[i] ?? 0) << 8) | (v6[i + 1] ?? 0)).toString(16));
   return `${hextets.join(":")}::/64`;

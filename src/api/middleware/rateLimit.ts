@@ -7,7 +7,8 @@ import type { RateLimiter } from "../../security/rateLimiter";
 import { clientOf, TooManyRequestsError } from "../routes/auth";
 import { authInfo } from "./auth";
 
-const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+/** The methods that change something: rate-limited, and refused when they come from another site. */
+export const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /** Counts a write request against its client; throws TooManyRequestsError over the limit. */
 export async function checkRateLimit(limiter: RateLimiter, req: Request, res: Response): Promise<void> {

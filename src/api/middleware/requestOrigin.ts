@@ -13,8 +13,9 @@
  */
 import type { NextFunction, Request, Response } from "express";
 import { LtxError } from "../../lib/errors";
+import { classifyAddress } from "../../security/addressPolicy";
+import { WRITES } from "./rateLimit";
 
-const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"];
 
 export class ForbiddenOriginError extends LtxError {
@@ -30,16 +31,14 @@ export function allowedHostNames(allowedHosts: string[], bindHost: string): stri
 }
 
 function isLoopbackBind(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
-  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
+  return host.toLowerCase() === "localhost" || classifyAddress(host).category === "loopback";
 }
 
-/** The host name of a Host header without its port ("[::1]:3000" → "[::1]"). */
-function hostName(header: string): string {
-  const h = header.trim().toLowerCase();
-  if (h.startsWith("[")) return h.slice(0, h.indexOf("]") + 1);
-  const colon = h.lastIndexOf(":");
-  return colon >= 0 ? h.slice(0, colon) : h;
+/** The host name of a (lowercased) Host header without its port ("[::1]:3000" → "[::1]"). */
+function hostName(host: string): string {
+  if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
+  const colon = host.lastIndexOf(":");
+  return colon >= 0 ? host.slice(0, colon) : host;
 }
 
 export function requestOriginCheck(opts: { allowedHosts: string[] | undefined; corsOrigins: string[] }) {
@@ -47,13 +46,12 @@ export function requestOriginCheck(opts: { allowedHosts: string[] | undefined; c
   const trusted = new Set(opts.corsOrigins.map((o) => o.toLowerCase()));
   return (req: Request, _res: Response, next: NextFunction): void => {
     // req.host is the Host header, or X-Forwarded-Host from a proxy trusted by TRUST_PROXY.
-    const host = req.host ?? "";
-    if (hosts) {
-      // An entry may name a port ("docs.example:8443") or only the name.
-      const full = host.trim().toLowerCase();
-      if (!hosts.has(full) && !hosts.has(hostName(full)))
-        throw new ForbiddenOriginError(`this API does not answer to the host ${JSON.stringify(host)} (ALLOWED_HOSTS)`);
-    }
+    const host = (req.host ?? "").trim().toLowerCase();
+    // An entry may name a port ("docs.example:8443") or only the name.
+    if (hosts && !hosts.has(host) && !hosts.has(hostName(host)))
+      throw new ForbiddenOriginError(
+        `this API does not answer to the host ${JSON.stringify(req.host)} (ALLOWED_HOSTS)`,
+      );
     if (!WRITES.has(req.method)) return next();
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== "null") {
@@ -63,7 +61,7 @@ export function requestOriginCheck(opts: { allowedHosts: string[] | undefined; c
       } catch {
         throw new ForbiddenOriginError(`a write with an unreadable Origin ${JSON.stringify(origin)} is refused`);
       }
-      if (originHost !== host.trim().toLowerCase() && !trusted.has(origin.toLowerCase()))
+      if (originHost !== host && !trusted.has(origin.toLowerCase()))
         throw new ForbiddenOriginError(`a write from another site (${origin}) is refused: add it to CORS_ORIGINS`);
       return next();
     }
