@@ -2,7 +2,7 @@
  * Where a request comes from: an API bound to loopback answers only to loopback host names (a
  * DNS-rebinding page sends its own name), ALLOWED_HOSTS replaces that list, probes answer any
  * Host; a write carrying another site's Origin or Sec-Fetch-Site is refused and changes nothing;
- * behind a proxy trusted by TRUST_PROXY, X-Forwarded-Proto https makes the session cookie Secure.
+ * behind a proxy trusted by TRUST_PROXY, X-Forwarded-Proto https makes the session cookie Secure and `__Host-` prefixed.
  */
 import http from "node:http";
 import { loadConfig } from "../../src/config/env";
@@ -127,7 +127,7 @@ test("a cross-site write is refused and changes nothing; same-site, listed and n
   }
 });
 
-test("TRUST_PROXY: X-Forwarded-Proto https makes the session cookie Secure; untrusted, it is ignored", async () => {
+test("TRUST_PROXY: X-Forwarded-Proto https makes the session cookie Secure and __Host- prefixed; untrusted, it is ignored", async () => {
   const hash = await hashPassword("pw", { N: 1024, r: 8, p: 1 });
   const env = { ENABLE_AUTH: "1", AUTH_PASSWORD_HASH: hash, SESSION_SECRET: "s".repeat(32) };
   const login = (t: TestApi) =>
@@ -150,7 +150,19 @@ test("TRUST_PROXY: X-Forwarded-Proto https makes the session cookie Secure; untr
   try {
     const res = await login(proxied);
     expect(res.status).toBe(200);
-    expect(String(res.headers["set-cookie"])).toMatch(/;\s*Secure/i);
+    const setCookie = String(res.headers["set-cookie"]);
+    expect(setCookie).toMatch(/^__Host-ltx_session=[^;]+;/);
+    expect(setCookie).toMatch(/;\s*Secure/i);
+    expect(setCookie).toMatch(/;\s*Path=\/(;|$)/i);
+    expect(setCookie).not.toMatch(/Domain=/i);
+    const value = setCookie.split(";")[0]!.slice("__Host-ltx_session=".length);
+    const https = { "x-forwarded-proto": "https" };
+    // Over HTTPS only the prefixed name counts: a plain-named cookie (which a plain-HTTP response
+    // or a sibling subdomain could have planted) is not a session there.
+    expect((await send(proxied, "GET", "/auth/me", { ...https, cookie: `__Host-ltx_session=${value}` })).status).toBe(
+      200,
+    );
+    expect((await send(proxied, "GET", "/auth/me", { ...https, cookie: `ltx_session=${value}` })).status).toBe(401);
   } finally {
     await proxied.close();
   }

@@ -98,7 +98,7 @@ test("under TLS the API answers HTTPS and the session cookie is Secure", async (
     });
     expect(res.status).toBe(200);
     const cookie = ([] as string[]).concat(res.headers["set-cookie"] ?? []).join(";");
-    expect(cookie).toMatch(/ltx_session=/);
+    expect(cookie).toMatch(/^__Host-ltx_session=/);
     expect(cookie).toMatch(/;\s*Secure/i);
     expect(cookie).toMatch(/HttpOnly/i);
   } finally {

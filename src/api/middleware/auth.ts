@@ -9,6 +9,17 @@ import type { AuthServices } from "../../security/authServices";
 
 export const SESSION_COOKIE = "ltx_session";
 
+/**
+ * Over HTTPS (our own TLS, or a TLS-ending proxy trusted by TRUST_PROXY) the cookie is named
+ * `__Host-ltx_session`: browsers then accept it only with Secure, Path=/ and no Domain, so a
+ * sibling subdomain or a plain-HTTP response can't plant or overwrite it. Over plain HTTP (a
+ * loopback or LAN install) a Secure cookie would be dropped, so the plain name is used there.
+ * A request reads only the name of its own scheme.
+ */
+export function sessionCookieName(req: Request): string {
+  return req.secure ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE;
+}
+
 export type AuthInfo =
   | { via: "none" }
   | { via: "session"; createdAt: string; expiresAt: string }
@@ -51,7 +62,7 @@ export async function authenticate(auth: AuthServices, req: Request): Promise<Au
     const info = await auth.tokens.verify(token);
     return info ? { via: "token", tokenId: info.id, tokenName: info.name } : undefined;
   }
-  const session = await auth.sessions.verify(readCookie(req, SESSION_COOKIE));
+  const session = await auth.sessions.verify(readCookie(req, sessionCookieName(req)));
   return session ? { via: "session", createdAt: session.createdAt, expiresAt: session.expiresAt } : undefined;
 }
 

@@ -1,7 +1,7 @@
 /*
  * /auth/login, /auth/logout, /auth/me. Login checks the password against AUTH_PASSWORD_HASH
  * (scrypt, constant-time), counts failures per client (loginLimiter) and, on success, starts a
- * Redis session carried by an HttpOnly, SameSite=Lax cookie (Secure under TLS). SameSite=Lax
+ * Redis session carried by an HttpOnly, SameSite=Lax cookie (Secure and `__Host-` prefixed under HTTPS). SameSite=Lax
  * keeps the cookie off cross-site POSTs, which is what stands in for a CSRF token here.
  */
 import { type CookieOptions, type Request, type Response, Router } from "express";
@@ -10,7 +10,7 @@ import { LtxError, NotFoundError } from "../../lib/errors";
 import { clientBudgetKey } from "../../security/ipAddress";
 import type { AuthServices } from "../../security/authServices";
 import { verifyPassword } from "../../security/password";
-import { authenticate, readCookie, SESSION_COOKIE, UnauthorizedError } from "../middleware/auth";
+import { authenticate, readCookie, sessionCookieName, UnauthorizedError } from "../middleware/auth";
 
 const LoginBody = z.strictObject({ password: z.string().min(1, "is required").max(1024) });
 
@@ -53,15 +53,15 @@ export function authRouter(auth: AuthServices): Router {
     if (!(await verifyPassword(password, auth.passwordHash))) throw new UnauthorizedError("wrong password");
     await auth.loginLimiter.succeeded(client);
     // A login replaces whatever session the browser had (no session fixation).
-    await auth.sessions.destroy(readCookie(req, SESSION_COOKIE));
+    await auth.sessions.destroy(readCookie(req, sessionCookieName(req)));
     const { cookie, session } = await auth.sessions.create({ client });
-    res.cookie(SESSION_COOKIE, cookie, { ...cookieOptions(req), maxAge: auth.sessionDurationSeconds * 1000 });
+    res.cookie(sessionCookieName(req), cookie, { ...cookieOptions(req), maxAge: auth.sessionDurationSeconds * 1000 });
     res.status(200).json({ authenticated: true, authEnabled: true, via: "session", expiresAt: session.expiresAt });
   });
 
   router.post("/auth/logout", async (req: Request, res: Response) => {
-    await auth.sessions.destroy(readCookie(req, SESSION_COOKIE));
-    res.clearCookie(SESSION_COOKIE, cookieOptions(req));
+    await auth.sessions.destroy(readCookie(req, sessionCookieName(req)));
+    res.clearCookie(sessionCookieName(req), cookieOptions(req));
     res.status(204).end();
   });
 
