@@ -134,6 +134,8 @@ export async function runApiProcess(
         defaultEveryMs: config.schedules.defaultIntervalMs,
         maxPagesLimit: config.crawl.maxPagesLimit,
         maxUrlLength: config.http.maxUrlLength,
+        maxWebsites: config.schedules.maxWebsites,
+        maxImportUrls: config.schedules.maxImportUrls,
       },
       urlGuard,
       logger,

@@ -103,6 +103,8 @@ export async function sitesCommand(
         defaultEveryMs: config.schedules.defaultIntervalMs,
         maxPagesLimit: config.crawl.maxPagesLimit,
         maxUrlLength: config.http.maxUrlLength,
+        maxWebsites: config.schedules.maxWebsites,
+        maxImportUrls: config.schedules.maxImportUrls,
       },
       logger,
     });

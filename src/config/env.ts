@@ -132,6 +132,8 @@ const Env = z.object({
   // Websites and schedules
   DEFAULT_UPDATE_INTERVAL: duration("1d"),
   MAX_VERSIONS_PER_SITE: int(20, 1, 10_000),
+  MAX_WEBSITES: int(100_000, 1), // registered websites in total; a create or import beyond it is refused
+  MAX_IMPORT_URLS: int(10_000, 1, 1_000_000), // URLs one import request may carry
   FAILURE_BACKOFF_AFTER: int(3, 1), // consecutive failures before a schedule stretches
   FAILURE_PAUSE_AFTER: int(10, 1), // consecutive failures before a website is paused
   MAINTENANCE_INTERVAL: duration("1h"),
@@ -213,6 +215,8 @@ export interface Config {
   schedules: {
     defaultIntervalMs: number;
     maxVersionsPerSite: number;
+    maxWebsites: number;
+    maxImportUrls: number;
     failureBackoffAfter: number;
     failurePauseAfter: number;
     maintenanceIntervalMs: number;
@@ -306,6 +310,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     schedules: {
       defaultIntervalMs: e.DEFAULT_UPDATE_INTERVAL,
       maxVersionsPerSite: e.MAX_VERSIONS_PER_SITE,
+      maxWebsites: e.MAX_WEBSITES,
+      maxImportUrls: e.MAX_IMPORT_URLS,
       failureBackoffAfter: e.FAILURE_BACKOFF_AFTER,
       failurePauseAfter: e.FAILURE_PAUSE_AFTER,
       maintenanceIntervalMs: e.MAINTENANCE_INTERVAL,

@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   "UNAUTHORIZED",
   "FORBIDDEN",
   "TOO_MANY_REQUESTS", // a client of ours went over its rate limit
+  "QUOTA_EXCEEDED", // a configured total (MAX_WEBSITES) would be exceeded
   "BLOCKED_ADDRESS", // the SSRF guard refused a host or address
   "ROBOTS_DISALLOWED", // robots.txt forbids the start URL
   "FETCH_FAILED", // network error, timeout or bad status while fetching
@@ -67,6 +68,13 @@ export class InvalidUrlError extends LtxError {
 export class NotFoundError extends LtxError {
   constructor(message: string) {
     super("NOT_FOUND", message, { retryable: false });
+  }
+}
+
+/** A configured total would be exceeded; nothing was changed. */
+export class QuotaExceededError extends LtxError {
+  constructor(message: string) {
+    super("QUOTA_EXCEEDED", message, { retryable: false });
   }
 }
 

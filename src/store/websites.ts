@@ -62,11 +62,14 @@ export interface RunRecord {
   error?: string;
 }
 
+/** What a create did: added it, found it registered, or refused it because MAX_WEBSITES is reached. */
+export type CreateOutcome = "created" | "exists" | "quota";
+
 export interface WebsiteStore {
-  /** Adds the website unless its URL is registered; returns the existing one then. */
-  create(input: NewWebsite): Promise<{ website: Website; created: boolean }>;
+  /** Adds the website unless its URL is registered (the existing one is returned then) or the store holds maxWebsites. */
+  create(input: NewWebsite, maxWebsites?: number): Promise<{ website?: Website; outcome: CreateOutcome }>;
   /** Many creates in one round trip; same semantics per item, in order. */
-  createMany(inputs: NewWebsite[]): Promise<{ id: string; created: boolean }[]>;
+  createMany(inputs: NewWebsite[], maxWebsites?: number): Promise<{ id: string; outcome: CreateOutcome }[]>;
   get(id: string): Promise<Website | undefined>;
   getMany(ids: string[]): Promise<(Website | undefined)[]>;
   idByUrl(url: string): Promise<string | undefined>;
@@ -84,15 +87,19 @@ export interface WebsiteStore {
   recordRun(id: string, run: RunRecord): Promise<Website | undefined>;
 }
 
-// Creates atomically: the existence check and the writes can't interleave with another process.
-// KEYS: record, index, seq. ARGV: id, url, fields (JSON array). A record of another URL under the
-// same id (a hash collision, ~1 in 2^51 per pair) is refused rather than overwritten.
+// Creates atomically: the existence check, the quota check and the writes can't interleave with
+// another process. KEYS: record, index, seq. ARGV: id, url, fields (JSON array), the most websites
+// there may be (0: no limit). Returns {1, id} created, {0, id} already registered, {2, id} the
+// quota is full. A record of another URL under the same id (a hash collision, ~1 in 2^51 per
+// pair) is refused rather than overwritten.
 const CREATE_LUA = `
 local existing = redis.call('HGET', KEYS[1], 'url')
 if existing then
   if existing == ARGV[2] then return {0, ARGV[1]} end
   return redis.error_reply('website id collision for ' .. ARGV[2])
 end
+local max = tonumber(ARGV[4])
+if max > 0 and redis.call('ZCARD', KEYS[2]) >= max then return {2, ARGV[1]} end
 local seq = redis.call('INCR', KEYS[3])
 redis.call('ZADD', KEYS[2], seq, ARGV[1])
 redis.call('HSET', KEYS[1], 'seq', seq, unpack(cjson.decode(ARGV[3])))
@@ -135,7 +142,11 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
     return res.map(([err, h], i) => (err ? undefined : fromRecord(ids[i] as string, h as Record<string, string>)));
   }
 
-  function createCall(input: NewWebsite, now: number): [string, string, string, string, string, string] {
+  function createCall(
+    input: NewWebsite,
+    now: number,
+    maxWebsites: number,
+  ): [string, string, string, string, string, string, string] {
     const id = websiteIdOf(input.url);
     return [
       keys.website(id),
@@ -144,32 +155,35 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
       id,
       input.url,
       JSON.stringify(toRecordFields({ ...input, createdAt: now })),
+      String(maxWebsites),
     ];
   }
 
   return {
-    async create(input) {
-      const [created, actualId] = (await redis.eval(CREATE_LUA, 3, ...createCall(input, Date.now()))) as [
+    async create(input, maxWebsites = 0) {
+      const [code, actualId] = (await redis.eval(CREATE_LUA, 3, ...createCall(input, Date.now(), maxWebsites))) as [
         number,
         string,
       ];
+      const outcome = outcomeOf(code);
+      if (outcome === "quota") return { outcome };
       const website = await get(actualId);
       if (!website) throw new Error(`website ${actualId} vanished right after create`);
-      return { website, created: created === 1 };
+      return { website, outcome };
     },
 
-    async createMany(inputs) {
+    async createMany(inputs, maxWebsites = 0) {
       if (inputs.length === 0) return [];
       const now = Date.now();
       // One script load, then EVALSHA per item in a pipeline: thousands per round trip.
       const sha = (await redis.script("LOAD", CREATE_LUA)) as string;
       const pipe = redis.pipeline();
-      for (const input of inputs) pipe.evalsha(sha, 3, ...createCall(input, now));
+      for (const input of inputs) pipe.evalsha(sha, 3, ...createCall(input, now, maxWebsites));
       const res = (await pipe.exec()) ?? [];
       return res.map(([err, r]) => {
         if (err) throw err;
-        const [created, id] = r as [number, string];
-        return { id, created: created === 1 };
+        const [code, id] = r as [number, string];
+        return { id, outcome: outcomeOf(code) };
       });
     },
 
@@ -300,4 +314,8 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
       return counted === 1 ? get(id) : undefined;
     },
   };
+}
+
+function outcomeOf(code: number): CreateOutcome {
+  return code === 1 ? "created" : code === 2 ? "quota" : "exists";
 }

@@ -8,7 +8,7 @@
  */
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import { ConflictError, InputError, NotFoundError } from "../lib/errors";
+import { ConflictError, InputError, NotFoundError, QuotaExceededError } from "../lib/errors";
 import { coerceError } from "../lib/coerceError";
 import type { Logger } from "../lib/logger";
 import { HOUR, parseDuration } from "../lib/time";
@@ -18,6 +18,7 @@ import type { Queues } from "../queues/queues";
 import { GENERATE_OPTION_NAMES, generateOptionsShape, pickGenerateOptions } from "../queues/generateOptions";
 import {
   WEBSITE_STATUSES,
+  websiteIdOf,
   type NewWebsite,
   type Website,
   type WebsiteOptions,
@@ -31,6 +32,10 @@ export interface WebsiteServiceSettings {
   defaultEveryMs: number;
   maxPagesLimit: number;
   maxUrlLength: number;
+  /** MAX_WEBSITES: registered websites in total (0: no limit). */
+  maxWebsites: number;
+  /** MAX_IMPORT_URLS: URLs one import may carry. */
+  maxImportUrls: number;
 }
 
 export interface WebsiteServiceDeps {
@@ -46,7 +51,10 @@ export interface WebsiteServiceDeps {
 
 const every = z.union([z.string().trim().min(1).max(20), z.number().positive()]);
 
-export function websiteSchemas(s: Pick<WebsiteServiceSettings, "maxPagesLimit" | "maxUrlLength">) {
+export function websiteSchemas(
+  s: Pick<WebsiteServiceSettings, "maxPagesLimit" | "maxUrlLength"> &
+    Partial<Pick<WebsiteServiceSettings, "maxImportUrls">>,
+) {
   const optional = generateOptionsShape(s.maxPagesLimit);
   // PATCH: null clears an option.
   const nullable = Object.fromEntries(
@@ -66,7 +74,7 @@ export function websiteSchemas(s: Pick<WebsiteServiceSettings, "maxPagesLimit" |
       urls: z
         .array(z.string().max(s.maxUrlLength + 100))
         .min(1)
-        .max(100_000),
+        .max(s.maxImportUrls ?? 100_000),
       ...scheduleFields,
       ...optional,
       spread: every.optional(),
@@ -144,14 +152,32 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
     return { url: site.startUrl, siteKey: site.key, schedule, enabled, options, firstRunAt };
   }
 
+  /**
+   * An import that would take the service past MAX_WEBSITES is refused whole, before anything is
+   * added: a partial import would leave the caller sorting out which half landed. URLs already
+   * registered don't count. The create script checks again per website, for concurrent writers.
+   */
+  async function checkImportQuota(urls: string[]): Promise<void> {
+    const max = deps.settings.maxWebsites;
+    if (max <= 0 || urls.length === 0) return;
+    const [registered, known] = await Promise.all([deps.websites.count(), deps.websites.exists(urls.map(websiteIdOf))]);
+    const fresh = known.filter((k) => !k).length;
+    if (registered + fresh > max)
+      throw new QuotaExceededError(
+        `this import adds ${fresh} websites to ${registered}: more than MAX_WEBSITES=${max}; nothing was imported`,
+      );
+  }
+
   return {
     async create(body) {
       const input = schemas.create.parse(body);
       const schedule = parseSchedule(input, deps.settings.defaultEveryMs);
       const fresh = toNew(input.url, schedule, input.enabled ?? true, optionsOf(input), Date.now());
       await deps.urlGuard?.(fresh.url);
-      const { website, created } = await deps.websites.create(fresh);
-      if (!created) throw new ConflictError(`${website.url} is already registered as website ${website.id}`);
+      const { website, outcome } = await deps.websites.create(fresh, deps.settings.maxWebsites);
+      if (outcome === "quota" || !website) throw quotaError(deps.settings.maxWebsites);
+      if (outcome === "exists")
+        throw new ConflictError(`${website.url} is already registered as website ${website.id}`);
       await syncWebsiteSchedule(queue, website);
       deps.logger?.info({ websiteId: website.id, url: website.url }, "website registered");
       return withNextRun(website);
@@ -258,15 +284,24 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
       }
       if (deps.urlGuard) await guardAll(pending, deps.urlGuard);
       const toAdd = pending.filter((p) => p.item.reason === undefined);
+      await checkImportQuota(toAdd.map((p) => p.fresh.url));
       for (let i = 0; i < toAdd.length; i += 1000) {
         const chunk = toAdd.slice(i, i + 1000);
-        const res = await deps.websites.createMany(chunk.map((p) => p.fresh));
+        const res = await deps.websites.createMany(
+          chunk.map((p) => p.fresh),
+          deps.settings.maxWebsites,
+        );
         const created: string[] = [];
         res.forEach((r, j) => {
           const p = chunk[j];
           if (!p) return;
+          if (r.outcome === "quota") {
+            // Only when another request filled the quota since checkImportQuota looked.
+            p.item.reason = `the website limit is reached (MAX_WEBSITES=${deps.settings.maxWebsites})`;
+            return;
+          }
           p.item.id = r.id;
-          if (r.created) {
+          if (r.outcome === "created") {
             p.item.status = "added";
             created.push(r.id);
           } else Object.assign(p.item, { status: "skipped", reason: "already registered" });
@@ -331,4 +366,8 @@ async function guardAll(
     }
   });
   await Promise.all(workers);
+}
+
+function quotaError(max: number): QuotaExceededError {
+  return new QuotaExceededError(`the website limit is reached (MAX_WEBSITES=${max}): delete websites or raise it`);
 }

@@ -193,3 +193,40 @@ test("schedules: list, pause and resume", async () => {
   expect((await api("POST", "/api/schedules/resume")).body.paused).toBe(false);
   expect(await t.api.context.queues.generate.isPaused()).toBe(false);
 });
+
+test("MAX_WEBSITES: a create past it is 403 QUOTA_EXCEEDED; an import that would pass it is refused whole, nothing added", async () => {
+  const small = await startTestApi(server.url, { MAX_WEBSITES: "3", MAX_IMPORT_URLS: "4", REDIS_PREFIX: "quota" }, {});
+  const call = (method: string, path: string, body?: unknown) => request(small.url, method, path, body);
+  try {
+    expect((await call("POST", "/api/websites", { url: "http://127.0.0.1:9/q1/" })).status).toBe(201);
+    // Two new URLs and one already registered: 1 + 2 = 3 fits.
+    const fits = await call("POST", "/api/websites/import", {
+      urls: ["http://127.0.0.1:9/q1/", "http://127.0.0.1:9/q2/", "http://127.0.0.1:9/q3/"],
+    });
+    expect(fits.status).toBe(200);
+    expect(fits.body).toMatchObject({ added: 2, skipped: 1 });
+
+    const before = await small.redis.dbsize();
+    const full = await call("POST", "/api/websites", { url: "http://127.0.0.1:9/q4/" });
+    expect(full.status).toBe(403);
+    expect(full.body.error.code).toBe("QUOTA_EXCEEDED");
+    const over = await call("POST", "/api/websites/import", { urls: ["http://127.0.0.1:9/q5/"] });
+    expect(over.status).toBe(403);
+    expect(over.body.error).toMatchObject({ code: "QUOTA_EXCEEDED" });
+    expect(over.body.error.message).toMatch(/nothing was imported/);
+    // Re-importing what is registered adds nothing, so it passes even at the limit.
+    expect((await call("POST", "/api/websites/import", { urls: ["http://127.0.0.1:9/q2/"] })).body).toMatchObject({
+      added: 0,
+      skipped: 1,
+    });
+    // MAX_IMPORT_URLS bounds one request's size.
+    const tooMany = await call("POST", "/api/websites/import", {
+      urls: ["a", "b", "c", "d", "e"].map((p) => `http://127.0.0.1:9/${p}/`),
+    });
+    expect(tooMany.status).toBe(400);
+    expect(await small.redis.dbsize()).toBe(before);
+    expect((await call("GET", "/api/websites?limit=100")).body.items).toHaveLength(3);
+  } finally {
+    await small.close();
+  }
+});

@@ -67,7 +67,7 @@ export async function createScheduleHarness(redisUrl: string, defaultEveryMs = 8
     websites,
     redis,
     queues,
-    settings: { defaultEveryMs, maxPagesLimit: 100, maxUrlLength: 2048 },
+    settings: { defaultEveryMs, maxPagesLimit: 100, maxUrlLength: 2048, maxWebsites: 100_000, maxImportUrls: 10_000 },
     logger: silentLogger(),
   });
   const runs: StubRun[] = [];
