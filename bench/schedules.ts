@@ -140,7 +140,13 @@ async function runOnce(args: string[]): Promise<void> {
       websites,
       redis,
       queues,
-      settings: { defaultEveryMs: 86_400_000, maxPagesLimit: 1000, maxUrlLength: 2048, maxWebsites: 100_000, maxImportUrls: 10_000 },
+      settings: {
+        defaultEveryMs: 86_400_000,
+        maxPagesLimit: 1000,
+        maxUrlLength: 2048,
+        maxWebsites: 100_000,
+        maxImportUrls: 10_000,
+      },
     });
     const urls = (from: number, n: number): string[] =>
       Array.from({ length: n }, (_, i) => `http://127.0.0.1:9/site${from + i}/`);

@@ -82,7 +82,13 @@ beforeAll(async () => {
     websites,
     redis,
     queues,
-    settings: { defaultEveryMs: 86_400_000, maxPagesLimit: 100, maxUrlLength: 2048, maxWebsites: 100_000, maxImportUrls: 10_000 },
+    settings: {
+      defaultEveryMs: 86_400_000,
+      maxPagesLimit: 100,
+      maxUrlLength: 2048,
+      maxWebsites: 100_000,
+      maxImportUrls: 10_000,
+    },
   });
 });
 
