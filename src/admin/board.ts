@@ -1,13 +1,15 @@
 /**
  * Bull Board over every queue we own, as an Express router the API mounts at BOARD_BASE_PATH
  * (behind the API's auth guard). Retry, clean, promote and friends are on: an operator uses the
- * board to retry a job that failed all its attempts (the old "dead" state).
+ * board to retry a job that failed all its attempts (the old "dead" state). Its "add job" goes
+ * through the API's own checks (beforeAdd): the job-data schema and limits, the SSRF check and the
+ * one-job-per-site de-duplication, so the board is not a way around them.
  */
 import { createBullBoard } from "@bull-board/api";
 import type { BoardHooks, HookContext } from "@bull-board/api/typings/app";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
-import type { Queue } from "bullmq";
+import type { JobsOptions, Queue } from "bullmq";
 import type { Router } from "express";
 import helmet from "helmet";
 import { VERSION } from "../lib/version";
@@ -29,16 +31,28 @@ export interface BoardOptions {
     queueName: string,
     jobId: string,
   ) => Promise<{ refuse: string } | { release: () => Promise<void> } | undefined>;
+  /**
+   * Runs before the board adds a job, with the board's request body ({name, data, options}).
+   * Returns the job to add instead (parsed data, our own job id and de-duplication), or a refusal
+   * with its status. Without it the board's add is refused altogether.
+   */
+  beforeAdd?: (queueName: string, body: unknown) => Promise<AddVerdict>;
 }
 
-const RETRY_ROUTE = "/api/queues/:queueName/:jobId/retry";
+export type AddVerdict =
+  { refuse: string; status: 400 | 403 | 409 } | { job: { name: string; data: unknown; options: JobsOptions } };
 
-function retryHooks(beforeRetry: NonNullable<BoardOptions["beforeRetry"]>): BoardHooks {
+const RETRY_ROUTE = "/api/queues/:queueName/:jobId/retry";
+const ADD_ROUTE = "/api/queues/:queueName/add";
+
+function boardHooks(opts: BoardOptions): BoardHooks {
   // The board hands the same context object to `before` and `after` of one request.
   const releases = new WeakMap<HookContext, () => Promise<void>>();
   return {
     before: async (ctx) => {
-      if (ctx.method !== "put" || ctx.route !== RETRY_ROUTE) return undefined;
+      if (ctx.method === "post" && ctx.route === ADD_ROUTE) return guardAdd(ctx, opts.beforeAdd);
+      const beforeRetry = opts.beforeRetry;
+      if (!beforeRetry || ctx.method !== "put" || ctx.route !== RETRY_ROUTE) return undefined;
       const params = ctx.request.params as { queueName?: unknown; jobId?: unknown };
       if (typeof params.queueName !== "string" || typeof params.jobId !== "string") return undefined;
       const verdict = await beforeRetry(params.queueName, params.jobId);
@@ -52,6 +66,17 @@ function retryHooks(beforeRetry: NonNullable<BoardOptions["beforeRetry"]>): Boar
       return result;
     },
   };
+}
+
+async function guardAdd(ctx: HookContext, beforeAdd: BoardOptions["beforeAdd"]) {
+  const queueName = (ctx.request.params as { queueName?: unknown }).queueName;
+  if (!beforeAdd || typeof queueName !== "string")
+    return { allow: false, status: 403 as const, message: "adding jobs from the board is off" };
+  const verdict = await beforeAdd(queueName, ctx.request.body);
+  if ("refuse" in verdict) return { allow: false, status: verdict.status, message: verdict.refuse };
+  // The board's handler reads the body after this hook: it adds exactly what we parsed.
+  ctx.request.body = verdict.job;
+  return undefined;
 }
 
 /**
@@ -93,7 +118,7 @@ export function createBoardRouter(opts: BoardOptions): Router {
     serverAdapter,
     options: {
       uiConfig: { boardTitle: `ltx ${VERSION}`, hideDocsLink: true },
-      ...(opts.beforeRetry ? { handlerHooks: retryHooks(opts.beforeRetry) } : {}),
+      handlerHooks: boardHooks(opts),
     },
   });
   return serverAdapter.getRouter() as Router;

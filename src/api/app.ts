@@ -19,6 +19,7 @@ import express, { type Express, type RequestHandler, type Router } from "express
 import helmet from "helmet";
 import type { Redis } from "ioredis";
 import { BOARD_BASE_PATH, boardSecurityHeaders, createBoardRouter } from "../admin/board";
+import { boardAddGuard } from "./boardAdd";
 import type { Config } from "../config/env";
 import type { Logger } from "../lib/logger";
 import type { Metrics } from "../metrics/registry";
@@ -136,7 +137,11 @@ export function buildApp(deps: AppDeps): Express {
   app.use(siteFilesRouter({ store: deps.store }));
   app.use(
     BOARD_BASE_PATH,
-    createBoardRouter({ queues: queues.all, beforeRetry: boardRetryGuard(queues.generate, redis) }),
+    createBoardRouter({
+      queues: queues.all,
+      beforeRetry: boardRetryGuard(queues.generate, redis),
+      beforeAdd: boardAddGuard({ queue: queues.generate, limits, urlGuard: deps.urlGuard }),
+    }),
   );
   app.use(jobsRouter({ queues, redis, limits, canceller: deps.canceller, urlGuard: deps.urlGuard }));
   app.use(

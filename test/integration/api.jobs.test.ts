@@ -473,4 +473,46 @@ describe("Bull Board at /admin/queues", () => {
       await w.close();
     }
   });
+
+  test("its add job goes through the API's checks: schema and limits, allowed options, one job per site, generate only", async () => {
+    const add = (queue: string, body: unknown) => request(t.url, "POST", `/admin/queues/api/queues/${queue}/add`, body);
+    const counts = () => t.api.context.queues.generate.getJobCounts("waiting", "delayed", "active");
+    const before = await counts();
+    const refused: [string, unknown, number][] = [
+      ["generate", { name: "generate", data: { url: site("badd"), maxPages: 1e9 }, options: {} }, 400],
+      ["generate", { name: "generate", data: { url: "ftp://127.0.0.1/" }, options: {} }, 400],
+      ["generate", { name: "generate", data: { url: site("badd"), include: ["/(/"] }, options: {} }, 400],
+      ["generate", { name: "generate", data: { url: site("badd") }, options: { jobId: "mine" } }, 400],
+      ["generate", { name: "generate", data: { url: site("badd") }, options: { attempts: 100 } }, 400],
+      ["generate", { name: "other", data: { url: site("badd") }, options: {} }, 400],
+      ["maintenance", { name: "prune", data: {}, options: {} }, 403],
+    ];
+    for (const [queue, body, status] of refused) {
+      const res = await add(queue, body);
+      expect([queue, JSON.stringify(body), res.status]).toEqual([queue, JSON.stringify(body), status]);
+    }
+    expect(await counts()).toEqual(before);
+
+    // The options the board pre-fills (the queue's defaults) are accepted; a delay is kept.
+    const defaults = t.api.context.queues.generate.defaultJobOptions;
+    const ok = await add("generate", {
+      name: "generate",
+      data: { url: site("badd"), maxPages: 3, siteKey: "forged", trigger: "schedule" },
+      options: { ...defaults, delay: 60_000 },
+    });
+    expect(ok.status).toBe(200);
+    const id = ok.body.job.id as string;
+    const job = await t.api.context.queues.generate.getJob(id);
+    expect(job?.data).toMatchObject({ url: site("badd"), maxPages: 3, trigger: "api" });
+    expect(job?.data.siteKey).not.toBe("forged");
+    expect(await job?.getState()).toBe("delayed");
+    // The site now has a job in flight: the API and the board both get that one back.
+    expect((await request(t.url, "POST", "/api/jobs", { url: site("badd") })).body).toMatchObject({
+      id,
+      deduplicated: true,
+    });
+    const again = await add("generate", { name: "generate", data: { url: site("badd") }, options: {} });
+    expect(again.body.job.id).toBe(id);
+    expect((await counts()).delayed).toBe((before.delayed ?? 0) + 1);
+  });
 });
