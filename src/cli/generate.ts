@@ -83,15 +83,14 @@ export async function generateCommand(argv: string[]): Promise<number> {
   const bar = !values.json && process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
   let extractor: ReturnType<typeof createExtractor> | undefined;
   try {
-    const url = positionals[0] as string;
-    resolveSite(url); // bad URLs fail here, before anything starts
+    const site = resolveSite(positionals[0] as string); // bad URLs fail here, before anything starts
     const config = loadConfig(process.env);
     const overrides = readOverrides(values, config.crawl.maxPagesLimit);
     const policy = values["no-private"] ? createAddressPolicy({ allowPrivate: false, allowHosts: [] }) : undefined;
     const settings = pipelineSettings(config, overrides, policy);
     const logger = createLogger({ level: process.env.LOG_LEVEL ?? "warn", destination: process.stderr, name: "ltx" });
     extractor = createExtractor({ threads: config.worker.extractThreads, timeoutMs: settings.extractTimeoutMs });
-    const result = await runPipeline(url, {
+    const result = await runPipeline(site, {
       ...settings.run,
       extractor,
       provider: createProvider(settings.providerOptions),

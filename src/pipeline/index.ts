@@ -1,22 +1,21 @@
 /**
  * runPipeline: one site in, its llms.txt and llms-full.txt out. No Redis, no queues: the CLI runs
  * it in-process and the worker runs it per job. Stages, each in its own module:
- *   resolveSite → crawlSite (robots, sitemaps, fetch, extract) → generateLlmsTxt (provider,
+ *   crawlSite (robots, sitemaps, fetch, extract) → generateLlmsTxt (provider,
  *   validation, retries with feedback, extractive fallback) → composeFullTxt.
  */
 import { AbortedError, LtxError, throwIfAborted } from "../lib/errors";
-import { resolveSite } from "./site";
 import { crawlSite } from "./crawl/crawl";
 import { generateLlmsTxt } from "./generate";
 import { composeFullTxt } from "./compose";
 import { qualityOf } from "./validate/check";
-import type { PipelineOptions, PipelineResult, Progress, Page, PageRecord } from "./types";
+import type { PipelineOptions, PipelineResult, Progress, Page, PageRecord, Site } from "./types";
 
 export type { PipelineOptions, PipelineResult } from "./types";
 
-export async function runPipeline(url: string, opts: PipelineOptions): Promise<PipelineResult> {
+/** The caller resolves the site once (resolveSite), where the URL enters: the CLI's argument, the job's data. */
+export async function runPipeline(site: Site, opts: PipelineOptions): Promise<PipelineResult> {
   const started = Date.now();
-  const site = resolveSite(url);
   let discoverMs = 0;
   const report = progressReporter(opts.onProgress);
   const progress: typeof report = (p) => {

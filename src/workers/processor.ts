@@ -12,7 +12,8 @@ import { coerceError } from "../lib/coerceError";
 import { InputError, isLtxError, RateLimitedError } from "../lib/errors";
 import type { Logger } from "../lib/logger";
 import type { PipelineOverrides, PipelineSettings, ProviderOptions } from "./pipelineSettings";
-import type { Extractor, PipelineOptions, PipelineResult, Progress, Provider } from "../pipeline/types";
+import { resolveSite } from "../pipeline/site";
+import type { Extractor, PipelineOptions, PipelineResult, Progress, Provider, Site } from "../pipeline/types";
 import { JobFailure } from "../queues/failure";
 import { GenerateJobData, type GenerateJobResult, type GenerateProgress } from "../queues/catalog";
 import type { ResultStore } from "../store/results";
@@ -28,7 +29,7 @@ export interface GenerateDeps {
   /** pipelineSettings(config, overrides), bound to the process config by the root. */
   settings: (overrides: PipelineOverrides) => PipelineSettings;
   createProvider: (opts: ProviderOptions) => Provider;
-  runPipeline: (url: string, opts: PipelineOptions) => Promise<PipelineResult>;
+  runPipeline: (site: Site, opts: PipelineOptions) => Promise<PipelineResult>;
   logger: Logger;
   /** Wall-clock limit of one attempt (JOB_TIMEOUT_MS). */
   jobTimeoutMs: number;
@@ -97,7 +98,7 @@ async function runJob(
   const progress = progressWriter(job, deps.progressIntervalMs ?? 250, log);
   let result: PipelineResult;
   try {
-    result = await deps.runPipeline(data.url, {
+    result = await deps.runPipeline(siteOfJob(data), {
       ...settings.run,
       extractor: deps.extractor,
       provider: deps.createProvider(settings.providerOptions),
@@ -264,4 +265,9 @@ function progressWriter(job: GenerateJob, intervalMs: number, log: Logger): Prog
       await chain;
     },
   };
+}
+
+/** The job's site, resolved once from its normalised start URL (enqueue checked it on the way in). */
+function siteOfJob(data: GenerateJobData): Site {
+  return resolveSite(data.url);
 }

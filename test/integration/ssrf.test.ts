@@ -14,6 +14,7 @@ import { loadConfig } from "../../src/config/env";
 import { pipelineSettings } from "../../src/workers/pipelineSettings";
 import { BlockedAddressError, InvalidUrlError } from "../../src/lib/errors";
 import { runPipeline } from "../../src/pipeline";
+import { resolveSite } from "../../src/pipeline/site";
 import { fetchPage } from "../../src/pipeline/fetch/fetch";
 import { enqueueGenerate } from "../../src/queues/enqueue";
 import { createAddressPolicy } from "../../src/security/addressPolicy";
@@ -183,7 +184,11 @@ describe("through a worker (connect-time policy, real pipeline)", () => {
 
   beforeAll(async () => {
     h = await createHarness(redis.url);
-    await h.startWorker(runPipeline, {}, { settings: (o) => pipelineSettings(config, o, policy) });
+    await h.startWorker(
+      (url, opts) => runPipeline(resolveSite(url), opts),
+      {},
+      { settings: (o) => pipelineSettings(config, o, policy) },
+    );
   });
   afterAll(async () => {
     await h.close();

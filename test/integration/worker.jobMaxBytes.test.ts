@@ -6,6 +6,7 @@ import type { ServerResponse } from "node:http";
 import { loadConfig } from "../../src/config/env";
 import { createExtractor } from "../../src/pipeline/extract/extract";
 import { runPipeline } from "../../src/pipeline";
+import { resolveSite } from "../../src/pipeline/site";
 import { createProvider } from "../../src/pipeline/generate";
 import { enqueueGenerate } from "../../src/queues/enqueue";
 import { pipelineSettings } from "../../src/workers/pipelineSettings";
@@ -50,7 +51,7 @@ afterAll(async () => {
 test("a queued job stops fetching at JOB_MAX_BYTES, as the CLI does", async () => {
   const config = loadConfig({ ALLOW_PRIVATE_NETWORKS: "1", JOB_MAX_BYTES: String(5 * 4096), MAX_PAGES: "100" });
   await h.startWorker(
-    runPipeline,
+    (url, opts) => runPipeline(resolveSite(url), opts),
     {},
     {
       extractor,

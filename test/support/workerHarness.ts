@@ -99,7 +99,7 @@ export async function createHarness(url: string, jobs: JobsConfig = testJobsConf
           extractor,
           settings: (o) => pipelineSettings(config, o),
           createProvider: () => provider,
-          runPipeline: pipeline,
+          runPipeline: (site, opts) => pipeline(site.startUrl, opts),
           logger: silentLogger(),
           jobTimeoutMs: 60_000,
           rateLimit: (ms) => queues.generate.rateLimit(ms),

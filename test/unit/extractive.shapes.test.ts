@@ -8,6 +8,7 @@
 import { createExtractor } from "../../src/pipeline/extract/extract";
 import { createExtractiveProvider } from "../../src/pipeline/generate/extractive";
 import { runPipeline } from "../../src/pipeline/index";
+import { resolveSite } from "../../src/pipeline/site";
 import { parseLlmsTxt } from "../../src/pipeline/validate/format";
 import { checkLlmsTxt, type CheckReport } from "../../src/pipeline/validate/check";
 import { type SiteServer, startSiteServer, testFetchSettings } from "../support/siteServer";
@@ -27,7 +28,7 @@ interface Generated {
 async function generate(fixture: string, startPath: string): Promise<Generated> {
   const server = await startSiteServer({ site: fixture });
   try {
-    const res = await runPipeline(`${server.origin}/${startPath}`, {
+    const res = await runPipeline(resolveSite(`${server.origin}/${startPath}`), {
       limits: { maxPages: 200, maxDepth: 10, include: [], exclude: [] },
       fetch: testFetchSettings(),
       extractor,

@@ -309,7 +309,7 @@ describe("crawling a flat manual", () => {
   });
 
   it("leaves the links out of the content runPipeline hands back to be stored", async () => {
-    const res = await runPipeline(`${server.origin}/index.html`, {
+    const res = await runPipeline(resolveSite(`${server.origin}/index.html`), {
       limits: { maxPages: 50, maxDepth: 5, include: [], exclude: [] },
       fetch: testFetchSettings(),
       extractor,
