@@ -9,7 +9,7 @@
  * them needed until then.
  */
 import { runApiProcess } from "../api/main";
-import { startLocalRedis } from "../lib/localRedis";
+import { startLocalRedis } from "./localRedis";
 import { runSchedulerProcess } from "../scheduler/main";
 import { runWorkerProcess } from "../workers/main";
 import { failedStart, parseServeArgs, startService } from "./api";
@@ -17,8 +17,7 @@ import { failedStart, parseServeArgs, startService } from "./api";
 const USAGE = `Usage: ltx start [--host HOST] [--port PORT]
 
 Runs the API, a worker and the schedules in one process. When REDIS_URL is unset it starts a
-local redis-server (installing Debian's package first when it is missing and you are root) with
-its data in REDIS_DATA_DIR (default ./data), and stops it on exit.
+local redis-server (scripts/install-redis.sh installs one) with its data in REDIS_DATA_DIR (default ./data), and stops it on exit.
 `;
 
 export async function startCommand(argv: string[]): Promise<number> {

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
 import { silentLogger } from "../../src/lib/logger";
-import { startLocalRedis } from "../../src/lib/localRedis";
+import { startLocalRedis } from "../../src/cli/localRedis";
 
 let dir: string;
 
@@ -20,7 +20,7 @@ afterEach(() => {
 
 test("starts on a free loopback port with AOF and noeviction, keeps data across restarts, stops", async () => {
   const dataDir = path.join(dir, "data");
-  const first = await startLocalRedis({ dataDir, logger: silentLogger(), install: false });
+  const first = await startLocalRedis({ dataDir, logger: silentLogger() });
   expect(first.url).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
   const client = new Redis(first.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
   try {
@@ -37,7 +37,7 @@ test("starts on a free loopback port with AOF and noeviction, keeps data across 
   expect(() => process.kill(first.pid, 0)).toThrow(); // the process is gone
   expect(fs.readdirSync(dataDir)).toContain("appendonlydir");
 
-  const second = await startLocalRedis({ dataDir, logger: silentLogger(), install: false });
+  const second = await startLocalRedis({ dataDir, logger: silentLogger() });
   const again = new Redis(second.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
   try {
     await again.connect();
@@ -48,8 +48,8 @@ test("starts on a free loopback port with AOF and noeviction, keeps data across 
   }
 });
 
-test("a missing binary without permission to install says how to get one", async () => {
+test("a missing binary says how to get one", async () => {
   await expect(
-    startLocalRedis({ dataDir: dir, logger: silentLogger(), install: false, binary: "/nonexistent/redis-server" }),
-  ).rejects.toThrow(/apt-get install -y redis-server.*REDIS_URL/);
+    startLocalRedis({ dataDir: dir, logger: silentLogger(), binary: "/nonexistent/redis-server" }),
+  ).rejects.toThrow(/install-redis\.sh.*apt-get install -y redis-server.*REDIS_URL/);
 });

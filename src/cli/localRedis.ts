@@ -1,25 +1,24 @@
 /**
  * `ltx start` without REDIS_URL runs its own redis-server: AOF on (so jobs survive a restart),
  * `noeviction` (BullMQ loses jobs when Redis evicts keys), bound to loopback on a free port, data
- * in REDIS_DATA_DIR. It is stopped with the process. When the binary is missing we install
- * Debian's package if we are root, else say how to.
+ * in REDIS_DATA_DIR. It is stopped with the process. When the binary is missing it says how to get
+ * one: installing system packages is the setup scripts' job (scripts/install-redis.sh), not the
+ * service's.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { coerceError } from "./coerceError";
-import { LtxError } from "./errors";
-import type { Logger } from "./logger";
-import { sleep } from "./time";
+import { coerceError } from "../lib/coerceError";
+import { LtxError } from "../lib/errors";
+import type { Logger } from "../lib/logger";
+import { sleep } from "../lib/time";
 
 export interface LocalRedisOptions {
   dataDir: string;
   logger: Logger;
   /** Port to bind; 0 (default) picks a free loopback port. */
   port?: number;
-  /** Install redis-server with apt-get when it is missing and we are root (default true). */
-  install?: boolean;
   binary?: string;
   startTimeoutMs?: number;
 }
@@ -37,7 +36,7 @@ const STOP_TIMEOUT_MS = 10_000;
 
 export async function startLocalRedis(opts: LocalRedisOptions): Promise<LocalRedis> {
   const binary = opts.binary ?? DEFAULT_BINARY;
-  if (!(await hasBinary(binary))) await installRedis(binary, opts);
+  if (!(await hasBinary(binary))) throw missingRedis();
   const dataDir = path.resolve(opts.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   const port = opts.port && opts.port > 0 ? opts.port : await freeLoopbackPort();
@@ -154,57 +153,17 @@ export function freeLoopbackPort(): Promise<number> {
 }
 
 function hasBinary(binary: string): Promise<boolean> {
-  return run(binary, ["--version"], "ignore").then(
-    (code) => code === 0,
-    () => false,
-  );
-}
-
-async function installRedis(binary: string, opts: LocalRedisOptions): Promise<void> {
-  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-  const hasApt = await hasBinaryNamed("apt-get");
-  if (opts.install === false || !isRoot || !hasApt) {
-    throw new LtxError(
-      "UNAVAILABLE",
-      `redis-server is not installed. Install it (Debian/Ubuntu: \`sudo apt-get install -y redis-server\`; macOS: \`brew install redis\`) or set REDIS_URL to a Redis 6.2+ server.`,
-      { retryable: false },
-    );
-  }
-  opts.logger.warn("redis-server is missing: installing Debian's redis-server package");
-  // Installing the package also enables a system service on :6379; we don't use it, ours runs apart.
-  for (const args of [["update"], ["install", "-y", "--no-install-recommends", "redis-server"]]) {
-    const code = await run("apt-get", args, "inherit", { DEBIAN_FRONTEND: "noninteractive" });
-    if (code !== 0)
-      throw new LtxError(
-        "UNAVAILABLE",
-        `apt-get ${args.join(" ")} failed with exit code ${code}; install redis-server by hand or set REDIS_URL`,
-        { retryable: false },
-      );
-  }
-  if (!(await hasBinary(binary)))
-    throw new LtxError("UNAVAILABLE", "redis-server is still missing after apt-get install", { retryable: false });
-}
-
-function hasBinaryNamed(name: string): Promise<boolean> {
-  return run("sh", ["-c", `command -v ${name}`], "ignore").then(
-    (code) => code === 0,
-    () => false,
-  );
-}
-
-function run(
-  cmd: string,
-  args: string[],
-  stdio: "ignore" | "inherit",
-  env: Record<string, string> = {},
-): Promise<number> {
-  return new Promise((resolve, reject) => {
-    // stdout of ours may be a pipe someone reads (llms.txt): send the child's chatter to stderr.
-    const child = spawn(cmd, args, {
-      stdio: stdio === "inherit" ? ["ignore", process.stderr, process.stderr] : "ignore",
-      env: { ...process.env, ...env },
-    });
-    child.once("error", reject);
-    child.once("exit", (code) => resolve(code ?? 1));
+  return new Promise((resolve) => {
+    const child = spawn(binary, ["--version"], { stdio: "ignore" });
+    child.once("error", () => resolve(false));
+    child.once("exit", (code) => resolve(code === 0));
   });
+}
+
+function missingRedis(): LtxError {
+  return new LtxError(
+    "UNAVAILABLE",
+    "redis-server is not installed. Install it (scripts/install-redis.sh, or Debian/Ubuntu: `sudo apt-get install -y redis-server`; macOS: `brew install redis`) or set REDIS_URL to a Redis 6.2+ server.",
+    { retryable: false },
+  );
 }
