@@ -1,6 +1,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: "node",
+  // jest's node environment plus the leak check: a test file that leaves a server, socket, child
+  // process or timer open fails.
+  testEnvironment: "<rootDir>/test/support/leakCheckEnvironment.js",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
   transform: {

@@ -50,7 +50,6 @@ export function createJobBodySchema(limits: SchemaLimits) {
     ...generateOptionsShape(limits.maxPagesLimit),
   });
 }
-export type CreateJobBody = z.infer<ReturnType<typeof createJobBodySchema>>;
 
 export const LIST_DEFAULT_LIMIT = 20;
 export const LIST_MAX_LIMIT = 100;
@@ -64,7 +63,6 @@ export function listJobsQuerySchema(limits: SchemaLimits) {
     limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).default(LIST_DEFAULT_LIMIT),
   });
 }
-export type ListJobsQuery = z.infer<ReturnType<typeof listJobsQuerySchema>>;
 
 export function resultsQuerySchema(limits: SchemaLimits) {
   return z.strictObject({ url: httpUrlSchema(limits.maxUrlLength) });

@@ -86,11 +86,6 @@ export function keyPrefix(prefix: string): string {
 }
 
 /** What queue, worker and store constructors take: a client plus the key prefix. */
-export interface RedisContext {
-  redis: Redis;
-  prefix: string;
-}
-
 /** quit() politely; fall back to disconnect() when Redis is gone, so close() never hangs. */
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === "end") return;

@@ -39,10 +39,11 @@ async function readStream(res: Response, ms: number): Promise<{ text: string; en
       await reader.cancel();
       return { text, ended: false };
     }
+    let timer: NodeJS.Timeout | undefined;
     const chunk = await Promise.race([
       reader.read(),
-      new Promise<"timeout">((r) => setTimeout(() => r("timeout"), left)),
-    ]);
+      new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), left))),
+    ]).finally(() => clearTimeout(timer));
     if (chunk === "timeout") continue;
     if (chunk.done) return { text, ended: true };
     text += decoder.decode(chunk.value, { stream: true });

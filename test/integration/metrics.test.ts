@@ -7,7 +7,7 @@ import express from "express";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { healthRouter } from "../../src/api/routes/health";
-import { createRedis } from "../../src/queues/connection";
+import { Redis } from "ioredis";
 import { createMetrics } from "../../src/metrics/registry";
 import { startMetricsServer } from "../../src/metrics/server";
 import { attachWorkerMetrics, serveWorkerMetrics } from "../../src/metrics/workerMetrics";
@@ -126,7 +126,11 @@ test("the API serves /metrics; /readyz turns 503 when maxmemory-policy is not no
 });
 
 test("/readyz answers 503 within its timeout when Redis is unreachable; /healthz stays 200", async () => {
-  const dead = createRedis(`redis://127.0.0.1:${await freePort()}`, { name: "dead" });
+  const dead = new Redis(`redis://127.0.0.1:${await freePort()}`, {
+    connectionName: "dead",
+    maxRetriesPerRequest: 2,
+    disconnectTimeout: 50,
+  });
   dead.on("error", () => undefined);
   const app = express().use(healthRouter({ redis: dead, queues: [], timeoutMs: 300 }));
   const server = http.createServer(app);
@@ -143,6 +147,9 @@ test("/readyz answers 503 within its timeout when Redis is unreachable; /healthz
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
     dead.disconnect();
+    // ioredis arms a timer (disconnectTimeout) to destroy the socket and clears it when the socket
+    // closes; a socket that already closed never clears it. Let it run out (50 ms, set below).
+    await new Promise((r) => setTimeout(r, 100));
   }
 });
 

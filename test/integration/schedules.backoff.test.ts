@@ -86,10 +86,11 @@ test("stretch, pause with the reason, then a manual refresh resets; a success al
   const runs = h.runs.filter((x) => x.websiteId === f.id && x.trigger === "schedule").map((x) => x.at);
   expect(runs).toHaveLength(4);
   const gaps = runs.slice(1).map((t, i) => t - (runs[i] as number));
-  // 1 s, then 2 s, then 4 s apart (timer and processing slack of a few hundred ms).
+  // 1 s, then 2 s, then 4 s apart. The lower bounds prove the stretch (an unstretched schedule
+  // runs 1 s apart); the upper ones leave a busy machine's timer and processing slack.
   [1000, 2000, 4000].forEach((want, i) => {
     expect(gaps[i]).toBeGreaterThan(want - 400);
-    expect(gaps[i]).toBeLessThan(want + 600);
+    expect(gaps[i]).toBeLessThan(want + 1500);
   });
   await sleep(1200);
   expect(h.runs.filter((x) => x.websiteId === f.id)).toHaveLength(4);

@@ -20,8 +20,6 @@ export interface ResultsRouteDeps {
   limits: SchemaLimits;
 }
 
-export const SITES_PATH = "/sites";
-
 // The raw (still percent-encoded) path, so the key matches resolveSite's, which is encoded too.
 const FILE_PATH = /^\/sites\/(.+)\/(llms\.txt|llms-full\.txt)$/;
 

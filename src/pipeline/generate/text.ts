@@ -58,26 +58,6 @@ export function cleanTitle(title: string, siteName: string): string {
 }
 
 /**
- * A suffix most titles end with that the separators don't catch ("Redirection (zsh)",
- * "Install - Acme Docs v2"): returned so it can be cut. "" when there is none.
- */
-export function commonTitleSuffix(titles: string[]): string {
-  const clean = titles.map((t) => t.replace(/\s+/g, " ").trim()).filter(Boolean);
-  if (clean.length < 3) return "";
-  const counts = new Map<string, number>();
-  for (const t of clean) {
-    // Every suffix that starts at a space after the first word, so a title is never cut whole.
-    for (let i = t.indexOf(" "); i > 0; i = t.indexOf(" ", i + 1))
-      counts.set(t.slice(i), (counts.get(t.slice(i)) ?? 0) + 1);
-  }
-  let best = "";
-  for (const [suffix, n] of counts) {
-    if (n >= clean.length * 0.8 && suffix.trim().length >= 3 && suffix.length > best.length) best = suffix;
-  }
-  return best;
-}
-
-/**
  * A prefix most titles start with, ending in a separator ("Vim documentation: motion"): returned
  * so it can be cut, and so it can name the site. "" when there is none.
  */
