@@ -153,6 +153,17 @@ describe("extractPage on HTML", () => {
     expect(page.markdown.length).toBeGreaterThan(30_000);
     expect(page.links).toEqual(["http://127.0.0.1/late/page.html", "http://127.0.0.1/docs/other.html?a=1&b=2"]);
   });
+  it("a link-dense page (a generated index, a link bomb) gets at most 1,000 anchors parsed; every link is still found", () => {
+    const anchors = Array.from({ length: 5000 }, (_, i) => `<A HREF="/l${i}.html">Entry ${i}</A>`).join(" ");
+    const body = `<html><head><title>Index</title></head><body><main><h1>Index</h1><p>${anchors}</p></main></body></html>`;
+    const page = extractPage({ url: "http://127.0.0.1/docs/index.html", body, contentType: "text/html" });
+    expect(page.links).toHaveLength(5000);
+    expect(page.links[4999]).toBe("http://127.0.0.1/l4999.html");
+    // The markdown is the parsed part: the first thousand entries, not the rest.
+    expect(page.markdown).toContain("Entry 999");
+    expect(page.markdown).not.toContain("Entry 1000]");
+    expect(page.title).toBe("Index");
+  });
 });
 
 describe("extractPage on markdown and plain text", () => {

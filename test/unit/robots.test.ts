@@ -153,6 +153,36 @@ describe("loadRobots", () => {
     }
   });
 
+  it("more redirects than it follows, or a loop, makes robots.txt unavailable: everything allowed", async () => {
+    const server = await startSiteServer({
+      routes: {
+        "/robots.txt": handlers.redirect("/r1"),
+        "/r1": handlers.redirect("/r2"),
+        "/r2": handlers.redirect("/r3"),
+        "/r3": handlers.redirect("/r4"),
+        "/r4": handlers.redirect("/r5"),
+        "/r5": handlers.redirect("/r6"),
+        "/r6": handlers.redirect("/r7"),
+      },
+    });
+    try {
+      const rules = await loadRobots(server.origin, testFetchSettings());
+      expect(rules).toMatchObject({ unreachable: false, status: null });
+      expect(rules.allowed(`${server.origin}/any/page`)).toBe(true);
+      expect(server.requests.length).toBeLessThanOrEqual(6);
+    } finally {
+      await server.close();
+    }
+    const loop = await startSiteServer({
+      routes: { "/robots.txt": handlers.redirect("/again"), "/again": handlers.redirect("/robots.txt") },
+    });
+    try {
+      expect((await loadRobots(loop.origin, testFetchSettings())).allowed(`${loop.origin}/x`)).toBe(true);
+    } finally {
+      await loop.close();
+    }
+  });
+
   it("propagates an unreachable host and a refused address", async () => {
     await expect(loadRobots("http://127.0.0.1:9", testFetchSettings({ retries: 0 }))).rejects.toThrow(FetchError);
     const server = await startSiteServer("robots");

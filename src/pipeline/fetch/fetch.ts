@@ -121,9 +121,15 @@ async function followRedirects(
     }
     next.hash = "";
     if (seen.has(next.toString()))
-      throw new FetchError(url, `redirect loop: ${current.toString()} → ${next.toString()}`, { retryable: false });
+      throw new FetchError(url, `redirect loop: ${current.toString()} → ${next.toString()}`, {
+        retryable: false,
+        details: { redirects: true },
+      });
     if (hop + 1 > settings.maxRedirects)
-      throw new FetchError(url, `more than ${settings.maxRedirects} redirects from ${url}`, { retryable: false });
+      throw new FetchError(url, `more than ${settings.maxRedirects} redirects from ${url}`, {
+        retryable: false,
+        details: { redirects: true },
+      });
     opts.checkRedirect?.(next.toString());
     current = next;
   }

@@ -7,6 +7,7 @@
  *   rather than crawl a site whose owner may have rules we could not read.
  * The file is read up to 500 KiB (the RFC's minimum) and redirects are followed (fetchPage's limit).
  */
+import { FetchError } from "../../lib/errors";
 import { fetchPage, type FetchOptions } from "./fetch";
 import { findRule, parseRobotsTxt } from "./robotsTxt";
 import { MAX_URL_LENGTH } from "../urlPatterns";
@@ -73,7 +74,7 @@ export function parseRobots(robotsUrl: string, body: string, userAgent: string, 
   };
 }
 
-function allowAll(url: string, status: number): RobotsRules {
+function allowAll(url: string, status: number | null): RobotsRules {
   return {
     url,
     status,
@@ -109,11 +110,20 @@ export async function loadRobots(
 ): Promise<RobotsRules> {
   const url = new URL("/robots.txt", origin).toString();
   // Network failures and policy refusals propagate: if robots.txt can't be reached, neither can the site.
-  const page = await fetchPage(url, settings, {
-    ...opts,
-    accept: "text/plain,*/*;q=0.5",
-    maxBytes: Math.min(settings.maxBytes, ROBOTS_MAX_BYTES),
-  });
+  let page: Awaited<ReturnType<typeof fetchPage>>;
+  try {
+    page = await fetchPage(url, settings, {
+      ...opts,
+      accept: "text/plain,*/*;q=0.5",
+      maxBytes: Math.min(settings.maxBytes, ROBOTS_MAX_BYTES),
+    });
+  } catch (e) {
+    // More redirects than fetchPage follows (5, the RFC's minimum), or a loop: RFC 9309 §2.3.1.2
+    // lets a crawler take robots.txt as unavailable, like a 4xx. A site that redirects every
+    // path forever then fails where its pages do, not at robots.txt.
+    if (e instanceof FetchError && e.details?.redirects === true) return allowAll(url, null);
+    throw e;
+  }
   // After a redirect (http → https) the rules still speak for the origin we asked about (RFC 9309 §2.3.1.2).
   if (page.status >= 200 && page.status < 300) return parseRobots(url, page.body, settings.userAgent, page.status);
   if (page.status >= 400 && page.status < 500) return allowAll(url, page.status);
