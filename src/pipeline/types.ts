@@ -53,6 +53,8 @@ export interface FetchedPage {
 export interface Heading {
   level: number;
   text: string;
+  /** The fragment that lands on it (`page.html#id`): its id, or the name/id of an anchor in or just before it. */
+  id?: string;
 }
 
 /** What the extractor returns for one page body. */

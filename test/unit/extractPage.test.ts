@@ -71,7 +71,7 @@ describe("extractPage on HTML", () => {
   it("lists the main content's h1–h3, not the sidebar's", () => {
     expect(page.headings).toEqual([
       { level: 1, text: "Installing Acme" },
-      { level: 2, text: "Linux" },
+      { level: 2, text: "Linux", id: "linux" },
       { level: 2, text: "Supported versions" },
       { level: 3, text: "Checking the install" },
     ]);

@@ -104,3 +104,32 @@ describe("GNU Texinfo (a page per node, Next/Previous/Up headers)", () => {
     expect(notes.filter((n) => /\b(Next|Previous|Up):/.test(n))).toEqual([]);
   });
 });
+
+describe("a single-page manual (a readme, a contents page, one long manual page)", () => {
+  let g: Generated;
+  beforeAll(async () => {
+    g = await generate("shape-single-page", "readme.html");
+  });
+
+  it("passes ltx check without warnings", () => {
+    expect(codes(g)).toEqual([]);
+    expect(g.report.notesShare).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it("makes the manual's parts the sections and its chapters links into the page, with notes from their text", () => {
+    const names = primary(g).map((s) => s.name);
+    expect(names).toEqual(expect.arrayContaining(["Introduction", "Basic Concepts", "The Language"]));
+    const concepts = g.sections.find((s) => s.name === "Basic Concepts");
+    expect(concepts?.links[0]).toMatchObject({
+      title: "Values and Types",
+      url: `${g.server.origin}/manual.html#2.1`,
+      notes: expect.stringMatching(/^Lua is a dynamically typed language/),
+    });
+    expect(concepts?.links.map((l) => l.title)).toEqual(expect.arrayContaining(["Garbage Collection", "Coroutines"]));
+    // Every chapter link is a place in the one fetched page, listed once.
+    const chapterUrls = g.sections.flatMap((s) => s.links.map((l) => l.url)).filter((u) => u.includes("#"));
+    expect(chapterUrls.length).toBeGreaterThanOrEqual(12);
+    expect(new Set(chapterUrls).size).toBe(chapterUrls.length);
+    expect(chapterUrls.every((u) => u.startsWith(`${g.server.origin}/manual.html#`))).toBe(true);
+  });
+});

@@ -25,7 +25,7 @@ export interface ExtractPageOptions {
 }
 
 export const DEFAULT_MAX_HTML_BYTES = 1_000_000;
-const MAX_HEADINGS = 200;
+const MAX_HEADINGS = 600;
 const MAX_DESCRIPTION = 300;
 
 let converter: TurndownService | undefined;
@@ -89,6 +89,7 @@ function extractHtml(input: ExtractInput, maxHtmlBytes: number): ExtractedPage {
   const { head, rest } = cutHtml(input.body, Math.min(maxHtmlBytes, anchorCut(input.body, MAX_PARSED_ANCHORS)));
   const pageUrl = new URL(input.url).href;
   const doc = parseHtml(head);
+  let manualDoc: Document | undefined;
   try {
     // One walk of the whole tree finds everything we read before readability changes it.
     const found = groupByTag(
@@ -123,16 +124,26 @@ function extractHtml(input: ExtractInput, maxHtmlBytes: number): ExtractedPage {
       .join("\n");
     const links = collectLinks(doc, [...frameSrcs, ...hrefsOf([...found("a"), ...found("area")])], noframes + rest);
     const pageHeadings = collectHeadings(found("main")[0] ?? found("article")[0] ?? doc.body);
+    const regionText = textLengthOf(mainRegion(doc));
 
     const article = parseArticle(doc);
-    const content = article?.content ?? mainRegion(doc);
+    let content = article?.content ?? mainRegion(doc);
+    // A single-page manual is many sections of equal weight; readability keeps the best-scoring
+    // one (measured: 90 KB of markdown from a 1.1 MB Asciidoctor book of 190 sections). Then the
+    // whole text is the content, without the page's chrome and its own table of contents.
+    let articleHeadings = article ? keepArticleHeadings(pageHeadings, article.content) : pageHeadings;
+    if (article && isWholeManual(pageHeadings, textLengthOf(article.content), regionText)) {
+      manualDoc = parseHtml(head);
+      content = manualRegion(manualDoc);
+      articleHeadings = pageHeadings;
+    }
     const textLength = (content?.textContent ?? "").replace(/\s+/g, " ").trim().length;
     const markdown = content && textLength > 0 ? markdownOf(content) : "";
     const title = pickTitle(article?.title, meta, pageHeadings, article?.siteName);
     return {
       title,
       description: clip(pickDescription(meta, article, content)),
-      headings: article ? keepArticleHeadings(pageHeadings, article.content) : pageHeadings,
+      headings: articleHeadings,
       ...(meta.lang ? { lang: meta.lang } : article?.lang ? { lang: article.lang } : {}),
       markdown,
       textLength,
@@ -148,7 +159,36 @@ function extractHtml(input: ExtractInput, maxHtmlBytes: number): ExtractedPage {
     // this, each page stays alive (measured +8 MB heap per manual page). Removing the root detaches
     // what is still in the tree; what readability moved out was detached when it moved.
     doc.documentElement?.remove();
+    manualDoc?.documentElement?.remove();
   }
+}
+
+const MANUAL_MIN_SECTIONS = 20;
+
+function isWholeManual(headings: Heading[], articleText: number, regionText: number): boolean {
+  const anchored = headings.filter((h) => h.id && h.level >= 2).length;
+  return anchored >= MANUAL_MIN_SECTIONS && articleText < regionText * 0.5;
+}
+
+function textLengthOf(el: Element | null): number {
+  return (el?.textContent ?? "").replace(/\s+/g, " ").trim().length;
+}
+
+// A manual's own table of contents (Asciidoctor's #toc, DocBook's div.toc, Texinfo's div.contents)
+// repeats its headings as links: navigation, not text.
+const TOC_NAME = /^(?:toc\d*|table-of-contents|contents)$/i;
+
+/** The main region of a freshly parsed copy, without navigation, sidebars, footers and tables of contents. */
+function manualRegion(doc: Document): Element | null {
+  for (const tag of STRIPPED) for (const el of byTag(doc, tag)) el.remove();
+  const region = mainRegion(doc);
+  if (!region) return null;
+  for (const el of byTag(region, "nav", "aside", "footer", "div", "ul", "ol")) {
+    const names = [el.getAttribute("id") ?? "", ...(el.getAttribute("class") ?? "").split(/\s+/)];
+    if (NAV_TAGS.has(el.tagName) || el.getAttribute("role") === "navigation" || names.some((n) => TOC_NAME.test(n)))
+      el.remove();
+  }
+  return region;
 }
 
 /**
@@ -251,10 +291,30 @@ function collectHeadings(region: Element | null): Heading[] {
   for (const h of headingsIn(region, ["h1", "h2", "h3"])) {
     if (inNavigation(h, region)) continue;
     const text = clean(h.textContent).replace(/[¶#]$/, "").trim();
-    if (text) out.push({ level: Number(h.tagName.slice(1)), text });
+    const id = fragmentOf(h);
+    if (text) out.push({ level: Number(h.tagName.slice(1)), text, ...(id ? { id } : {}) });
     if (out.length >= MAX_HEADINGS) break;
   }
   return out;
+}
+
+/**
+ * Where a link lands on this heading. Generators mark headings three ways: an id on the heading
+ * (Asciidoctor, Sphinx, MkDocs), a named anchor inside it (hand-written manuals:
+ * `<h2><a name="2.1">…</a></h2>`), or an empty named anchor just before it (Texinfo, DocBook).
+ */
+function fragmentOf(h: Element): string | undefined {
+  const own = h.getAttribute("id");
+  if (own) return own;
+  for (const a of byTag(h, "a")) {
+    const name = a.getAttribute("id") ?? a.getAttribute("name");
+    if (name) return name;
+  }
+  const before = h.previousElementSibling;
+  if (before?.tagName === "A" && !clean(before.textContent)) {
+    return before.getAttribute("id") ?? before.getAttribute("name") ?? undefined;
+  }
+  return undefined;
 }
 
 function mainRegion(doc: Document): Element | null {

@@ -14,6 +14,7 @@ import type { GenerateInput, GenerateOutput, LlmsDoc, LlmsLink, LlmsSection, Pag
 import { isGeneratedListing } from "../validate/quality/listings";
 import { isNavigationText } from "../validate/quality/navigationText";
 import { stripSharedAffixes } from "./linkNames";
+import { singlePageChapters } from "./chapters";
 import { hubSectionName, readNavigation } from "./navigation";
 import { isProjectName, isUsableSummary, siteNameOf } from "./siteIdentity";
 import { groupSections, placePages, sectionName, type PagePlace, type SectionGroup } from "./structure";
@@ -106,17 +107,41 @@ export function buildExtractiveDoc(site: Site, pages: Page[], opts: ExtractiveOp
       const keep = isPrimary && head.length < cap && (place.index === 0 || (!place.secondary && !place.page.thin));
       (keep ? head : tail).push(place);
     }
-    if (head.length > 0) sections.push({ name: group.name, links: head.map((p) => describe(p)) });
+    // The start page as "Home" with nothing to say is the file's own title and summary again.
+    const links = head
+      .map((p) => describe(p))
+      .filter((l, k) => !(head[k]?.index === 0 && l.title === "Home" && !l.notes && summary));
+    if (links.length > 0) sections.push({ name: group.name, links });
     // The tail stays grouped by keeping the sections' order; a section name in front of each
     // title would be one more shared prefix on every name.
     // A generated listing with nothing of its own to say (a class-use/ page, a tree) is left out.
     optional.push(...tail.map((p) => describe(p)).filter((l, k) => l.notes || !isListingPlace(tail[k])));
   }
+  addChapters(sections, optional, pages, siteName, o.maxSections);
   if (optional.length > 0) sections.push({ name: OPTIONAL_SECTION, links: optional });
 
   const doc: LlmsDoc = { title: siteName, sections };
   if (summary) doc.summary = summary;
   return doc;
+}
+
+/**
+ * A single-page manual's parts as sections after the site's own pages (see chapters.ts); parts
+ * past the section limit go to Optional.
+ */
+function addChapters(
+  sections: LlmsSection[],
+  optional: LlmsLink[],
+  pages: Page[],
+  siteName: string,
+  maxSections: number,
+): void {
+  const titles = pageTitles(pages, siteName);
+  const chapters = singlePageChapters(pages, (i) => titles[i] ?? "");
+  if (!chapters) return;
+  const room = Math.max(1, maxSections - sections.length);
+  sections.push(...chapters.sections.slice(0, room));
+  optional.push(...chapters.sections.slice(room).flatMap((s) => s.links));
 }
 
 /**

@@ -207,7 +207,9 @@ function checkLinkTarget(link: ParsedLink, ctx: ValidateContext, seen: Map<strin
       message: `link ${link.url} is not on the site ${ctx.site.origin}${ctx.site.prefix}: only link the site's own pages`,
     };
   const target = ctx.pageUrls.has(link.url) ? link.url : link.url.replace(/%28/gi, "(").replace(/%29/gi, ")");
-  if (!ctx.pageUrls.has(target))
+  // A fragment is a place in a fetched page (a single-page manual's chapter): the page is what was fetched.
+  const page = target.includes("#") ? target.slice(0, target.indexOf("#")) : target;
+  if (!ctx.pageUrls.has(target) && !ctx.pageUrls.has(page))
     return {
       ...at,
       code: "link-not-fetched",
