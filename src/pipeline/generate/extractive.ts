@@ -28,6 +28,7 @@ import {
   isHomeLike,
   norm,
   plainText,
+  proseAfter,
 } from "./text";
 
 export interface ExtractiveOptions {
@@ -49,6 +50,7 @@ const FLAT_CAP = 40;
 const NOTE_CHARS = 160;
 const SUMMARY_CHARS = 300;
 const SUMMARY_LOOKAHEAD = 5;
+const DETAILS_CHARS = 400;
 // A site is flat when its root holds this share of its primary pages.
 const FLAT_SHARE = 2 / 3;
 
@@ -122,6 +124,10 @@ export function buildExtractiveDoc(site: Site, pages: Page[], opts: ExtractiveOp
 
   const doc: LlmsDoc = { title: siteName, sections };
   if (summary) doc.summary = summary;
+  // The body paragraph: what the start page goes on to say (the renderer names the sections when
+  // it says nothing more).
+  const details = start ? proseAfter(start.markdown, summary, DETAILS_CHARS) : "";
+  if (details && !isNavigationText(details)) doc.details = details;
   return doc;
 }
 

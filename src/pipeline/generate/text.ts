@@ -90,6 +90,12 @@ export function firstProseSentence(markdown: string, maxChars: number, inCode = 
 }
 
 function proseIn(markdown: string, maxChars: number): string {
+  const first = proseBlocks(markdown).next();
+  return first.done ? "" : firstSentence(first.value, maxChars);
+}
+
+/** The text of each prose paragraph, in order: no headings, lists, tables, code, link lists or chrome. */
+function* proseBlocks(markdown: string): Generator<string> {
   for (const block of markdown.split(/\n\s*\n/)) {
     const b = block.trim();
     if (!b || /^(#|[-*+]\s|\d+[.)]\s|\||>|<|```|~~~)/.test(b)) continue;
@@ -99,9 +105,31 @@ function proseIn(markdown: string, maxChars: number): string {
     // breadcrumb opens many pages: chrome, never the page's first sentence.
     const text = plainText(b);
     if (isNavigationText(text)) continue;
-    if (looksLikeProse(text) && !isHeadingLike(text) && !isBoilerplate(text)) return firstSentence(text, maxChars);
+    if (looksLikeProse(text) && !isHeadingLike(text) && !isBoilerplate(text)) yield text;
   }
-  return "";
+}
+
+/**
+ * The page's prose after `skip` (the summary taken from it), in whole sentences up to maxChars:
+ * what the page goes on to say about the site. "" when it says nothing more.
+ */
+export function proseAfter(markdown: string, skip: string, maxChars: number): string {
+  const seen = norm(skip).replace(/…$/, "");
+  const out: string[] = [];
+  let used = 0;
+  let blocks = 0;
+  for (const text of proseBlocks(markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, ""))) {
+    if (++blocks > 3) break;
+    for (const sentence of text.split(/(?<=[.!?])\s+(?=[A-Z0-9"'(])/)) {
+      const s = sentence.trim();
+      const key = norm(s);
+      if (!key || (seen && (seen.includes(key) || key.includes(seen)))) continue;
+      if (!/[.!?]$/.test(s) || used + s.length + 1 > maxChars) return out.join(" ");
+      out.push(s);
+      used += s.length + 1;
+    }
+  }
+  return out.join(" ");
 }
 
 // "11.9. Index-Only Scans and Covering Indexes", "A.2. Errors", "Chapter 4. SQL Syntax": a
