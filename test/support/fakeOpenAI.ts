@@ -29,6 +29,10 @@ export type FakeReply =
   | { kind: "drop" };
 
 export interface FakeDigest {
+  /** The page id the model answers with ("p3"). */
+  id: string;
+  path: string;
+  /** The page's URL: the prompt's "Site:" origin and the digest's path. */
   url: string;
   title: string;
   desc?: string;
@@ -224,7 +228,7 @@ function contentFor(reply: FakeReply, req: FakeRequest): string {
 interface Answer {
   title: string;
   summary: string;
-  sections: Array<{ name: string; links: Array<{ url: string; title: string; note: string }> }>;
+  sections: Array<{ name: string; links: Array<{ page?: string; url?: string; title: string; note: string }> }>;
 }
 
 /** Groups the digests by first path segment; secondary-looking pages go to "Optional". */
@@ -241,7 +245,7 @@ export function validAnswer(digests: FakeDigest[]): Answer {
     const section = sections.get(name) ?? { name, links: [] };
     sections.set(name, section);
     section.links.push({
-      url: d.url,
+      page: d.id,
       title: d.title.split(" | ")[0] ?? d.title,
       note: d.desc ? d.desc.slice(0, 120) : `About ${d.title}.`,
     });
@@ -274,11 +278,13 @@ function completion(content: string, req: FakeRequest, model: string): unknown {
 
 function parseDigests(prompt: string): FakeDigest[] {
   const out: FakeDigest[] = [];
+  const site = /^Site: (\S+)/m.exec(prompt)?.[1];
+  const origin = site ? new URL(site).origin : "http://127.0.0.1";
   for (const line of prompt.split("\n")) {
-    if (!line.startsWith('{"url":')) continue;
+    if (!line.startsWith('{"id":')) continue;
     try {
-      const d = JSON.parse(line) as FakeDigest;
-      if (typeof d.url === "string") out.push(d);
+      const d = JSON.parse(line) as Omit<FakeDigest, "url">;
+      if (typeof d.id === "string" && typeof d.path === "string") out.push({ ...d, url: `${origin}${d.path}` });
     } catch {
       // not a digest line
     }

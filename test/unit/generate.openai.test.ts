@@ -44,7 +44,7 @@ const pages = [
 ];
 
 describe("openai provider", () => {
-  it("sends compact digests in JSON mode and accepts a valid answer", async () => {
+  it("sends compact digests that name pages by id, asks for structured output, and accepts a valid answer", async () => {
     const result = await generateLlmsTxt({ site, pages, provider: provider(), attempts: 3 });
     expect(result).toMatchObject({ provider: "openai", model: "fake-mini", attempts: 1, fallback: false });
     expect(validateLlmsTxt(result.llmsTxt, { site, pageUrls: new Set(pages.map((p) => p.url)) })).toEqual([]);
@@ -53,9 +53,53 @@ describe("openai provider", () => {
     expect(fake.chatCount).toBe(1);
     const req = fake.requests[0]!;
     expect(req.headers.authorization).toBe("Bearer sk-test-key-not-real");
-    expect(req.body).toMatchObject({ model: "fake-mini", response_format: { type: "json_object" } });
+    expect(req.body).toMatchObject({
+      model: "fake-mini",
+      response_format: { type: "json_schema", json_schema: { name: "llms_txt" } },
+    });
     expect(req.digests.map((d) => d.url)).toEqual(pages.map((p) => p.url));
+    // Pages travel as ids and paths: no URL for the model to copy (or mangle).
+    expect(req.digests.map((d) => d.id)).toEqual(["p0", "p1", "p2", "p3"]);
+    expect(req.prompt).not.toContain("https://docs.example.com/guide/install");
     expect(req.prompt).not.toContain(SECRET_TAIL);
+    // The fake answered with ids; the file has the pages' URLs.
+    expect(result.llmsTxt).toContain("(https://docs.example.com/guide/install)");
+  });
+
+  it("falls back to plain JSON mode when the server refuses structured output, and stays there", async () => {
+    fake.setOptions({
+      onRequest: (req) =>
+        (req.body?.response_format as { type?: string } | undefined)?.type === "json_schema"
+          ? {
+              kind: "status",
+              status: 400,
+              body: { error: { message: "response_format json_schema is not supported" } },
+            }
+          : undefined,
+    });
+    const p = provider();
+    const first = await generateLlmsTxt({ site, pages, provider: p, attempts: 1 });
+    expect(first.fallback).toBe(false);
+    const second = await generateLlmsTxt({ site, pages, provider: p, attempts: 1 });
+    expect(second.fallback).toBe(false);
+    const formats = fake.requests.map((r) => (r.body?.response_format as { type: string }).type);
+    expect(formats).toEqual(["json_schema", "json_object", "json_object"]);
+  });
+
+  it("feeds an unknown page id back to the model, which fixes it", async () => {
+    fake.script({
+      kind: "content",
+      content: JSON.stringify({
+        title: "Acme",
+        summary: "Acme builds fast widgets.",
+        sections: [{ name: "Docs", links: [{ page: "p99", title: "Invented", note: "A page that is not there." }] }],
+      }),
+    });
+    const result = await generateLlmsTxt({ site, pages, provider: provider(), attempts: 3 });
+    expect(result.fallback).toBe(false);
+    expect(result.attempts).toBe(2);
+    expect(fake.requests[1]?.hasFeedback).toBe(true);
+    expect(fake.requests[1]?.prompt).toContain("p99");
   });
 
   it("records the token usage the server reports", async () => {

@@ -8,8 +8,25 @@ import { z } from "zod";
 import { OutputInvalidError } from "../../lib/errors";
 import type { LlmsLink, LlmsSection, Site } from "../types";
 
-const LinkAnswer = z.object({
-  url: z.string(),
+/** What the prompt asks for: pages named by their digest's id ("p17"). */
+const ModelLink = z.object({ page: z.string(), title: z.string(), note: z.string() });
+const ModelAnswer = z.object({
+  title: z.string(),
+  summary: z.string(),
+  sections: z.array(z.object({ name: z.string(), links: z.array(ModelLink) })),
+});
+
+/**
+ * The answer's JSON Schema, sent as `response_format: json_schema` to servers that support
+ * structured output (OpenAI, vLLM, Ollama): the model then can't answer in another shape.
+ */
+export const ANSWER_JSON_SCHEMA = z.toJSONSchema(ModelAnswer) as Record<string, unknown>;
+
+// What we accept is looser than what we ask for: a `url` instead of a `page` (models that copy
+// URLs), `notes` for `note`, missing titles and a `details` paragraph.
+const LinkAnswer = ModelLink.partial().extend({
+  page: z.string().nullish(),
+  url: z.string().nullish(),
   title: z.string().nullish(),
   note: z.string().nullish(),
   notes: z.string().nullish(),
@@ -51,7 +68,7 @@ export function parseAnswer(content: string | null | undefined, resolveUrl: (url
   if (!parsed.success) {
     const where = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
     throw new OutputInvalidError(
-      `the answer's JSON has the wrong shape (${where.join("; ")}): use {"title", "summary", "sections": [{"name", "links": [{"url", "title", "note"}]}]}`,
+      `the answer's JSON has the wrong shape (${where.join("; ")}): use {"title", "summary", "sections": [{"name", "links": [{"page", "title", "note"}]}]}`,
     );
   }
   const a = parsed.data;
@@ -65,16 +82,30 @@ export function parseAnswer(content: string | null | undefined, resolveUrl: (url
 }
 
 function toLink(l: z.infer<typeof LinkAnswer>, resolveUrl: (url: string) => string): LlmsLink {
-  const url = resolveUrl(l.url.trim());
+  const ref = (l.page ?? l.url ?? "").trim();
+  if (!ref) throw new OutputInvalidError('a link has neither "page" nor "url": name each page by its id ("p3")');
+  const url = resolveUrl(ref);
+  if (url === ref && /^p\d+$/.test(ref))
+    throw new OutputInvalidError(`page "${ref}" is not one of the ids given: name pages only by the ids in the digests`);
   const link: LlmsLink = { url, title: (l.title ?? "").trim() };
   const note = (l.note ?? l.notes ?? "").trim();
   if (note) link.notes = note;
   return link;
 }
 
-/** Maps a URL from the model to the fetched page it almost certainly means, else returns it as is. */
-export function urlResolver(site: Site, pageUrls: Set<string>): (url: string) => string {
+/**
+ * Maps what the model named a page by to the fetched page's URL: a page id ("p17", its index in
+ * `pages`), or a URL it almost certainly means. Anything else is returned as is, for the
+ * validator to refuse with a message the next try can act on.
+ */
+export function urlResolver(
+  site: Site,
+  pageUrls: Set<string>,
+  pagesInOrder: readonly string[] = [],
+): (url: string) => string {
   return (raw) => {
+    const id = /^p(\d+)$/.exec(raw);
+    if (id) return pagesInOrder[Number(id[1])] ?? raw;
     if (pageUrls.has(raw)) return raw;
     let abs: string;
     try {

@@ -1,14 +1,19 @@
 /*
- * Compact page digests for the model: url, title, description, headings and the first words.
- * Never whole pages: a digest is ~100 tokens, so a 12k-token budget carries ~80 pages per request.
- * Each digest is one JSON line, easy for the model to read and for tests to parse back.
+ * Compact page digests for the model: a short page id, the path, title, description, headings and
+ * the first words. Never whole pages: a digest is ~100 tokens, so a 12k-token budget carries ~80
+ * pages per request. Each digest is one JSON line, easy for the model to read and for tests to
+ * parse back. The model names pages by id ("p17"), never by URL: an id is a token or two where a
+ * URL is dozens, and a model can't mangle a URL it never has to copy (answer.ts maps ids back).
  */
 import type { Page, Site } from "../types";
 import { placePages } from "./structure";
 import { clipWords, firstWords, fullTitle } from "./text";
 
 export interface PageDigest {
-  url: string;
+  /** "p" + the page's index in the run's page list: stable across batches and retries. */
+  id: string;
+  /** The page's path (and query) on the site: what sections are usually made from. */
+  path: string;
   title: string;
   desc?: string;
   headings?: string[];
@@ -27,12 +32,22 @@ export const DIGEST_LEVELS: DigestDetail[] = [
   { words: 0, headings: 0 },
 ];
 
+export function pageId(index: number): string {
+  return `p${index}`;
+}
+
 export function digestPage(
   page: Page,
   detail: DigestDetail = DIGEST_LEVELS[0] ?? { words: 60, headings: 8 },
   title = fullTitle(page),
+  index = 0,
 ): PageDigest {
-  const d: PageDigest = { url: page.url, title: clipWords(title, 120) || page.url };
+  const u = new URL(page.url);
+  const d: PageDigest = {
+    id: pageId(index),
+    path: `${u.pathname}${u.search}`,
+    title: clipWords(title, 120) || page.url,
+  };
   const desc = clipWords(page.description, detail.words > 0 ? 200 : 120);
   if (desc) d.desc = desc;
   if (detail.headings > 0) {
@@ -71,7 +86,7 @@ export function batchDigests(pages: Page[], tokensPerBatch: number, titles: stri
   let current: string[] = [];
   let used = 0;
   for (const [i, page] of pages.entries()) {
-    const line = fittingLine(page, tokensPerBatch, titles[i]);
+    const line = fittingLine(page, i, tokensPerBatch, titles[i]);
     const cost = estimateTokens(line) + 1;
     if (current.length > 0 && used + cost > tokensPerBatch) {
       batches.push(current);
@@ -86,10 +101,10 @@ export function batchDigests(pages: Page[], tokensPerBatch: number, titles: stri
 }
 
 // A page alone may use at most a quarter of a batch, so one verbose page can't crowd out the rest.
-function fittingLine(page: Page, tokensPerBatch: number, title: string | undefined): string {
+function fittingLine(page: Page, index: number, tokensPerBatch: number, title: string | undefined): string {
   let line = "";
   for (const detail of DIGEST_LEVELS) {
-    line = digestLine(digestPage(page, detail, title));
+    line = digestLine(digestPage(page, detail, title, index));
     if (estimateTokens(line) <= tokensPerBatch / 4) return line;
   }
   return line;

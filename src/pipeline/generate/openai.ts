@@ -17,7 +17,7 @@ import { coerceError } from "../../lib/coerceError";
 import { AbortedError, LlmError, OutputInvalidError, RateLimitedError, throwIfAborted } from "../../lib/errors";
 import { SECOND } from "../../lib/time";
 import type { GenerateInput, GenerateOutput, LlmsDoc, LlmsSection, Page, Provider, TokenUsage } from "../types";
-import { parseAnswer, urlResolver, type ParsedAnswer } from "./answer";
+import { ANSWER_JSON_SCHEMA, parseAnswer, urlResolver, type ParsedAnswer } from "./answer";
 import { pageTitles } from "./extractive";
 import { capPrimarySections } from "./capSections";
 import { batchDigests, siteOutline } from "./digest";
@@ -35,6 +35,8 @@ export interface OpenAIProviderOptions {
   timeoutMs: number;
   /** Retries inside the openai client. Default 0: see the header comment. */
   maxRetries?: number;
+  /** Ask for `response_format: json_schema` first (default true); plain JSON mode when refused. */
+  structuredOutput?: boolean;
 }
 
 // Room left in each later batch for the growing list of section names.
@@ -43,6 +45,8 @@ const DEFAULT_RETRY_AFTER_MS = 30 * SECOND;
 const MAX_RETRY_AFTER_MS = 3600 * SECOND;
 
 export function createOpenAIProvider(opts: OpenAIProviderOptions): Provider {
+  // Shared by this provider's requests: once a server refuses structured output, it isn't asked again.
+  const mode: OutputMode = { structured: opts.structuredOutput ?? true };
   const client = new OpenAI({
     // Local compatible servers need no key, but the client refuses to start without one.
     apiKey: opts.apiKey ?? "unused",
@@ -53,7 +57,7 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): Provider {
   return {
     name: "openai",
     model: opts.model,
-    generate: (input) => generateWithOpenAI(client, opts, input),
+    generate: (input) => generateWithOpenAI(client, opts, input, mode),
   };
 }
 
@@ -61,10 +65,15 @@ async function generateWithOpenAI(
   client: OpenAI,
   opts: OpenAIProviderOptions,
   input: GenerateInput,
+  mode: OutputMode,
 ): Promise<GenerateOutput> {
   const { site, pages, signal } = input;
   const pageUrls = new Set(pages.map((p) => p.url));
-  const resolve = urlResolver(site, pageUrls);
+  const resolve = urlResolver(
+    site,
+    pageUrls,
+    pages.map((p) => p.url),
+  );
   const usage: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, requests: 0 };
   const siteName = siteNameFrom(pages[0], pages, site);
   const base = { siteUrl: site.startUrl, siteName, totalPages: pages.length, feedback: input.feedback };
@@ -94,7 +103,7 @@ async function generateWithOpenAI(
       outline: batchIndex === 0 ? outline : undefined,
       sections: merged.sectionNames(),
     });
-    const { content, truncated } = await complete(client, opts, messages, usage, signal);
+    const { content, truncated } = await complete(client, opts, messages, usage, signal, mode);
     let answer: ParsedAnswer;
     try {
       answer = parseAnswer(content, resolve);
@@ -115,18 +124,54 @@ async function generateWithOpenAI(
   return { doc, usage, model: opts.model, warnings };
 }
 
+/**
+ * Structured output first (`json_schema`: the server holds the model to the answer's shape);
+ * a server that refuses it (400/422 naming response_format or the schema: older vLLM, LM Studio,
+ * llama.cpp) is asked in plain JSON mode from then on, by this provider.
+ */
+interface OutputMode {
+  structured: boolean;
+}
+
+const STRUCTURED_FORMAT = {
+  type: "json_schema" as const,
+  json_schema: { name: "llms_txt", schema: ANSWER_JSON_SCHEMA, strict: false },
+};
+
+function refusesStructuredOutput(e: unknown): boolean {
+  return (
+    e instanceof APIError &&
+    (e.status === 400 || e.status === 422) &&
+    /response_format|json_schema|schema|structured/i.test(e.message)
+  );
+}
+
 async function complete(
   client: OpenAI,
   opts: OpenAIProviderOptions,
   messages: ChatMessage[],
   usage: TokenUsage,
   signal: AbortSignal | undefined,
+  mode: OutputMode = { structured: false },
 ): Promise<{ content: string | null | undefined; truncated: boolean }> {
   try {
-    const res = await client.chat.completions.create(
-      { model: opts.model, messages, response_format: { type: "json_object" } },
-      { signal, timeout: opts.timeoutMs, maxRetries: opts.maxRetries ?? 0 },
-    );
+    const request = (structured: boolean) =>
+      client.chat.completions.create(
+        {
+          model: opts.model,
+          messages,
+          response_format: structured ? STRUCTURED_FORMAT : { type: "json_object" },
+        },
+        { signal, timeout: opts.timeoutMs, maxRetries: opts.maxRetries ?? 0 },
+      );
+    let res: Awaited<ReturnType<typeof request>>;
+    try {
+      res = await request(mode.structured);
+    } catch (e) {
+      if (!mode.structured || !refusesStructuredOutput(e)) throw e;
+      mode.structured = false;
+      res = await request(false);
+    }
     usage.requests += 1;
     usage.promptTokens += res.usage?.prompt_tokens ?? 0;
     usage.completionTokens += res.usage?.completion_tokens ?? 0;

@@ -34,11 +34,11 @@ export const SECTIONS_HEADER = "Sections so far:";
 const MAX_FEEDBACK = 30;
 
 export const SYSTEM_PROMPT = `You write llms.txt files (see llmstxt.org): a short markdown index that helps language models and people find the useful pages of a website.
-You receive compact digests of the site's pages, one JSON object per line: url, title, desc (description), headings, text (first words).
+You receive compact digests of the site's pages, one JSON object per line: id (the page's id), path, title, desc (description), headings, text (first words).
 Answer with one JSON object and nothing else, in this shape:
-{"title": "name of the site or project", "summary": "one or two sentences saying what the site or project is and who it is for", "sections": [{"name": "Short section name", "links": [{"url": "a page url copied exactly from a digest", "title": "short link title", "note": "one sentence saying what the reader finds on the page"}]}]}
+{"title": "name of the site or project", "summary": "one or two sentences saying what the site or project is and who it is for", "sections": [{"name": "Short section name", "links": [{"page": "the page's id from its digest, like p3", "title": "short link title", "note": "one sentence saying what the reader finds on the page"}]}]}
 Rules:
-- Use only URLs that appear in the digests, copied character for character. Never invent, shorten or change a URL.
+- Name pages only by the ids in the digests ("p3"). Never invent an id or write a URL.
 - List every page of the request exactly once.
 - Order sections and links so that what a newcomer needs first comes first (overview, getting started, guides, main concepts, then reference).
 - Use 2 to 10 sections with short plain names. No empty sections. Do not name a section after the site.
