@@ -86,7 +86,9 @@ function toLink(l: z.infer<typeof LinkAnswer>, resolveUrl: (url: string) => stri
   if (!ref) throw new OutputInvalidError('a link has neither "page" nor "url": name each page by its id ("p3")');
   const url = resolveUrl(ref);
   if (url === ref && /^p\d+$/.test(ref))
-    throw new OutputInvalidError(`page "${ref}" is not one of the ids given: name pages only by the ids in the digests`);
+    throw new OutputInvalidError(
+      `page "${ref}" is not one of the ids given: name pages only by the ids in the digests`,
+    );
   const link: LlmsLink = { url, title: (l.title ?? "").trim() };
   const note = (l.note ?? l.notes ?? "").trim();
   if (note) link.notes = note;
