@@ -9,8 +9,8 @@
 import type { Heading, LlmsLink, LlmsSection, Page } from "../types";
 import { clipWords, firstProseSentence, norm } from "./text";
 
-/** At most this many content pages: past it the site's own pages are its chapters. */
-const FEW_PAGES = 5;
+/** At most this many content pages (a set of one-page books, a readme and a manual): past it the site's own pages are its chapters. */
+const FEW_PAGES = 10;
 /** A manual page has at least this many headings with ids. */
 const MIN_CHAPTERS = 12;
 /** Parts become sections only when there are this many or fewer; past it, one section of chapters. */
@@ -88,15 +88,29 @@ export function chapterName(text: string): string {
   return clipWords(cut || text, 120);
 }
 
-/** The first prose sentence under each markdown heading, keyed by the heading's normalised text. */
+/**
+ * The first prose sentence under each markdown heading, keyed by the heading's normalised text.
+ * A chapter that opens with a table, a list or straight into its first subsection ("Buffers",
+ * then "Basics") takes the first sentence of its subsections.
+ */
 function notesByHeading(markdown: string): Map<string, string> {
-  const notes = new Map<string, string>();
+  const blocks: { level: number; key: string; sentence: string }[] = [];
   const parts = markdown.split(/^(#{1,6}\s.*)$/m);
   for (let i = 1; i < parts.length; i += 2) {
-    const heading = (parts[i] ?? "").replace(/^#+\s*/, "").replace(/\\(.)/g, "$1");
-    const key = norm(heading.replace(/\[([^\]]*)\]\([^)]*\)/g, "$1"));
-    const sentence = firstProseSentence(parts[i + 1] ?? "", NOTE_CHARS);
-    if (key && sentence && !notes.has(key)) notes.set(key, sentence);
+    const line = parts[i] ?? "";
+    const heading = line.replace(/^#+\s*/, "").replace(/\\(.)/g, "$1");
+    blocks.push({
+      level: /^#+/.exec(line)?.[0].length ?? 1,
+      key: norm(heading.replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")),
+      sentence: firstProseSentence(parts[i + 1] ?? "", NOTE_CHARS),
+    });
   }
+  const notes = new Map<string, string>();
+  blocks.forEach((b, i) => {
+    let sentence = b.sentence;
+    for (let j = i + 1; !sentence && j < blocks.length && (blocks[j]?.level ?? 0) > b.level; j++)
+      sentence = blocks[j]?.sentence ?? "";
+    if (b.key && sentence && !notes.has(b.key)) notes.set(b.key, sentence);
+  });
   return notes;
 }

@@ -195,7 +195,9 @@ export function firstSentence(text: string, maxChars = 160): string {
     const two = /^(.+?[.!?]\s+.+?[.!?])(?=\s+[A-Z0-9"'([]|$)/.exec(t)?.[1];
     sentence = two ?? t;
   }
-  return clipWords(sentence, maxChars);
+  // "… are available for many distributions, including:" introduces a list the note leaves out:
+  // an ellipsis says the text goes on, where a colon points at nothing.
+  return clipWords(sentence, maxChars).replace(/\s*:$/, "…");
 }
 
 /** Up to maxChars, cut at a word boundary with an ellipsis. */
