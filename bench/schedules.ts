@@ -163,7 +163,7 @@ async function runOnce(args: string[]): Promise<void> {
     let sampleBytes = 0;
     const parts: string[] = [];
     if (sample) {
-      const next = (await queues.generate.getJobScheduler(sample.id))?.next;
+      const next = (await queues.schedule.getJobScheduler(sample.id))?.next;
       const keys: [string, string][] = [
         ["website hash", `${prefix}:website:${sample.id}`],
         ["scheduler hash", `${prefix}:generate:repeat:${sample.id}`],
@@ -183,7 +183,7 @@ async function runOnce(args: string[]): Promise<void> {
     };
     const generate = withWebsiteRuns(stub, {
       websites,
-      queue: queues.generate,
+      queues,
       redis,
       settings: { backoffAfter: 3, pauseAfter: 10 },
       logger: silentLogger(),

@@ -24,7 +24,7 @@ import type { Config } from "../config/env";
 import type { Logger } from "../lib/logger";
 import type { Metrics } from "../metrics/registry";
 import type { FleetStatus } from "../queues/workerHeartbeat";
-import type { Queues } from "../queues/queues";
+import { findGenerateJob, type Queues } from "../queues/queues";
 import type { AuthServices } from "../security/authServices";
 import type { RateLimiter } from "../security/rateLimiter";
 import type { ResultStore } from "../store/results";
@@ -62,11 +62,11 @@ export interface AppConfig {
 
 export interface AppDeps {
   config: AppConfig;
-  queues: Pick<Queues, "generate" | "all" | "byName">;
+  queues: Pick<Queues, "generate" | "schedule" | "all" | "byName">;
   store: ResultStore;
   /** The API's client (the same one the store and queues use): listing, retry claims, health. */
   redis: Redis;
-  /** Fed by the process's one QueueEvents on the generate queue. */
+  /** Fed by the process's QueueEvents on the generate and schedule queues. */
   jobEvents: JobEventHub;
   logger: Logger;
   authServices: AuthServices;
@@ -146,7 +146,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(jobsRouter({ queues, redis, limits, canceller: deps.canceller, urlGuard: deps.urlGuard }));
   app.use(
     eventsRouter({
-      queue: queues.generate,
+      queue: { getJob: (id) => findGenerateJob(queues, id) },
       hub: deps.jobEvents,
       logger: deps.logger,
       heartbeatMs: deps.sseHeartbeatMs,
@@ -158,7 +158,13 @@ export function buildApp(deps: AppDeps): Express {
   app.use(tokensRouter(deps.authServices));
   app.use(websitesRouter({ service: deps.websites, results: withChangeSummaries(deps.store) }));
   // The maintenance queue is listed by GET /api/schedules; the scheduler part of a process runs its worker.
-  app.use(schedulesRouter({ generate: queues.generate, maintenance: queues.byName(MAINTENANCE_QUEUE) }));
+  app.use(
+    schedulesRouter({
+      schedule: queues.schedule,
+      generate: queues.generate,
+      maintenance: queues.byName(MAINTENANCE_QUEUE),
+    }),
+  );
 
   // 10.
   app.use(notFoundHandler);

@@ -13,6 +13,7 @@ import { ConfigError } from "../lib/errors";
 import type { Logger } from "../lib/logger";
 import { createShutdown, type Shutdown } from "../lib/shutdown";
 import { requestCancel } from "../queues/cancel";
+import { SCHEDULE_QUEUE } from "../queues/catalog";
 import { closeRedis, createRedis, keyPrefix, type Redis } from "../queues/connection";
 import { createQueueEvents, createQueues, type Queues } from "../queues/queues";
 import { checkRedis } from "../store/redisChecks";
@@ -98,8 +99,10 @@ export async function runApiProcess(
     shutdown.add("api queues", () => queues.close());
     const events = createQueueEvents({ connection: redis, prefix, queue: "generate", logger });
     shutdown.add("api queue events", () => events.close());
-    await events.events.waitUntilReady();
-    const jobEvents = createJobEventHub(events.events);
+    const scheduledEvents = createQueueEvents({ connection: redis, prefix, queue: SCHEDULE_QUEUE, logger });
+    shutdown.add("api schedule queue events", () => scheduledEvents.close());
+    await Promise.all([events.events.waitUntilReady(), scheduledEvents.events.waitUntilReady()]);
+    const jobEvents = createJobEventHub([events.events, scheduledEvents.events]);
     const store = createResultStore(redis, { prefix, maxVersions: config.schedules.maxVersionsPerSite });
 
     const context: ApiContext = { config, redis, prefix, queues, store, logger, shutdown };

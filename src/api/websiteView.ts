@@ -30,6 +30,8 @@ export interface WebsiteView {
   lastChangedAt: string | null;
   lastCheckedAt: string | null;
   consecutiveFailures: number;
+  /** How late the last scheduled run started after its tick fell due (ms); null before the first. */
+  lastRunDelayMs: number | null;
   pausedReason: string | null;
   options: WebsiteOptions;
   createdAt: string;
@@ -66,6 +68,7 @@ export function websiteView(w: ScheduledWebsite): WebsiteView {
     lastChangedAt: w.lastChangedAt ?? null,
     lastCheckedAt: w.lastCheckedAt ?? null,
     consecutiveFailures: w.consecutiveFailures,
+    lastRunDelayMs: w.lastRunDelayMs ?? null,
     pausedReason: w.pausedReason ?? null,
     options: w.options,
     createdAt: w.createdAt,

@@ -34,6 +34,8 @@ export interface Metrics {
    * scheduler that decides per tick may report enqueued/skipped.
    */
   onSchedulerRun(outcome: "success" | "failure" | "enqueued" | "skipped"): void;
+  /** A scheduled run was taken this long after its tick fell due. */
+  onScheduledStart(delayMs: number): void;
   /** The Prometheus text for GET /metrics. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -207,8 +209,19 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     registers: [registry],
   });
 
+  const scheduleDelay = new Histogram({
+    name: "ltx_schedule_start_delay_seconds",
+    help: "How late scheduled runs started after their tick fell due",
+    // Taken within a second when a schedule slot is free; minutes or more means schedules starve.
+    buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
+    registers: [registry],
+  });
+
   return {
     registry,
+    onScheduledStart(delayMs) {
+      scheduleDelay.observe(delayMs / 1000);
+    },
     onJobFinished(o) {
       duration.observe({ queue: o.queue, outcome: o.outcome }, o.durationMs / 1000);
       const r = o.result;

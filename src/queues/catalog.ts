@@ -6,7 +6,9 @@
  * attempt:  one try at a job; failed attempts back off (60 s doubling, capped at 1 h) and retry
  * in flight: a job that is waiting, delayed or active; at most one per site (de-duplication)
  * version:  one stored result of a site; the latest is served, earlier ones kept up to a cap
- * schedule: a BullMQ job scheduler that adds a generate job every interval
+ * schedule: a BullMQ job scheduler that adds a generate job every interval, on the schedule queue
+ * scheduled run: a generate job made by a schedule; it runs on worker slots of its own
+ *           (SCHEDULE_CONCURRENCY), so one-off work queued on the generate queue can't starve it
  *
  * The job catalog below is the single source of truth: enqueue(), the worker's handler map and
  * Bull Board are all built from it, so a queue, its payload and its options can't drift apart.
@@ -21,9 +23,18 @@ import type { Phase, ProviderName, QualityReport, Timings, TokenUsage } from "..
  * Every queue ltx uses. "maintenance" holds the periodic tasks (scheduler/maintenance.ts): its
  * jobs come only from its own job schedulers and its worker runs in the scheduler part of a
  * process, so it has no jobCatalog entry; it is listed for Bull Board, metrics and health.
+ *
+ * "schedule" holds the websites' job schedulers and so their scheduled runs: generate jobs like
+ * those of the "generate" queue, served by the same handler. Its own queue because BullMQ adds a
+ * scheduler's next job only when a worker takes the current one, and serves a queue first in,
+ * first out: on the shared queue, ticks waited behind every one-off job and were skipped. A
+ * separate Worker with SCHEDULE_CONCURRENCY slots takes them as they fall due.
  */
-export const QUEUE_NAMES = ["generate", "maintenance"] as const;
+export const QUEUE_NAMES = ["generate", "schedule", "maintenance"] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** The queue of the websites' schedulers and their runs. */
+export const SCHEDULE_QUEUE = "schedule" satisfies QueueName;
 
 /** Why a generate job exists: shown in Bull Board and the API, used by schedules. */
 export const TRIGGERS = ["api", "schedule", "refresh", "retry"] as const;

@@ -9,6 +9,12 @@
  * of the job already in flight instead of creating one. The key is deleted when that job
  * completes or finally fails, so the next submission makes a new job. A read-then-add here
  * would race; the script can't.
+ *
+ * Scheduled runs live on the schedule queue, whose de-duplication keys are its own. A scheduled run
+ * claims the site on the schedule queue only after checking the generate queue (outcomes.ts), and
+ * enqueueGenerate checks the schedule queue after its add: whichever of the two writes second
+ * sees the first, so a site still never has two jobs in flight. An add that finds a scheduled run
+ * joins it, as it would join a one-off job.
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
@@ -16,7 +22,7 @@ import type { Job, JobsOptions } from "bullmq";
 import { InputError, LtxError } from "../lib/errors";
 import { resolveSite } from "../pipeline/site";
 import { GenerateJobData, TRIGGERS, type GenerateJobResult } from "./catalog";
-import type { Queues } from "./queues";
+import type { GenerateQueue, Queues } from "./queues";
 
 /** What a caller may ask for: a GenerateJobData before normalisation (no siteKey yet). */
 export const GenerateRequest = GenerateJobData.pick({
@@ -79,12 +85,14 @@ export function generateJobData(input: unknown, opts: Pick<EnqueueOptions, "maxP
 const ADD_TRIES = 3;
 
 export async function enqueueGenerate(
-  queues: Pick<Queues, "generate">,
+  queues: Pick<Queues, "generate" | "schedule">,
   input: unknown,
   opts: EnqueueOptions = {},
 ): Promise<EnqueueResult> {
   const data = generateJobData(input, opts);
   const queue = queues.generate;
+  const scheduled = await scheduledRunInFlight(queues.schedule, data.siteKey);
+  if (scheduled) return { job: scheduled, deduplicated: true };
   for (let i = 0; i < ADD_TRIES; i++) {
     // Our own id, so we can tell: addJob returns the in-flight job's id instead when it
     // de-duplicated, and the Job object it hands back then carries *our* data, not that job's.
@@ -94,7 +102,7 @@ export async function enqueueGenerate(
       jobId,
       deduplication: { id: dedupIdOf(data.siteKey) },
     });
-    if (added.id === jobId) return { job: added, deduplicated: false };
+    if (added.id === jobId) return joinScheduledRun(queues.schedule, added);
     const existing = added.id === undefined ? undefined : await queue.getJob(added.id);
     if (existing) return { job: existing, deduplicated: true };
     // The in-flight job ended (and was removed) between the add and the read: add again.
@@ -102,7 +110,35 @@ export async function enqueueGenerate(
   throw new LtxError("UNAVAILABLE", `could not enqueue ${data.url}: the in-flight job kept disappearing`);
 }
 
+/**
+ * A scheduled run claimed the site between our first check and our add: ours goes, theirs stays.
+ * (If a worker took ours in that instant, it can't be removed and both run: a window of a few
+ * milliseconds, logged by nobody; the next runs are de-duplicated again.)
+ */
+async function joinScheduledRun(schedule: GenerateQueue, added: GenerateJob): Promise<EnqueueResult> {
+  const scheduled = await scheduledRunInFlight(schedule, added.data.siteKey);
+  if (!scheduled) return { job: added, deduplicated: false };
+  try {
+    await added.remove();
+    return { job: scheduled, deduplicated: true };
+  } catch {
+    return { job: added, deduplicated: false };
+  }
+}
+
+/** The scheduled run holding a site, if it is still in flight (a holder that is gone or finished is stale). */
+async function scheduledRunInFlight(schedule: GenerateQueue, siteKey: string): Promise<GenerateJob | undefined> {
+  const id = await schedule.getDeduplicationJobId(dedupIdOf(siteKey));
+  if (!id) return undefined;
+  const job = await schedule.getJob(id);
+  return job && job.finishedOn === undefined ? job : undefined;
+}
+
 /** The id of the job in flight for a site, or null (for the API's "is it running?" answers). */
-export async function inFlightJobId(queues: Pick<Queues, "generate">, siteKey: string): Promise<string | null> {
-  return queues.generate.getDeduplicationJobId(dedupIdOf(siteKey));
+export async function inFlightJobId(
+  queues: Pick<Queues, "generate" | "schedule">,
+  siteKey: string,
+): Promise<string | null> {
+  const oneOff = await queues.generate.getDeduplicationJobId(dedupIdOf(siteKey));
+  return oneOff ?? (await scheduledRunInFlight(queues.schedule, siteKey))?.id ?? null;
 }

@@ -3,7 +3,8 @@
  * and the mapping to and from the fields of its Redis hash. Short field names keep the hash a
  * small listpack: url, key (site key), on (enabled), every | cron + tz, opts (JSON), created,
  * updated, first (first run), seq, job (last job JSON), okAt, changedAt, checkedAt, fails,
- * paused (reason), backoff (stretched interval), runToken (recordRun's idempotency key).
+ * paused (reason), backoff (stretched interval), runToken (recordRun's idempotency key), delay
+ * (how late the last scheduled run started, ms).
  */
 import { createHash } from "node:crypto";
 import type { GenerateOptions } from "../queues/generateOptions";
@@ -43,6 +44,8 @@ export interface Website {
   lastChangedAt?: string;
   lastCheckedAt?: string;
   consecutiveFailures: number;
+  /** How late the last scheduled run started after its tick fell due, ms. */
+  lastRunDelayMs?: number;
   /** Set when repeated failures paused the schedule; `enabled` stays as the user left it. */
   pausedReason?: string;
   /** The stretched interval while backing off after repeated failures. */
@@ -131,5 +134,6 @@ export function fromRecord(id: string, h: Record<string, string> | null | undefi
   if (checked) w.lastCheckedAt = checked;
   if (h.paused) w.pausedReason = h.paused;
   if (h.backoff) w.backoffEveryMs = Number(h.backoff);
+  if (h.delay !== undefined) w.lastRunDelayMs = Number(h.delay);
   return w;
 }

@@ -82,7 +82,8 @@ export interface WebsiteStore {
   scanIds(batchSize?: number): AsyncGenerator<string[]>;
   count(): Promise<number>;
   /** Marks a run as started: lastJob = {id, status: running}. */
-  recordStart(id: string, jobId: string, at: number): Promise<void>;
+  /** delayMs: how late a scheduled run started (kept as lastRunDelayMs until the next one). */
+  recordStart(id: string, jobId: string, at: number, delayMs?: number): Promise<void>;
   /** Counts a finished run once; returns the website after it, or undefined when already counted / gone. */
   recordRun(id: string, run: RunRecord): Promise<Website | undefined>;
 }
@@ -283,14 +284,16 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
       return redis.zcard(keys.index);
     },
 
-    async recordStart(id, jobId, at) {
+    async recordStart(id, jobId, at, delayMs) {
       const lastJob: LastJob = { id: jobId, status: "running", startedAt: new Date(at).toISOString() };
+      const fields = ["job", JSON.stringify(lastJob)];
+      if (delayMs !== undefined) fields.push("delay", String(Math.round(delayMs)));
       // HSET only when the record exists: a run of a website deleted meanwhile must not recreate it.
       await redis.eval(
-        "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'job', ARGV[1]) end",
+        "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], unpack(ARGV)) end",
         1,
         keys.website(id),
-        JSON.stringify(lastJob),
+        ...fields,
       );
     },
 

@@ -42,7 +42,8 @@ export interface WebsiteServiceDeps {
   websites: WebsiteStore;
   /** The same client the store uses (reads the schedulers' next runs). */
   redis: Redis;
-  queues: Pick<Queues, "generate">;
+  /** schedule: the websites' schedulers; generate: where a refresh goes. */
+  queues: Pick<Queues, "generate" | "schedule">;
   settings: WebsiteServiceSettings;
   /** The early SSRF check of registered URLs; the crawl's connect-time guard applies regardless. */
   urlGuard?: (url: string) => Promise<void>;
@@ -124,7 +125,7 @@ export const IMPORT_SPREAD_MAX_MS = HOUR;
 
 export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
   const schemas = websiteSchemas(deps.settings);
-  const queue = deps.queues.generate;
+  const queue = deps.queues.schedule;
 
   async function get(id: string): Promise<Website> {
     const w = await deps.websites.get(id);

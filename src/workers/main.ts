@@ -110,7 +110,8 @@ async function build(
       runPipeline,
       logger,
       jobTimeoutMs: config.worker.jobTimeoutMs,
-      rateLimit: (ms) => queues.generate.rateLimit(ms),
+      // Both queues' jobs call the same LLM: a 429 holds back one-off and scheduled runs alike.
+      rateLimit: async (ms) => void (await Promise.all([queues.generate.rateLimit(ms), queues.schedule.rateLimit(ms)])),
       pendingCancel: (jobId) => pendingCancel(redis, prefix, jobId),
     },
   });
@@ -118,7 +119,7 @@ async function build(
   // job in flight, and are counted into the website (last run, failures → back-off/pause).
   handlers.generate = withWebsiteRuns(handlers.generate, {
     websites: createWebsiteStore(redis, { prefix }),
-    queue: queues.generate,
+    queues,
     redis,
     settings: { backoffAfter: config.schedules.failureBackoffAfter, pauseAfter: config.schedules.failurePauseAfter },
     logger,
@@ -130,6 +131,7 @@ async function build(
     logger,
     settings: {
       concurrency: config.worker.concurrency,
+      scheduleConcurrency: config.worker.scheduleConcurrency,
       retryBaseDelayMs: config.jobs.retryBaseDelayMs,
       retryMaxDelayMs: config.jobs.retryMaxDelayMs,
       shutdownGraceMs: config.worker.shutdownGraceMs,

@@ -30,7 +30,13 @@ export interface ScheduleHarness {
   service: WebsiteService;
   runs: StubRun[];
   failing: Set<string>;
-  startWorker(opts?: { failure?: FailureSettings; stubMs?: number; unchanged?: boolean }): Promise<WorkerHandle>;
+  startWorker(opts?: {
+    failure?: FailureSettings;
+    stubMs?: number;
+    unchanged?: boolean;
+    concurrency?: number;
+    scheduleConcurrency?: number;
+  }): Promise<WorkerHandle>;
   close(): Promise<void>;
 }
 
@@ -92,7 +98,7 @@ export async function createScheduleHarness(redisUrl: string, defaultEveryMs = 8
       };
       const generate = withWebsiteRuns(stub, {
         websites,
-        queue: queues.generate,
+        queues,
         redis,
         settings: opts.failure ?? { backoffAfter: 3, pauseAfter: 10 },
         logger: silentLogger(),
@@ -103,7 +109,8 @@ export async function createScheduleHarness(redisUrl: string, defaultEveryMs = 8
         handlers: { generate },
         logger: silentLogger(),
         settings: {
-          concurrency: 4,
+          concurrency: opts.concurrency ?? 4,
+          scheduleConcurrency: opts.scheduleConcurrency ?? 4,
           retryBaseDelayMs: 50,
           retryMaxDelayMs: 100,
           shutdownGraceMs: 2000,

@@ -9,7 +9,7 @@ import type { Redis } from "ioredis";
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { resolveSite } from "../../pipeline/site";
 import { enqueueGenerate } from "../../queues/enqueue";
-import type { Queues } from "../../queues/queues";
+import { findGenerateJob, generateQueueOf, type Queues } from "../../queues/queues";
 import { listJobs } from "../jobList";
 import { jobLinks, jobView } from "../jobView";
 import { createJobBodySchema, jobIdSchema, listJobsQuerySchema, type SchemaLimits } from "../schemas";
@@ -22,7 +22,7 @@ export interface JobCanceller {
 }
 
 export interface JobsRouteDeps {
-  queues: Pick<Queues, "generate">;
+  queues: Pick<Queues, "generate" | "schedule">;
   redis: Redis;
   limits: SchemaLimits;
   /** Without one, DELETE of a running job answers 409. */
@@ -35,11 +35,11 @@ export function jobsRouter(deps: JobsRouteDeps): Router {
   const router = Router();
   const bodySchema = createJobBodySchema(deps.limits);
   const listSchema = listJobsQuerySchema(deps.limits);
-  const queue = deps.queues.generate;
+  const { queues } = deps;
 
   const findJob = async (rawId: string): Promise<Job> => {
     const id = jobIdSchema.safeParse(rawId);
-    const job = id.success ? await queue.getJob(id.data) : undefined;
+    const job = id.success ? await findGenerateJob(queues, id.data) : undefined;
     if (!job) throw new NotFoundError(`no job ${JSON.stringify(rawId.slice(0, 200))}`);
     return job as Job;
   };
@@ -69,7 +69,7 @@ export function jobsRouter(deps: JobsRouteDeps): Router {
   router.get("/api/jobs", async (req: Request, res: Response) => {
     const query = listSchema.parse(req.query);
     const siteKey = query.url === undefined ? undefined : resolveSite(query.url).key;
-    const page = await listJobs(queue, deps.redis, {
+    const page = await listJobs([queues.generate, queues.schedule], deps.redis, {
       status: query.status,
       siteKey,
       cursor: query.cursor,
@@ -107,6 +107,7 @@ export function jobsRouter(deps: JobsRouteDeps): Router {
 
   router.post("/api/jobs/:id/retry", async (req: Request<{ id: string }>, res: Response) => {
     const job = await findJob(req.params.id);
+    const queue = generateQueueOf(queues, job);
     await retryFailedJob(queue, deps.redis, job);
     const fresh = (await queue.getJob(job.id ?? "")) as Job | undefined;
     if (!fresh) throw new NotFoundError(`job ${job.id} disappeared while being retried`);
