@@ -24,6 +24,7 @@ import type { Config } from "../config/env";
 import type { Logger } from "../lib/logger";
 import type { Metrics } from "../metrics/registry";
 import type { FleetStatus } from "../queues/workerHeartbeat";
+import type { ClientShare } from "../queues/clientShare";
 import { findGenerateJob, type Queues } from "../queues/queues";
 import type { AuthServices } from "../security/authServices";
 import type { RateLimiter } from "../security/rateLimiter";
@@ -53,7 +54,7 @@ import { websitesRouter } from "./routes/websites";
 export interface AppConfig {
   http: Pick<
     Config["http"],
-    "bodyLimitBytes" | "maxUrlLength" | "corsOrigins" | "allowedHosts" | "trustProxy" | "host"
+    "bodyLimitBytes" | "maxUrlLength" | "corsOrigins" | "allowedHosts" | "trustProxy" | "host" | "maxQueuedPerClient"
   >;
   crawl: Pick<Config["crawl"], "maxPagesLimit">;
   auth: Pick<Config["auth"], "publicFiles">;
@@ -78,6 +79,8 @@ export interface AppDeps {
   websites: WebsiteService;
   /** The early SSRF check of submitted URLs (security/urlGuard.ts). */
   urlGuard: (url: string) => Promise<void>;
+  /** Each client's count of one-off jobs in flight: fair share and MAX_QUEUED_PER_CLIENT. */
+  clientShare: ClientShare;
   /** The web page at /. */
   page: Router;
   /** Aborts running jobs for DELETE /api/jobs/:id; without it that answers 409. */
@@ -143,7 +146,16 @@ export function buildApp(deps: AppDeps): Express {
       beforeAdd: boardAddGuard({ queue: queues.generate, limits, urlGuard: deps.urlGuard }),
     }),
   );
-  app.use(jobsRouter({ queues, redis, limits, canceller: deps.canceller, urlGuard: deps.urlGuard }));
+  app.use(
+    jobsRouter({
+      queues,
+      redis,
+      limits,
+      canceller: deps.canceller,
+      urlGuard: deps.urlGuard,
+      fairShare: { share: deps.clientShare, maxQueued: config.http.maxQueuedPerClient },
+    }),
+  );
   app.use(
     eventsRouter({
       queue: { getJob: (id) => findGenerateJob(queues, id) },

@@ -14,6 +14,7 @@ import type { Logger } from "../lib/logger";
 import { createShutdown, type Shutdown } from "../lib/shutdown";
 import { requestCancel } from "../queues/cancel";
 import { SCHEDULE_QUEUE } from "../queues/catalog";
+import { clientShare } from "../queues/clientShare";
 import { closeRedis, createRedis, keyPrefix, type Redis } from "../queues/connection";
 import { createQueueEvents, createQueues, type Queues } from "../queues/queues";
 import { checkRedis } from "../store/redisChecks";
@@ -157,6 +158,7 @@ export async function runApiProcess(
       fleet,
       websites,
       urlGuard,
+      clientShare: clientShare(redis, prefix, queues.generate.toKey("")),
       page: webRouter(),
       canceller: { cancel: async (jobId, reason) => void (await requestCancel(redis, prefix, jobId, reason)) },
       sseHeartbeatMs: opts.sseHeartbeatMs,

@@ -153,6 +153,7 @@ const Env = z.object({
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024),
   MAX_URL_LENGTH: int(2048, 64),
   RATE_LIMIT_PER_MINUTE: int(120, 1), // write requests per client per minute
+  MAX_QUEUED_PER_CLIENT: int(10_000, 1), // one-off jobs a client may have queued or running; more → 429
 });
 
 export type RawEnv = z.infer<typeof Env>;
@@ -165,6 +166,7 @@ export interface Config {
     bodyLimitBytes: number;
     maxUrlLength: number;
     rateLimitPerMinute: number;
+    maxQueuedPerClient: number;
     corsOrigins: string[];
     allowedHosts: string[];
     trustProxy: number | string | false;
@@ -261,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       maxUrlLength: e.MAX_URL_LENGTH,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      maxQueuedPerClient: e.MAX_QUEUED_PER_CLIENT,
       corsOrigins: e.CORS_ORIGINS,
       allowedHosts: e.ALLOWED_HOSTS,
       trustProxy: e.TRUST_PROXY,

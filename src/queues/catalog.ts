@@ -50,6 +50,8 @@ export const GenerateJobData = z.object({
   /** Set when a registered website owns this job. */
   websiteId: z.string().min(1).max(200).optional(),
   trigger: z.enum(TRIGGERS),
+  /** Who submitted a one-off job ("token:<id>", "session:<hash>", "ip:<address>"): its fair share (clientShare.ts). */
+  client: z.string().min(1).max(200).optional(),
   /** Set by a website's scheduler while the site backs off after failed runs (visible in Bull Board). */
   backoff: z.object({ consecutiveFailures: z.number().int().min(0), everyMs: z.number().int().positive() }).optional(),
 });

@@ -19,9 +19,10 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Job, JobsOptions } from "bullmq";
-import { InputError, LtxError } from "../lib/errors";
+import { InputError, LtxError, TooManyQueuedError } from "../lib/errors";
 import { resolveSite } from "../pipeline/site";
 import { GenerateJobData, TRIGGERS, type GenerateJobResult } from "./catalog";
+import type { ClientShare } from "./clientShare";
 import type { GenerateQueue, Queues } from "./queues";
 
 /** What a caller may ask for: a GenerateJobData before normalisation (no siteKey yet). */
@@ -45,8 +46,14 @@ export type GenerateJob = Job<GenerateJobData, GenerateJobResult, "generate">;
 export interface EnqueueOptions {
   /** maxPages above this is an InputError (MAX_PAGES_LIMIT). */
   maxPagesLimit?: number;
-  /** Extra BullMQ options for this add (delay, priority). jobId and deduplication are ours. */
-  jobOptions?: Omit<JobsOptions, "jobId" | "deduplication">;
+  /** Extra BullMQ options for this add (delay). jobId, deduplication and priority are ours. */
+  jobOptions?: Omit<JobsOptions, "jobId" | "deduplication" | "priority">;
+  /**
+   * The submitting client: its job is prioritised by its count of jobs in flight (fair share), and
+   * refused with TooManyQueuedError when it has maxQueued already. Without one the job gets the
+   * priority of a client's first job.
+   */
+  client?: { id: string; maxQueued: number; share: ClientShare };
 }
 
 export interface EnqueueResult {
@@ -93,16 +100,37 @@ export async function enqueueGenerate(
   const queue = queues.generate;
   const scheduled = await scheduledRunInFlight(queues.schedule, data.siteKey);
   if (scheduled) return { job: scheduled, deduplicated: true };
+  const client = opts.client;
   for (let i = 0; i < ADD_TRIES; i++) {
     // Our own id, so we can tell: addJob returns the in-flight job's id instead when it
     // de-duplicated, and the Job object it hands back then carries *our* data, not that job's.
     const jobId = randomUUID();
-    const added = await queue.add("generate", data, {
+    let priority = 1;
+    if (client) {
+      const reserved = await client.share.reserve(client.id, jobId, client.maxQueued);
+      if (reserved === undefined) {
+        // At its limit, a submission of a site already in flight still joins that job.
+        const holder = await queue.getDeduplicationJobId(dedupIdOf(data.siteKey));
+        const existing = holder ? await queue.getJob(holder) : undefined;
+        if (existing && existing.finishedOn === undefined) return { job: existing, deduplicated: true };
+        throw new TooManyQueuedError(
+          `this client has ${client.maxQueued} jobs queued or running already (MAX_QUEUED_PER_CLIENT): wait for some to finish`,
+        );
+      }
+      priority = reserved;
+    }
+    const added = await queue.add("generate", client ? { ...data, client: client.id } : data, {
       ...opts.jobOptions,
       jobId,
+      priority,
       deduplication: { id: dedupIdOf(data.siteKey) },
     });
-    if (added.id === jobId) return joinScheduledRun(queues.schedule, added);
+    if (added.id === jobId) {
+      const result = await joinScheduledRun(queues.schedule, added);
+      if (result.job.id !== jobId) await client?.share.release(client.id, jobId);
+      return result;
+    }
+    await client?.share.release(client.id, jobId); // nothing of ours was queued
     const existing = added.id === undefined ? undefined : await queue.getJob(added.id);
     if (existing) return { job: existing, deduplicated: true };
     // The in-flight job ended (and was removed) between the add and the read: add again.

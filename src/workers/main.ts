@@ -16,6 +16,7 @@ import { createExtractor } from "../pipeline/extract/extract";
 import { createProvider } from "../pipeline/generate";
 import { pendingCancel } from "../queues/cancel";
 import { closeRedis, createRedis, keyPrefix } from "../queues/connection";
+import { clientShare, releaseOnFinish } from "../queues/clientShare";
 import { createQueues } from "../queues/queues";
 import { startHeartbeat } from "../queues/workerHeartbeat";
 import { serveWorkerMetrics } from "../metrics/workerMetrics";
@@ -141,6 +142,9 @@ async function build(
     },
   });
   shutdown.add("worker", () => worker.close());
+  // A one-off job that ends for good leaves its client's count of jobs in flight (fair share).
+  const share = clientShare(redis, prefix, queues.generate.toKey(""));
+  for (const w of worker.workers) if (w.name === queues.generate.name) releaseOnFinish(share, w, logger);
   // Registered after the worker, so it stops first: a closing worker takes no more jobs.
   const heartbeat = startHeartbeat(
     redis,

@@ -168,7 +168,7 @@ describe("POST /api/jobs", () => {
     const ids = new Set(burst.map((r) => r.body.id));
     expect(ids.size).toBe(1);
     expect(burst.filter((r) => r.status === 202)).toHaveLength(1);
-    expect(await t.api.context.queues.generate.getWaitingCount()).toBe(2);
+    expect(await t.api.context.queues.generate.count()).toBe(2);
   });
 });
 

@@ -10,6 +10,8 @@ import { ConflictError, NotFoundError } from "../../lib/errors";
 import { resolveSite } from "../../pipeline/site";
 import { enqueueGenerate } from "../../queues/enqueue";
 import { findGenerateJob, generateQueueOf, type Queues } from "../../queues/queues";
+import type { ClientShare } from "../../queues/clientShare";
+import { fairShareClient } from "../clientId";
 import { listJobs } from "../jobList";
 import { jobLinks, jobView } from "../jobView";
 import { createJobBodySchema, jobIdSchema, listJobsQuerySchema, type SchemaLimits } from "../schemas";
@@ -29,6 +31,8 @@ export interface JobsRouteDeps {
   canceller?: JobCanceller;
   /** The early SSRF check (security/urlGuard.ts): refuses before anything is enqueued. */
   urlGuard?: (url: string) => Promise<void>;
+  /** Fair share and MAX_QUEUED_PER_CLIENT of submissions; without it jobs are first in, first out. */
+  fairShare?: { share: ClientShare; maxQueued: number };
 }
 
 export function jobsRouter(deps: JobsRouteDeps): Router {
@@ -47,10 +51,14 @@ export function jobsRouter(deps: JobsRouteDeps): Router {
   router.post("/api/jobs", async (req: Request, res: Response) => {
     const body = bodySchema.parse(req.body);
     await deps.urlGuard?.(body.url);
+    const fair = deps.fairShare;
     const { job, deduplicated } = await enqueueGenerate(
       deps.queues,
       { ...body, trigger: "api" },
-      { maxPagesLimit: deps.limits.maxPagesLimit },
+      {
+        maxPagesLimit: deps.limits.maxPagesLimit,
+        ...(fair ? { client: { id: fairShareClient(req, res), maxQueued: fair.maxQueued, share: fair.share } } : {}),
+      },
     );
     if (deduplicated) {
       // The job already in flight for this site: 200, and its real state.
@@ -96,6 +104,8 @@ export function jobsRouter(deps: JobsRouteDeps): Router {
     try {
       // Removing a queued job also frees its site's de-duplication key (BullMQ's remove script).
       await job.remove();
+      const client = (job.data as { client?: unknown }).client;
+      if (typeof client === "string" && job.id !== undefined) await deps.fairShare?.share.release(client, job.id);
     } catch (e) {
       // It became active between our read and the remove (the lock refuses removal).
       if ((await job.getState()) === "active")
