@@ -34,6 +34,8 @@ export interface WebsiteView {
   lastRunDelayMs: number | null;
   pausedReason: string | null;
   options: WebsiteOptions;
+  /** Where new versions are announced; its webhookSecret is never shown. */
+  webhookUrl: string | null;
   createdAt: string;
   updatedAt: string;
   links: {
@@ -71,6 +73,7 @@ export function websiteView(w: ScheduledWebsite): WebsiteView {
     lastRunDelayMs: w.lastRunDelayMs ?? null,
     pausedReason: w.pausedReason ?? null,
     options: w.options,
+    webhookUrl: w.webhookUrl ?? null,
     createdAt: w.createdAt,
     updatedAt: w.updatedAt,
     links: {

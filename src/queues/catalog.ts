@@ -7,6 +7,7 @@
  * in flight: a job that is waiting, delayed or active; at most one per site (de-duplication)
  * version:  one stored result of a site; the latest is served, earlier ones kept up to a cap
  * schedule: a BullMQ job scheduler that adds a generate job every interval, on the schedule queue
+ * notification: a POST to a website's webhookUrl saying a run made a new version (notify queue)
  * scheduled run: a generate job made by a schedule; it runs on worker slots of its own
  *           (SCHEDULE_CONCURRENCY), so one-off work queued on the generate queue can't starve it
  *
@@ -30,7 +31,7 @@ import type { Phase, ProviderName, QualityReport, Timings, TokenUsage } from "..
  * first out: on the shared queue, ticks waited behind every one-off job and were skipped. A
  * separate Worker with SCHEDULE_CONCURRENCY slots takes them as they fall due.
  */
-export const QUEUE_NAMES = ["generate", "schedule", "maintenance"] as const;
+export const QUEUE_NAMES = ["generate", "schedule", "notify", "maintenance"] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** The queue of the websites' schedulers and their runs. */
@@ -56,6 +57,22 @@ export const GenerateJobData = z.object({
   backoff: z.object({ consecutiveFailures: z.number().int().min(0), everyMs: z.number().int().positive() }).optional(),
 });
 export type GenerateJobData = z.infer<typeof GenerateJobData>;
+
+/** The payload of a notify job: which version of which website to announce (the rest is read at delivery). */
+export const NotifyJobData = z.object({
+  websiteId: z.string().min(1).max(200),
+  siteKey: z.string().min(1).max(4096),
+  version: z.number().int().positive(),
+});
+export type NotifyJobData = z.infer<typeof NotifyJobData>;
+
+/** job.returnvalue of a notify job. */
+export interface NotifyJobResult {
+  /** The receiver's HTTP status; undefined when nothing was sent. */
+  status?: number;
+  /** Why nothing was sent (the website is gone or has no webhookUrl any more). */
+  skipped?: string;
+}
 
 /** job.progress of a generate job. "store" is the worker's own last step after the pipeline. */
 export interface GenerateProgress {
@@ -124,6 +141,18 @@ export const jobCatalog = {
       removeOnFail: retention(jobs),
     }),
   },
+  notify: {
+    queue: "notify",
+    schema: NotifyJobData,
+    // The receiver may be down for a while: the same capped back-off as generate jobs, then failed
+    // for good (kept for Bull Board until retention).
+    defaults: (jobs) => ({
+      attempts: jobs.maxAttempts,
+      backoff: { type: CAPPED_BACKOFF },
+      removeOnComplete: retention(jobs),
+      removeOnFail: retention(jobs),
+    }),
+  },
 } satisfies Record<string, CatalogEntry>;
 
 export type JobName = keyof typeof jobCatalog;
@@ -135,6 +164,7 @@ export type JobData<K extends JobName> = z.infer<(typeof jobCatalog)[K]["schema"
 /** The return value of each job name; a new job name without an entry here won't compile. */
 export interface JobResults {
   generate: GenerateJobResult;
+  notify: NotifyJobResult;
 }
 export type JobResult<K extends JobName> = JobResults[K];
 

@@ -12,17 +12,22 @@ import {
   type GenerateJobData,
   type GenerateJobResult,
   type JobsConfig,
+  type NotifyJobData,
+  type NotifyJobResult,
   type QueueName,
 } from "./catalog";
 import type { Redis } from "./connection";
 
 export type GenerateQueue = Queue<GenerateJobData, GenerateJobResult, "generate">;
+export type NotifyQueue = Queue<NotifyJobData, NotifyJobResult, "notify">;
 
 export interface Queues {
   /** One-off jobs: API submissions, refreshes, retries. */
   generate: GenerateQueue;
   /** The websites' schedulers and their runs (catalog.ts says why it is its own queue). */
   schedule: GenerateQueue;
+  /** Webhook deliveries of new versions. */
+  notify: NotifyQueue;
   /** Every queue, in QUEUE_NAMES order (Bull Board, readiness checks, metrics). */
   all: Queue[];
   byName(name: QueueName): Queue;
@@ -52,9 +57,14 @@ export function createQueues(opts: CreateQueuesOptions): Queues {
     prefix: opts.prefix,
     defaultJobOptions: jobCatalog.generate.defaults(opts.jobs),
   });
+  const notify: NotifyQueue = new Queue<NotifyJobData, NotifyJobResult, "notify">(jobCatalog.notify.queue, {
+    connection: opts.connection,
+    prefix: opts.prefix,
+    defaultJobOptions: jobCatalog.notify.defaults(opts.jobs),
+  });
   // Jobs only from its own job schedulers, which carry their options (scheduler/maintenance.ts).
   const maintenance = new Queue("maintenance", { connection: opts.connection, prefix: opts.prefix });
-  const byQueue: Record<QueueName, Queue> = { generate, schedule, maintenance };
+  const byQueue: Record<QueueName, Queue> = { generate, schedule, notify, maintenance };
   const all = QUEUE_NAMES.map((n) => byQueue[n]);
   for (const q of all) {
     // An 'error' without a listener would crash the process; Redis outages are logged instead.
@@ -64,6 +74,7 @@ export function createQueues(opts: CreateQueuesOptions): Queues {
   return {
     generate,
     schedule,
+    notify,
     all,
     byName: (name) => byQueue[name],
     prefix: opts.prefix,

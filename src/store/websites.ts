@@ -37,6 +37,9 @@ export interface WebsitePatch {
   backoffEveryMs?: number | null;
   consecutiveFailures?: number;
   firstRunAt?: number;
+  /** null clears. */
+  webhookUrl?: string | null;
+  webhookSecret?: string | null;
 }
 
 export interface ListQuery {
@@ -226,6 +229,10 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
       else if (patch.backoffEveryMs !== undefined) set.push("backoff", String(patch.backoffEveryMs));
       if (patch.consecutiveFailures !== undefined) set.push("fails", String(patch.consecutiveFailures));
       if (patch.firstRunAt !== undefined) set.push("first", String(patch.firstRunAt));
+      if (patch.webhookUrl === null) del.push("hook");
+      else if (patch.webhookUrl !== undefined) set.push("hook", patch.webhookUrl);
+      if (patch.webhookSecret === null) del.push("hookKey");
+      else if (patch.webhookSecret !== undefined) set.push("hookKey", patch.webhookSecret);
       set.push("updated", String(Date.now()));
       const finalDel = del.filter((f) => !set.some((s, i) => i % 2 === 0 && s === f));
       const multi = redis.multi();

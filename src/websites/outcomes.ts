@@ -23,10 +23,11 @@ import type { GenerateJobData, GenerateJobResult } from "../queues/catalog";
 import { failureOf } from "../queues/failure";
 import { scheduledStartDelayMs } from "../queues/runDelay";
 import { dedupIdOf, type GenerateJob } from "../queues/enqueue";
-import type { GenerateQueue, Queues } from "../queues/queues";
+import type { GenerateQueue, NotifyQueue, Queues } from "../queues/queues";
 import type { RunOutcome, Website, WebsiteStore } from "../store/websites";
 import { backoffIntervalMs, nominalIntervalMs } from "./schedule";
 import { removeWebsiteSchedule, syncWebsiteSchedule } from "./sync";
+import { enqueueNotify } from "./webhook";
 
 export type GenerateHandler = (
   job: GenerateJob,
@@ -49,6 +50,8 @@ export interface WebsiteRunDeps {
   redis: Redis;
   settings: FailureSettings;
   logger: Logger;
+  /** Where a new version of a website with a webhookUrl is announced (websites/webhook.ts). */
+  notify?: NotifyQueue;
 }
 
 // Claims the site for this scheduled run unless a live job holds it: a one-off job on the generate
@@ -105,6 +108,7 @@ export function withWebsiteRuns(handler: GenerateHandler, deps: WebsiteRunDeps):
       undefined,
       log,
     );
+    if (!result.unchanged && !result.skipped) await announce(deps, websiteId, result, log);
     return result;
   };
 }
@@ -140,6 +144,24 @@ async function checkRun(
     ownQueue,
   )) as string;
   return holder ? `job ${holder} for this site is already in flight` : undefined;
+}
+
+/** A new version of a website with a webhookUrl: its notify job (one per version, whoever asks twice). */
+async function announce(
+  deps: WebsiteRunDeps,
+  websiteId: string,
+  result: GenerateJobResult,
+  log: Logger,
+): Promise<void> {
+  if (!deps.notify) return;
+  try {
+    const w = await deps.websites.get(websiteId);
+    if (w?.webhookUrl)
+      await enqueueNotify(deps.notify, { websiteId, siteKey: result.siteKey, version: result.version });
+  } catch (e) {
+    // The files are stored; a lost announcement must not fail the run.
+    log.error({ err: coerceError(e) }, "queueing the change notification failed");
+  }
 }
 
 /** No attempt left, or the processor said retrying can't help. Shutdown/rate-limit hand-backs are not failures. */

@@ -67,10 +67,24 @@ export function websiteSchemas(
     tz: z.string().trim().min(1).max(100).optional(),
     enabled: z.boolean().optional(),
   };
+  // Where new versions are announced, and the key that signs the announcement (websites/webhook.ts).
+  const webhookUrl = z.url({ protocol: /^https?$/ }).max(s.maxUrlLength);
+  const webhookSecret = z.string().min(16).max(256);
   return {
-    create: z.strictObject({ url: z.string().trim().min(1).max(s.maxUrlLength), ...scheduleFields, ...optional }),
-    // null clears an option; the URL is the website's identity and can't change.
-    patch: z.strictObject({ ...scheduleFields, ...nullable }),
+    create: z.strictObject({
+      url: z.string().trim().min(1).max(s.maxUrlLength),
+      ...scheduleFields,
+      ...optional,
+      webhookUrl: webhookUrl.optional(),
+      webhookSecret: webhookSecret.optional(),
+    }),
+    // null clears an option (and the webhook); the URL is the website's identity and can't change.
+    patch: z.strictObject({
+      ...scheduleFields,
+      ...nullable,
+      webhookUrl: webhookUrl.nullable().optional(),
+      webhookSecret: webhookSecret.nullable().optional(),
+    }),
     import: z.strictObject({
       urls: z
         .array(z.string().max(s.maxUrlLength + 100))
@@ -173,8 +187,14 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
     async create(body) {
       const input = schemas.create.parse(body);
       const schedule = parseSchedule(input, deps.settings.defaultEveryMs);
-      const fresh = toNew(input.url, schedule, input.enabled ?? true, optionsOf(input), Date.now());
+      const fresh: NewWebsite = {
+        ...toNew(input.url, schedule, input.enabled ?? true, optionsOf(input), Date.now()),
+        ...(input.webhookUrl !== undefined ? { webhookUrl: input.webhookUrl } : {}),
+        ...(input.webhookSecret !== undefined ? { webhookSecret: input.webhookSecret } : {}),
+      };
       await deps.urlGuard?.(fresh.url);
+      // The SSRF guard applies to webhook targets too (again at delivery, at connect time).
+      if (fresh.webhookUrl !== undefined) await deps.urlGuard?.(fresh.webhookUrl);
       const { website, outcome } = await deps.websites.create(fresh, deps.settings.maxWebsites);
       if (outcome === "quota" || !website) throw quotaError(deps.settings.maxWebsites);
       if (outcome === "exists")
@@ -215,6 +235,17 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
         if (before.backoffEveryMs !== undefined) patch.backoffEveryMs = null;
       }
       if (input.enabled !== undefined) patch.enabled = input.enabled;
+      // Enabling is the operator saying "try again": it lifts a pause (and back-off) after failures.
+      if (input.enabled === true && (before.pausedReason !== undefined || before.backoffEveryMs !== undefined)) {
+        patch.pausedReason = null;
+        patch.backoffEveryMs = null;
+        patch.consecutiveFailures = 0;
+      }
+      if (input.webhookUrl !== undefined) {
+        if (input.webhookUrl !== null) await deps.urlGuard?.(input.webhookUrl);
+        patch.webhookUrl = input.webhookUrl;
+      }
+      if (input.webhookSecret !== undefined) patch.webhookSecret = input.webhookSecret;
       const options = mergeOptions(before.options, input);
       if (options) patch.options = options;
       const after = await deps.websites.update(id, patch);

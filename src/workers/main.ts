@@ -102,7 +102,9 @@ async function build(
     allowPrivate: config.crawl.allowPrivateNetworks,
     allowHosts: config.crawl.allowHosts,
   });
+  const websites = createWebsiteStore(redis, { prefix });
   const handlers = createHandlers({
+    notify: { websites, store, addressPolicy, timeoutMs: config.crawl.fetchTimeoutMs, logger },
     generate: {
       store,
       extractor,
@@ -119,8 +121,9 @@ async function build(
   // Runs of registered websites skip when the site was disabled/deleted or already has a
   // job in flight, and are counted into the website (last run, failures → back-off/pause).
   handlers.generate = withWebsiteRuns(handlers.generate, {
-    websites: createWebsiteStore(redis, { prefix }),
+    websites,
     queues,
+    notify: queues.notify,
     redis,
     settings: { backoffAfter: config.schedules.failureBackoffAfter, pauseAfter: config.schedules.failurePauseAfter },
     logger,

@@ -48,7 +48,11 @@ export interface StartWorkerDeps {
   /** A client made with createRedis(url, { forWorker: true }); the caller closes it. */
   connection: Redis;
   prefix: string;
-  handlers: Handlers;
+  /**
+   * Job name → handler (createHandlers gives all of them). A Worker runs for each queue whose job
+   * names have a handler here, so a test worker may serve only generate jobs.
+   */
+  handlers: Partial<Handlers>;
   settings: WorkerSettings;
   logger: Logger;
 }
@@ -102,7 +106,9 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   const processor = (job: Job, token?: string, signal?: AbortSignal): Promise<unknown> => dispatch(job, token, signal);
 
   // The schedule queue carries generate jobs too (the websites' scheduled runs), on its own slots.
-  const queuesWithJobs = new Set<QueueName>([...Object.values(jobCatalog).map((e) => e.queue), SCHEDULE_QUEUE]);
+  const served = (Object.keys(jobCatalog) as JobName[]).filter((name) => deps.handlers[name] !== undefined);
+  const queuesWithJobs = new Set<QueueName>(served.map((name) => jobCatalog[name].queue));
+  if (deps.handlers.generate) queuesWithJobs.add(SCHEDULE_QUEUE);
   const concurrencyOf = (queue: QueueName): number =>
     queue === SCHEDULE_QUEUE ? (settings.scheduleConcurrency ?? 1) : settings.concurrency;
   const workers = QUEUE_NAMES.filter((q) => queuesWithJobs.has(q)).map((queue) => {

@@ -427,7 +427,12 @@ describe("Bull Board at /admin/queues", () => {
 
     const queues = await request(t.url, "GET", "/admin/queues/api/queues");
     expect(queues.status).toBe(200);
-    expect(queues.body.queues.map((q: { name: string }) => q.name)).toEqual(["generate", "schedule", "maintenance"]); // scheduled runs and the maintenance tasks have their own queues
+    expect(queues.body.queues.map((q: { name: string }) => q.name)).toEqual([
+      "generate",
+      "schedule",
+      "notify",
+      "maintenance",
+    ]); // scheduled runs, notifications and maintenance tasks have their own queues
 
     const a = (await request(t.url, "POST", "/api/jobs", { url: site("board") })).body;
     const w = await startTestWorker(t.prefix);
