@@ -45,7 +45,7 @@ import { healthRouter } from "./routes/health";
 import { type JobCanceller, jobsRouter } from "./routes/jobs";
 import { metricsRouter } from "./routes/metrics";
 import { resultsApiRouter, siteFilesRouter } from "./routes/results";
-import { boardRetryGuard } from "./routes/retryJob";
+import { boardRetryAll, boardRetryGuard } from "./routes/retryJob";
 import { schedulesRouter } from "./routes/schedules";
 import { tokensRouter } from "./routes/tokens";
 import { websitesRouter } from "./routes/websites";
@@ -144,6 +144,7 @@ export function buildApp(deps: AppDeps): Express {
       queues: queues.all,
       beforeRetry: boardRetryGuard(queues.generate, redis),
       beforeAdd: boardAddGuard({ queue: queues.generate, limits, urlGuard: deps.urlGuard }),
+      retryAll: boardRetryAll(queues.generate, redis),
     }),
   );
   app.use(
