@@ -166,8 +166,8 @@ async function runOnce(args: string[]): Promise<void> {
       const next = (await queues.schedule.getJobScheduler(sample.id))?.next;
       const keys: [string, string][] = [
         ["website hash", `${prefix}:website:${sample.id}`],
-        ["scheduler hash", `${prefix}:generate:repeat:${sample.id}`],
-        ["next job hash", `${prefix}:generate:repeat:${sample.id}:${next}`],
+        ["scheduler hash", `${prefix}:schedule:repeat:${sample.id}`],
+        ["next job hash", `${prefix}:schedule:repeat:${sample.id}:${next}`],
       ];
       for (const [label, key] of keys) {
         const b = Number((await redis.call("MEMORY", "USAGE", key)) ?? 0);
@@ -195,6 +195,7 @@ async function runOnce(args: string[]): Promise<void> {
       logger: silentLogger(),
       settings: {
         concurrency: CONCURRENCY,
+        scheduleConcurrency: CONCURRENCY,
         retryBaseDelayMs: 1000,
         retryMaxDelayMs: 1000,
         shutdownGraceMs: 5000,

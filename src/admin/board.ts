@@ -132,12 +132,13 @@ export function createBoardRouter(opts: BoardOptions): Router {
   const retryAll = opts.retryAll;
   if (!retryAll) return board;
   // Answered before the board's router sees it; the board's page calls this route for its button.
-  const router = express.Router();
+  // An app, like the board's own router, so it mounts the same way.
+  const router = express();
   router.put(RETRY_ALL_ROUTE, async (req: Request<{ queueName: string; queueStatus: string }>, res: Response, next) => {
     const answer = await retryAll(req.params.queueName, req.params.queueStatus);
     if (answer) res.status(200).json(answer);
     else next();
   });
   router.use(board);
-  return router;
+  return router as unknown as Router;
 }

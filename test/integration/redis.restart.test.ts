@@ -170,7 +170,7 @@ test("a Redis restart under API, worker and schedules leaves no unhandled ioredi
         body: JSON.stringify({ url: site.url }),
       })
     ).json()) as { id: string };
-    const status = await until("the job to finish", 30_000, async () => {
+    const status = await until("the job to finish", 60_000, async () => {
       const view = (await (await fetch(`${api}/api/jobs/${created.id}`)).json()) as { status: string };
       return view.status === "success" || view.status === "failure" ? view.status : undefined;
     });
