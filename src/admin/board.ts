@@ -140,5 +140,5 @@ export function createBoardRouter(opts: BoardOptions): Router {
     else next();
   });
   router.use(board);
-  return router as unknown as Router;
+  return router;
 }
