@@ -13,7 +13,7 @@
  * Scheduled runs live on the schedule queue, whose de-duplication keys are its own. A scheduled run
  * claims the site on the schedule queue only after checking the generate queue (outcomes.ts), and
  * enqueueGenerate checks the schedule queue after its add: whichever of the two writes second
- * sees the first, so a site still never has two jobs in flight. An add that finds a scheduled run
+ * sees the first (each write is atomic in Redis), so a site still never has two jobs in flight. An add that finds a scheduled run
  * joins it, as it would join a one-off job.
  */
 import { randomUUID } from "node:crypto";
@@ -98,6 +98,9 @@ export async function enqueueGenerate(
 ): Promise<EnqueueResult> {
   const data = generateJobData(input, opts);
   const queue = queues.generate;
+  // Before the add as well as after it: an idle worker takes a new job within milliseconds, and a
+  // job already taken can't be withdrawn, so the check after the add only covers the instant
+  // between this one and the add.
   const scheduled = await scheduledRunInFlight(queues.schedule, data.siteKey);
   if (scheduled) return { job: scheduled, deduplicated: true };
   const client = opts.client;
@@ -105,20 +108,8 @@ export async function enqueueGenerate(
     // Our own id, so we can tell: addJob returns the in-flight job's id instead when it
     // de-duplicated, and the Job object it hands back then carries *our* data, not that job's.
     const jobId = randomUUID();
-    let priority = 1;
-    if (client) {
-      const reserved = await client.share.reserve(client.id, jobId, client.maxQueued);
-      if (reserved === undefined) {
-        // At its limit, a submission of a site already in flight still joins that job.
-        const holder = await queue.getDeduplicationJobId(dedupIdOf(data.siteKey));
-        const existing = holder ? await queue.getJob(holder) : undefined;
-        if (existing && existing.finishedOn === undefined) return { job: existing, deduplicated: true };
-        throw new TooManyQueuedError(
-          `this client has ${client.maxQueued} jobs queued or running already (MAX_QUEUED_PER_CLIENT): wait for some to finish`,
-        );
-      }
-      priority = reserved;
-    }
+    const priority = client ? await reserve(queue, data, client, jobId) : 1;
+    if (typeof priority !== "number") return priority;
     const added = await queue.add("generate", client ? { ...data, client: client.id } : data, {
       ...opts.jobOptions,
       jobId,
@@ -139,7 +130,28 @@ export async function enqueueGenerate(
 }
 
 /**
- * A scheduled run claimed the site between our first check and our add: ours goes, theirs stays.
+ * The client's place for a new job: its priority (fair share), or, at MAX_QUEUED_PER_CLIENT, the
+ * site's job in flight to join; else TooManyQueuedError.
+ */
+async function reserve(
+  queue: GenerateQueue,
+  data: GenerateJobData,
+  client: NonNullable<EnqueueOptions["client"]>,
+  jobId: string,
+): Promise<number | EnqueueResult> {
+  const priority = await client.share.reserve(client.id, jobId, client.maxQueued);
+  if (priority !== undefined) return priority;
+  const holder = await queue.getDeduplicationJobId(dedupIdOf(data.siteKey));
+  const existing = holder ? await queue.getJob(holder) : undefined;
+  if (existing && existing.finishedOn === undefined) return { job: existing, deduplicated: true };
+  throw new TooManyQueuedError(
+    `this client has ${client.maxQueued} jobs queued or running already (MAX_QUEUED_PER_CLIENT): wait for some to finish`,
+  );
+}
+
+/**
+ * A scheduled run may hold the site (it claims it on the schedule queue after checking ours):
+ * then ours goes and theirs stays, exactly as if BullMQ had de-duplicated the add.
  * (If a worker took ours in that instant, it can't be removed and both run: a window of a few
  * milliseconds, logged by nobody; the next runs are de-duplicated again.)
  */
