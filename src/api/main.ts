@@ -15,6 +15,7 @@ import { createShutdown, type Shutdown } from "../lib/shutdown";
 import { requestCancel } from "../queues/cancel";
 import { SCHEDULE_QUEUE } from "../queues/catalog";
 import { clientShare } from "../queues/clientShare";
+import { readStartDelays } from "../queues/runDelay";
 import { closeRedis, createRedis, keyPrefix, type Redis } from "../queues/connection";
 import { createQueueEvents, createQueues, type Queues } from "../queues/queues";
 import { checkRedis } from "../store/redisChecks";
@@ -125,6 +126,7 @@ export async function runApiProcess(
       labels: { role: "api" },
       cacheMs: config.metricsCacheMs,
       fleet,
+      startDelays: () => readStartDelays(redis, queues.schedule),
     });
     const policy = config.crawl.allowPrivateNetworks
       ? undefined

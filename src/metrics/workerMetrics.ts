@@ -5,7 +5,6 @@
  * as `ltx start` may with the API's) once after startWorker.
  */
 import { failureOf } from "../queues/failure";
-import { scheduledStartDelayMs } from "../queues/runDelay";
 import type { Job, Worker } from "bullmq";
 import type { TokenUsage } from "../pipeline/types";
 import { createMetrics, type JobOutcome, type Metrics, type MetricsOptions, type MetricsQueue } from "./registry";
@@ -40,7 +39,7 @@ function isScheduled(job: Job): boolean {
 
 /** Returns a function that detaches the listeners (the Worker's close() makes that optional). */
 export function attachWorkerMetrics(
-  metrics: Pick<Metrics, "onJobFinished" | "onLlmError" | "onSchedulerRun" | "onScheduledStart">,
+  metrics: Pick<Metrics, "onJobFinished" | "onLlmError" | "onSchedulerRun">,
   workers: readonly Worker[],
 ): () => void {
   const detach: Array<() => void> = [];
@@ -71,17 +70,11 @@ export function attachWorkerMetrics(
         metrics.onLlmError(typeof data?.provider === "string" ? data.provider : "openai", code);
       }
     };
-    const onActive = (job: Job): void => {
-      const delay = scheduledStartDelayMs(job, job.processedOn ?? Date.now());
-      if (delay !== undefined) metrics.onScheduledStart(delay);
-    };
     w.on("completed", onCompleted);
     w.on("failed", onFailed);
-    w.on("active", onActive);
     detach.push(() => {
       w.off("completed", onCompleted);
       w.off("failed", onFailed);
-      w.off("active", onActive);
     });
   }
   return () => detach.forEach((d) => d());

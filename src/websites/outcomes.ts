@@ -21,7 +21,7 @@ import { coerceError } from "../lib/coerceError";
 import type { Logger } from "../lib/logger";
 import type { GenerateJobData, GenerateJobResult } from "../queues/catalog";
 import { failureOf } from "../queues/failure";
-import { scheduledStartDelayMs } from "../queues/runDelay";
+import { recordStartDelay, scheduledStartDelayMs } from "../queues/runDelay";
 import { dedupIdOf, type GenerateJob } from "../queues/enqueue";
 import type { GenerateQueue, NotifyQueue, Queues } from "../queues/queues";
 import type { RunOutcome, Website, WebsiteStore } from "../store/websites";
@@ -86,9 +86,11 @@ export function withWebsiteRuns(handler: GenerateHandler, deps: WebsiteRunDeps):
       return skippedResult(data, skip);
     }
     const startedAt = Date.now();
-    await deps.websites
-      .recordStart(websiteId, job.id, startedAt, scheduledStartDelayMs(job, startedAt))
-      .catch((e: unknown) => log.warn({ err: coerceError(e) }, "recordStart failed"));
+    const delayMs = scheduledStartDelayMs(job, startedAt);
+    await Promise.all([
+      deps.websites.recordStart(websiteId, job.id, startedAt, delayMs),
+      delayMs === undefined ? undefined : recordStartDelay(deps.redis, deps.queues.schedule, delayMs),
+    ]).catch((e: unknown) => log.warn({ err: coerceError(e) }, "recordStart failed"));
 
     let result: GenerateJobResult;
     try {

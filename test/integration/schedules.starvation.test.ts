@@ -5,6 +5,8 @@
  */
 import { sleep } from "../../src/lib/time";
 import { websiteView } from "../../src/api/websiteView";
+import { createMetrics } from "../../src/metrics/registry";
+import { readStartDelays } from "../../src/queues/runDelay";
 import { startRedis, type RedisServer } from "../support/redisServer";
 import { createScheduleHarness, type ScheduleHarness } from "../support/scheduleHarness";
 
@@ -45,6 +47,13 @@ test("a due tick starts before the 10th of 1,000 one-off jobs queued ahead of it
   const view = websiteView(await h.service.withNextRun(await h.service.get(w.id)));
   expect(typeof view.lastRunDelayMs).toBe("number");
   expect(view.lastRunDelayMs).toBeLessThan(BACKLOG * 100);
+
+  // Every worker's start delays land in one histogram, which the API's /metrics renders.
+  const metrics = createMetrics({ startDelays: () => readStartDelays(h.redis, h.queues.schedule) });
+  const text = (await metrics.render()).body;
+  expect(text).toMatch(/# TYPE ltx_schedule_start_delay_seconds histogram/);
+  expect(text).toMatch(/ltx_schedule_start_delay_seconds_count 1\n/);
+  expect(text).toMatch(/ltx_schedule_start_delay_seconds_bucket\{le="\+Inf"\} 1\n/);
 });
 
 test("a 1 s schedule keeps ticking while the backlog waits", async () => {
