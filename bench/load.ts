@@ -79,6 +79,7 @@ async function main(): Promise<number> {
       LOG_LEVEL: "warn",
       ALLOW_PRIVATE_NETWORKS: "1",
       RATE_LIMIT_PER_MINUTE: "100000000", // 200 clients share one loopback address
+      MAX_QUEUED_PER_CLIENT: "100000000", // … and so one fair-share client
       LTX_PROVIDER: "extractive",
       WORKER_CONCURRENCY: "8",
       JOB_RETENTION_COUNT: "1000", // finished jobs kept per state: Redis plateaus instead of growing
