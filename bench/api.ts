@@ -238,6 +238,8 @@ async function main(): Promise<number> {
       ALLOW_PRIVATE_NETWORKS: "1",
       // All clients share one address; the limiter still runs (one Redis round trip per write).
       RATE_LIMIT_PER_MINUTE: "100000000",
+      // …and one fair-share client: no worker runs, so every job stays queued.
+      MAX_QUEUED_PER_CLIENT: "100000000",
     });
     const base = `http://127.0.0.1:${port}`;
     if (!(await waitHttpOk(`${base}/healthz`, 20_000))) throw new Error(`the API did not come up; log in ${runDir}`);
@@ -250,7 +252,10 @@ async function main(): Promise<number> {
       harness: cpuOf(process.cpuUsage(harnessCpu1)),
       redis: (await redisCpuSeconds(admin)) - redisCpu1,
     };
-    const queued = await admin.llen("ltx:generate:wait").catch(() => NaN);
+    // One-off jobs carry a fair-share priority, so they wait in the prioritized set.
+    const queued = await Promise.all([admin.llen("ltx:generate:wait"), admin.zcard("ltx:generate:prioritized")])
+      .then(([wait, prioritized]) => wait + prioritized)
+      .catch(() => NaN);
     await api.terminate(15_000);
     const problems = scanLogs([api.logFile]);
     // 3. The HTTP stack alone (after the API has stopped, so nothing else competes).

@@ -103,6 +103,9 @@ async function main(): Promise<number> {
       ALLOW_PRIVATE_NETWORKS: "1", // every target is a loopback fixture
       RATE_LIMIT_PER_MINUTE: "1000000", // one harness client submits everything
       WORKER_CONCURRENCY: "8",
+      // Scheduled runs have slots of their own: 50 sites every 2 s is 25 runs/s nominal, more than
+      // the plan's 3 workers can carry on 2 cores, so they get as many slots as one-off jobs.
+      SCHEDULE_CONCURRENCY: "8",
       MAX_ATTEMPTS: "5",
       RETRY_BASE_DELAY_MS: "200",
       RETRY_MAX_DELAY_MS: "3000",

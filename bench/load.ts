@@ -9,6 +9,10 @@
  * first for a quarter of the time: the ceiling of this machine's HTTP stack with this client.
  * Processes: redis-server, 1 API and 2 workers of the built CLI (extractive provider), and the
  * fixture sites; all on loopback. Exit 1 on any error.
+ *
+ * Then the starvation case (bench/load/starvation.ts): how late scheduled runs start behind a
+ * 1,000-job one-off backlog, the old shared-queue layout against ltx's schedule queue.
+ * `-- --only starvation` runs just that.
  */
 import fs from "node:fs";
 import http from "node:http";
@@ -21,6 +25,7 @@ import { ApiClient, field, mapLimit, sleep } from "./support/client";
 import { seededRandom, startFlakySites } from "./support/flakySites";
 import { createProcessGroup, PACKAGE_ROOT, scanLogs, waitHttpOk } from "./support/processes";
 import { cpuSecondsOf, percentile, redisCpuSeconds } from "./support/measure";
+import { formatStarvation, runStarvationCase } from "./load/starvation";
 
 const args = process.argv.slice(2);
 const argNumber = (name: string, def: number): number => {
@@ -74,6 +79,7 @@ async function main(): Promise<number> {
       LOG_LEVEL: "warn",
       ALLOW_PRIVATE_NETWORKS: "1",
       RATE_LIMIT_PER_MINUTE: "100000000", // 200 clients share one loopback address
+      MAX_QUEUED_PER_CLIENT: "100000000", // … and so one fair-share client
       LTX_PROVIDER: "extractive",
       WORKER_CONCURRENCY: "8",
       JOB_RETENTION_COUNT: "1000", // finished jobs kept per state: Redis plateaus instead of growing
@@ -313,7 +319,16 @@ function report(r: ReportInput): number {
   return ok ? 0 : 1;
 }
 
-main().then(
+/** `--only starvation` runs just the starvation case; otherwise it follows the HTTP load. */
+async function mainWithStarvation(): Promise<number> {
+  const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
+  const code = only === "starvation" ? 0 : await main();
+  const report = await runStarvationCase((msg) => void process.stderr.write(`${msg}\n`));
+  process.stdout.write(`\n${formatStarvation(report)}\n`);
+  return code;
+}
+
+mainWithStarvation().then(
   (code) => process.exit(code),
   (e: unknown) => {
     process.stderr.write(`bench:load: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -163,11 +163,11 @@ async function runOnce(args: string[]): Promise<void> {
     let sampleBytes = 0;
     const parts: string[] = [];
     if (sample) {
-      const next = (await queues.generate.getJobScheduler(sample.id))?.next;
+      const next = (await queues.schedule.getJobScheduler(sample.id))?.next;
       const keys: [string, string][] = [
         ["website hash", `${prefix}:website:${sample.id}`],
-        ["scheduler hash", `${prefix}:generate:repeat:${sample.id}`],
-        ["next job hash", `${prefix}:generate:repeat:${sample.id}:${next}`],
+        ["scheduler hash", `${prefix}:schedule:repeat:${sample.id}`],
+        ["next job hash", `${prefix}:schedule:repeat:${sample.id}:${next}`],
       ];
       for (const [label, key] of keys) {
         const b = Number((await redis.call("MEMORY", "USAGE", key)) ?? 0);
@@ -183,7 +183,7 @@ async function runOnce(args: string[]): Promise<void> {
     };
     const generate = withWebsiteRuns(stub, {
       websites,
-      queue: queues.generate,
+      queues,
       redis,
       settings: { backoffAfter: 3, pauseAfter: 10 },
       logger: silentLogger(),
@@ -195,6 +195,7 @@ async function runOnce(args: string[]): Promise<void> {
       logger: silentLogger(),
       settings: {
         concurrency: CONCURRENCY,
+        scheduleConcurrency: CONCURRENCY,
         retryBaseDelayMs: 1000,
         retryMaxDelayMs: 1000,
         shutdownGraceMs: 5000,

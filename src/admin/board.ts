@@ -10,7 +10,7 @@ import type { BoardHooks, HookContext } from "@bull-board/api/typings/app";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
 import type { JobsOptions, Queue } from "bullmq";
-import type { Router } from "express";
+import express, { type Request, type Response, type Router } from "express";
 import helmet from "helmet";
 import { VERSION } from "../lib/version";
 
@@ -37,6 +37,12 @@ export interface BoardOptions {
    * with its status. Without it the board's add is refused altogether.
    */
   beforeAdd?: (queueName: string, body: unknown) => Promise<AddVerdict>;
+  /**
+   * Replaces the board's "retry all" of a queue's failed or completed jobs: the board's own
+   * handler calls job.retry() on each and would bypass beforeRetry. Returns the board's answer,
+   * or undefined to leave the queue to the board.
+   */
+  retryAll?: (queueName: string, status: string) => Promise<{ retried: number; skipped: number } | undefined>;
 }
 
 export type AddVerdict =
@@ -44,6 +50,7 @@ export type AddVerdict =
 
 const RETRY_ROUTE = "/api/queues/:queueName/:jobId/retry";
 const ADD_ROUTE = "/api/queues/:queueName/add";
+const RETRY_ALL_ROUTE = "/api/queues/:queueName/retry/:queueStatus";
 
 function boardHooks(opts: BoardOptions): BoardHooks {
   // The board hands the same context object to `before` and `after` of one request.
@@ -121,5 +128,17 @@ export function createBoardRouter(opts: BoardOptions): Router {
       handlerHooks: boardHooks(opts),
     },
   });
-  return serverAdapter.getRouter() as Router;
+  const board = serverAdapter.getRouter() as Router;
+  const retryAll = opts.retryAll;
+  if (!retryAll) return board;
+  // Answered before the board's router sees it; the board's page calls this route for its button.
+  // An app, like the board's own router, so it mounts the same way.
+  const router = express();
+  router.put(RETRY_ALL_ROUTE, async (req: Request<{ queueName: string; queueStatus: string }>, res: Response, next) => {
+    const answer = await retryAll(req.params.queueName, req.params.queueStatus);
+    if (answer) res.status(200).json(answer);
+    else next();
+  });
+  router.use(board);
+  return router;
 }

@@ -24,7 +24,8 @@ import type { Config } from "../config/env";
 import type { Logger } from "../lib/logger";
 import type { Metrics } from "../metrics/registry";
 import type { FleetStatus } from "../queues/workerHeartbeat";
-import type { Queues } from "../queues/queues";
+import type { ClientShare } from "../queues/clientShare";
+import { findGenerateJob, type Queues } from "../queues/queues";
 import type { AuthServices } from "../security/authServices";
 import type { RateLimiter } from "../security/rateLimiter";
 import type { ResultStore } from "../store/results";
@@ -44,7 +45,7 @@ import { healthRouter } from "./routes/health";
 import { type JobCanceller, jobsRouter } from "./routes/jobs";
 import { metricsRouter } from "./routes/metrics";
 import { resultsApiRouter, siteFilesRouter } from "./routes/results";
-import { boardRetryGuard } from "./routes/retryJob";
+import { boardRetryAll, boardRetryGuard } from "./routes/retryJob";
 import { schedulesRouter } from "./routes/schedules";
 import { tokensRouter } from "./routes/tokens";
 import { websitesRouter } from "./routes/websites";
@@ -53,7 +54,7 @@ import { websitesRouter } from "./routes/websites";
 export interface AppConfig {
   http: Pick<
     Config["http"],
-    "bodyLimitBytes" | "maxUrlLength" | "corsOrigins" | "allowedHosts" | "trustProxy" | "host"
+    "bodyLimitBytes" | "maxUrlLength" | "corsOrigins" | "allowedHosts" | "trustProxy" | "host" | "maxQueuedPerClient"
   >;
   crawl: Pick<Config["crawl"], "maxPagesLimit">;
   auth: Pick<Config["auth"], "publicFiles">;
@@ -62,11 +63,11 @@ export interface AppConfig {
 
 export interface AppDeps {
   config: AppConfig;
-  queues: Pick<Queues, "generate" | "all" | "byName">;
+  queues: Pick<Queues, "generate" | "schedule" | "all" | "byName">;
   store: ResultStore;
   /** The API's client (the same one the store and queues use): listing, retry claims, health. */
   redis: Redis;
-  /** Fed by the process's one QueueEvents on the generate queue. */
+  /** Fed by the process's QueueEvents on the generate and schedule queues. */
   jobEvents: JobEventHub;
   logger: Logger;
   authServices: AuthServices;
@@ -78,6 +79,8 @@ export interface AppDeps {
   websites: WebsiteService;
   /** The early SSRF check of submitted URLs (security/urlGuard.ts). */
   urlGuard: (url: string) => Promise<void>;
+  /** Each client's count of one-off jobs in flight: fair share and MAX_QUEUED_PER_CLIENT. */
+  clientShare: ClientShare;
   /** The web page at /. */
   page: Router;
   /** Aborts running jobs for DELETE /api/jobs/:id; without it that answers 409. */
@@ -141,12 +144,22 @@ export function buildApp(deps: AppDeps): Express {
       queues: queues.all,
       beforeRetry: boardRetryGuard(queues.generate, redis),
       beforeAdd: boardAddGuard({ queue: queues.generate, limits, urlGuard: deps.urlGuard }),
+      retryAll: boardRetryAll(queues.generate, redis),
     }),
   );
-  app.use(jobsRouter({ queues, redis, limits, canceller: deps.canceller, urlGuard: deps.urlGuard }));
+  app.use(
+    jobsRouter({
+      queues,
+      redis,
+      limits,
+      canceller: deps.canceller,
+      urlGuard: deps.urlGuard,
+      fairShare: { share: deps.clientShare, maxQueued: config.http.maxQueuedPerClient },
+    }),
+  );
   app.use(
     eventsRouter({
-      queue: queues.generate,
+      queue: { getJob: (id) => findGenerateJob(queues, id) },
       hub: deps.jobEvents,
       logger: deps.logger,
       heartbeatMs: deps.sseHeartbeatMs,
@@ -158,7 +171,13 @@ export function buildApp(deps: AppDeps): Express {
   app.use(tokensRouter(deps.authServices));
   app.use(websitesRouter({ service: deps.websites, results: withChangeSummaries(deps.store) }));
   // The maintenance queue is listed by GET /api/schedules; the scheduler part of a process runs its worker.
-  app.use(schedulesRouter({ generate: queues.generate, maintenance: queues.byName(MAINTENANCE_QUEUE) }));
+  app.use(
+    schedulesRouter({
+      schedule: queues.schedule,
+      generate: queues.generate,
+      maintenance: queues.byName(MAINTENANCE_QUEUE),
+    }),
+  );
 
   // 10.
   app.use(notFoundHandler);

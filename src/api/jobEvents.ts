@@ -38,7 +38,9 @@ const FORWARDED: readonly JobEventName[] = [
   "stalled",
 ];
 
-export function createJobEventHub(queueEvents: QueueEvents): JobEventHub {
+/** One hub over the QueueEvents of every queue whose jobs are watched (job ids don't collide across them). */
+export function createJobEventHub(queueEvents: QueueEvents | QueueEvents[]): JobEventHub {
+  const sources = Array.isArray(queueEvents) ? queueEvents : [queueEvents];
   const listeners = new Map<string, Set<JobEventListener>>();
   const dispatch = (event: JobEvent): void => {
     const set = listeners.get(event.jobId);
@@ -49,7 +51,7 @@ export function createJobEventHub(queueEvents: QueueEvents): JobEventHub {
     const handler = (args: { jobId: string; data?: unknown; failedReason?: string }): void =>
       dispatch({ name, jobId: args.jobId, data: name === "failed" ? args.failedReason : args.data });
     // QueueEvents' listener types differ per event; all of ours read only jobId and one payload.
-    queueEvents.on(name, handler);
+    for (const source of sources) source.on(name, handler);
     return { name, handler };
   });
   let count = 0;
@@ -70,7 +72,7 @@ export function createJobEventHub(queueEvents: QueueEvents): JobEventHub {
     },
     size: () => count,
     detach() {
-      for (const { name, handler } of handlers) queueEvents.off(name, handler);
+      for (const { name, handler } of handlers) for (const source of sources) source.off(name, handler);
       listeners.clear();
       count = 0;
     },

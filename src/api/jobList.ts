@@ -52,6 +52,7 @@ interface Candidate {
   id: string;
   createdAt: number;
   state: ListedState;
+  queue: JobReader;
 }
 
 // Jobs are read in batches of this many while filling a page (started/running filter drops some).
@@ -64,9 +65,11 @@ export interface JobReader {
   getJob(id: string): Promise<Job | undefined>;
 }
 
-export async function listJobs(queue: JobReader, redis: Redis, input: ListJobsInput): Promise<ListJobsPage> {
+/** Lists the jobs of every given queue (one-off and scheduled runs) as one list. */
+export async function listJobs(queues: JobReader[], redis: Redis, input: ListJobsInput): Promise<ListJobsPage> {
   const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
-  const candidates = (await readCandidates(queue, redis, input))
+  const candidates = (await Promise.all(queues.map((q) => readCandidates(q, redis, input))))
+    .flat()
     .filter((c) => after === undefined || isAfter(c, after))
     .sort(compare);
   const jobs: JobView[] = [];
@@ -74,7 +77,7 @@ export async function listJobs(queue: JobReader, redis: Redis, input: ListJobsIn
   let i = 0;
   while (i < candidates.length && jobs.length < input.limit) {
     const batch = candidates.slice(i, i + Math.max(LOAD_BATCH, input.limit - jobs.length));
-    const loaded = await Promise.all(batch.map((c) => queue.getJob(c.id)));
+    const loaded = await Promise.all(batch.map((c) => c.queue.getJob(c.id)));
     for (let k = 0; k < batch.length; k++) {
       const c = batch[k] as Candidate;
       i++;
@@ -112,7 +115,7 @@ async function readCandidates(queue: JobReader, redis: Redis, input: ListJobsInp
     const [ts, data] = value as Array<string | null>;
     if (ts === null || ts === undefined) return; // the hash is gone: removed meanwhile
     if (input.siteKey !== undefined && siteKeyOf(data ?? null) !== input.siteKey) return;
-    out.push({ id, createdAt: Number(ts), state: seen.get(id) as ListedState });
+    out.push({ id, createdAt: Number(ts), state: seen.get(id) as ListedState, queue });
   });
   return out;
 }

@@ -13,6 +13,9 @@ import { ConfigError } from "../lib/errors";
 import type { Logger } from "../lib/logger";
 import { createShutdown, type Shutdown } from "../lib/shutdown";
 import { requestCancel } from "../queues/cancel";
+import { SCHEDULE_QUEUE } from "../queues/catalog";
+import { clientShare } from "../queues/clientShare";
+import { readStartDelays } from "../queues/runDelay";
 import { closeRedis, createRedis, keyPrefix, type Redis } from "../queues/connection";
 import { createQueueEvents, createQueues, type Queues } from "../queues/queues";
 import { checkRedis } from "../store/redisChecks";
@@ -98,8 +101,10 @@ export async function runApiProcess(
     shutdown.add("api queues", () => queues.close());
     const events = createQueueEvents({ connection: redis, prefix, queue: "generate", logger });
     shutdown.add("api queue events", () => events.close());
-    await events.events.waitUntilReady();
-    const jobEvents = createJobEventHub(events.events);
+    const scheduledEvents = createQueueEvents({ connection: redis, prefix, queue: SCHEDULE_QUEUE, logger });
+    shutdown.add("api schedule queue events", () => scheduledEvents.close());
+    await Promise.all([events.events.waitUntilReady(), scheduledEvents.events.waitUntilReady()]);
+    const jobEvents = createJobEventHub([events.events, scheduledEvents.events]);
     const store = createResultStore(redis, { prefix, maxVersions: config.schedules.maxVersionsPerSite });
 
     const context: ApiContext = { config, redis, prefix, queues, store, logger, shutdown };
@@ -121,6 +126,7 @@ export async function runApiProcess(
       labels: { role: "api" },
       cacheMs: config.metricsCacheMs,
       fleet,
+      startDelays: () => readStartDelays(redis, queues.schedule),
     });
     const policy = config.crawl.allowPrivateNetworks
       ? undefined
@@ -154,6 +160,7 @@ export async function runApiProcess(
       fleet,
       websites,
       urlGuard,
+      clientShare: clientShare(redis, prefix, queues.generate.toKey("")),
       page: webRouter(),
       canceller: { cancel: async (jobId, reason) => void (await requestCancel(redis, prefix, jobId, reason)) },
       sseHeartbeatMs: opts.sseHeartbeatMs,

@@ -72,6 +72,9 @@ const paths: Obj = {
         "202": ok("queued", "JobCreated"),
         "200": ok("a job for this site is already in flight (deduplicated: true)", "Job"),
         ...WRITE,
+        "429": err(
+          "over RATE_LIMIT_PER_MINUTE (TOO_MANY_REQUESTS, see Retry-After), or the client has MAX_QUEUED_PER_CLIENT jobs in flight (TOO_MANY_QUEUED; nothing queued)",
+        ),
       },
     },
     get: {

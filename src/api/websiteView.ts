@@ -30,8 +30,12 @@ export interface WebsiteView {
   lastChangedAt: string | null;
   lastCheckedAt: string | null;
   consecutiveFailures: number;
+  /** How late the last scheduled run started after its tick fell due (ms); null before the first. */
+  lastRunDelayMs: number | null;
   pausedReason: string | null;
   options: WebsiteOptions;
+  /** Where new versions are announced; its webhookSecret is never shown. */
+  webhookUrl: string | null;
   createdAt: string;
   updatedAt: string;
   links: {
@@ -66,8 +70,10 @@ export function websiteView(w: ScheduledWebsite): WebsiteView {
     lastChangedAt: w.lastChangedAt ?? null,
     lastCheckedAt: w.lastCheckedAt ?? null,
     consecutiveFailures: w.consecutiveFailures,
+    lastRunDelayMs: w.lastRunDelayMs ?? null,
     pausedReason: w.pausedReason ?? null,
     options: w.options,
+    webhookUrl: w.webhookUrl ?? null,
     createdAt: w.createdAt,
     updatedAt: w.updatedAt,
     links: {

@@ -93,7 +93,8 @@ const Env = z.object({
   METRICS_CACHE_MS: int(5_000, 0, 300_000), // one Redis read of the queue gauges serves scrapes this long
 
   // Workers and jobs
-  WORKER_CONCURRENCY: int(8, 1, 1000), // jobs per worker process
+  WORKER_CONCURRENCY: int(8, 1, 1000), // one-off jobs per worker process
+  SCHEDULE_CONCURRENCY: int(2, 1, 1000), // scheduled runs per worker process, on slots of their own
   EXTRACT_THREADS: int(Math.max(1, Math.min(4, os.availableParallelism())), 1, 64), // extraction worker threads per process
   MAX_ATTEMPTS: int(5, 1, 100),
   RETRY_BASE_DELAY_MS: int(60_000, 0), // back-off: base × 2^(attempt-1) …
@@ -152,6 +153,7 @@ const Env = z.object({
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024),
   MAX_URL_LENGTH: int(2048, 64),
   RATE_LIMIT_PER_MINUTE: int(120, 1), // write requests per client per minute
+  MAX_QUEUED_PER_CLIENT: int(10_000, 1), // one-off jobs a client may have queued or running; more → 429
 });
 
 export type RawEnv = z.infer<typeof Env>;
@@ -164,6 +166,7 @@ export interface Config {
     bodyLimitBytes: number;
     maxUrlLength: number;
     rateLimitPerMinute: number;
+    maxQueuedPerClient: number;
     corsOrigins: string[];
     allowedHosts: string[];
     trustProxy: number | string | false;
@@ -175,6 +178,7 @@ export interface Config {
   metricsCacheMs: number;
   worker: {
     concurrency: number;
+    scheduleConcurrency: number;
     extractThreads: number;
     shutdownGraceMs: number;
     jobTimeoutMs: number;
@@ -259,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       maxUrlLength: e.MAX_URL_LENGTH,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      maxQueuedPerClient: e.MAX_QUEUED_PER_CLIENT,
       corsOrigins: e.CORS_ORIGINS,
       allowedHosts: e.ALLOWED_HOSTS,
       trustProxy: e.TRUST_PROXY,
@@ -270,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     metricsCacheMs: e.METRICS_CACHE_MS,
     worker: {
       concurrency: e.WORKER_CONCURRENCY,
+      scheduleConcurrency: e.SCHEDULE_CONCURRENCY,
       extractThreads: e.EXTRACT_THREADS,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       jobTimeoutMs: e.JOB_TIMEOUT_MS,

@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   "FORBIDDEN",
   "TOO_MANY_REQUESTS", // a client of ours went over its rate limit
   "QUOTA_EXCEEDED", // a configured total (MAX_WEBSITES) would be exceeded
+  "TOO_MANY_QUEUED", // a client of ours has MAX_QUEUED_PER_CLIENT jobs in flight already
   "BLOCKED_ADDRESS", // the SSRF guard refused a host or address
   "ROBOTS_DISALLOWED", // robots.txt forbids the start URL
   "FETCH_FAILED", // network error, timeout or bad status while fetching
@@ -62,6 +63,12 @@ export class InputError extends LtxError {
 export class InvalidUrlError extends LtxError {
   constructor(url: string, reason: string, opts: LtxErrorOptions = {}) {
     super("INVALID_URL", `invalid URL ${JSON.stringify(truncate(url, 200))}: ${reason}`, { ...opts, retryable: false });
+  }
+}
+
+export class TooManyQueuedError extends LtxError {
+  constructor(message: string) {
+    super("TOO_MANY_QUEUED", message, { retryable: false });
   }
 }
 

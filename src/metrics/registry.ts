@@ -6,6 +6,7 @@
 import type { JobType } from "bullmq";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { TokenUsage } from "../pipeline/types";
+import type { StartDelayHistogram } from "../queues/runDelay";
 import type { FleetStatus } from "../queues/workerHeartbeat";
 
 /** The part of a BullMQ Queue the collectors read. */
@@ -49,19 +50,23 @@ export interface MetricsOptions {
   cacheMs?: number;
   /** The fleet's heartbeats (queues/workerHeartbeat.ts): adds the ltx_workers_* gauges. */
   fleet?: (waiting: number) => Promise<FleetStatus>;
+  /** The fleet's scheduled-run start delays (queues/runDelay.ts): adds ltx_schedule_start_delay_seconds. */
+  startDelays?: () => Promise<StartDelayHistogram>;
 }
 
 interface Snapshot {
   counts: Map<string, Record<string, number>>;
   oldestSeconds: Map<string, number>;
   fleet: FleetStatus | undefined;
+  startDelays: StartDelayHistogram | undefined;
 }
 
 async function readSnapshot(
   queues: readonly MetricsQueue[],
-  fleet: MetricsOptions["fleet"],
+  opts: Pick<MetricsOptions, "fleet" | "startDelays">,
   now: () => number,
 ): Promise<Snapshot> {
+  const { fleet } = opts;
   const rows = await Promise.all(
     queues.map(async (q) => {
       const [c, [oldest]] = await Promise.all([
@@ -76,7 +81,37 @@ async function readSnapshot(
     counts: new Map(rows.map((r) => [r.name, r.c])),
     oldestSeconds: new Map(rows.map((r) => [r.name, r.oldest])),
     fleet: fleet ? await fleet((generate?.waiting ?? 0) + (generate?.prioritized ?? 0)) : undefined,
+    startDelays: opts.startDelays ? await opts.startDelays() : undefined,
   };
+}
+
+/**
+ * A histogram whose counts live in Redis (every worker adds to them), so prom-client's Histogram,
+ * which counts in this process, can't hold it: a metric object of our own renders the snapshot's
+ * counts in the same text format.
+ */
+function registerStartDelays(registry: Registry, snapshot: () => Promise<Snapshot>): void {
+  const name = "ltx_schedule_start_delay_seconds";
+  const help = "How late scheduled runs started after their tick fell due (all workers)";
+  registry.registerMetric({
+    name,
+    help,
+    type: "histogram",
+    aggregator: "sum",
+    reset: () => undefined,
+    async get() {
+      const h = (await snapshot()).startDelays;
+      const values = h
+        ? [
+            ...[...h.buckets].map(([le, n]) => ({ metricName: `${name}_bucket`, labels: { le }, value: n })),
+            { metricName: `${name}_bucket`, labels: { le: "+Inf" }, value: h.count },
+            { metricName: `${name}_sum`, labels: {}, value: h.sumSeconds },
+            { metricName: `${name}_count`, labels: {}, value: h.count },
+          ]
+        : [];
+      return { name, help, type: "histogram", aggregator: "sum", values };
+    },
+  } as unknown as Parameters<Registry["registerMetric"]>[0]);
 }
 
 const STATES = [
@@ -105,7 +140,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const snapshot = (): Promise<Snapshot> => {
     const at = Date.now();
     if (cached && (at - cached.at < cacheMs || cacheMs === 0)) return cached.snapshot;
-    const fresh = readSnapshot(queues, opts.fleet, now);
+    const fresh = readSnapshot(queues, opts, now);
     cached = { at, snapshot: fresh };
     // cacheMs 0: shared by the collectors of one scrape only. A failed read is never reused.
     fresh.then(
@@ -206,6 +241,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     labelNames: ["outcome"],
     registers: [registry],
   });
+
+  if (opts.startDelays) registerStartDelays(registry, snapshot);
 
   return {
     registry,

@@ -6,7 +6,10 @@
  * attempt:  one try at a job; failed attempts back off (60 s doubling, capped at 1 h) and retry
  * in flight: a job that is waiting, delayed or active; at most one per site (de-duplication)
  * version:  one stored result of a site; the latest is served, earlier ones kept up to a cap
- * schedule: a BullMQ job scheduler that adds a generate job every interval
+ * schedule: a BullMQ job scheduler that adds a generate job every interval, on the schedule queue
+ * notification: a POST to a website's webhookUrl saying a run made a new version (notify queue)
+ * scheduled run: a generate job made by a schedule; it runs on worker slots of its own
+ *           (SCHEDULE_CONCURRENCY), so one-off work queued on the generate queue can't starve it
  *
  * The job catalog below is the single source of truth: enqueue(), the worker's handler map and
  * Bull Board are all built from it, so a queue, its payload and its options can't drift apart.
@@ -21,9 +24,18 @@ import type { Phase, ProviderName, QualityReport, Timings, TokenUsage } from "..
  * Every queue ltx uses. "maintenance" holds the periodic tasks (scheduler/maintenance.ts): its
  * jobs come only from its own job schedulers and its worker runs in the scheduler part of a
  * process, so it has no jobCatalog entry; it is listed for Bull Board, metrics and health.
+ *
+ * "schedule" holds the websites' job schedulers and so their scheduled runs: generate jobs like
+ * those of the "generate" queue, served by the same handler. Its own queue because BullMQ adds a
+ * scheduler's next job only when a worker takes the current one, and serves a queue first in,
+ * first out: on the shared queue, ticks waited behind every one-off job and were skipped. A
+ * separate Worker with SCHEDULE_CONCURRENCY slots takes them as they fall due.
  */
-export const QUEUE_NAMES = ["generate", "maintenance"] as const;
+export const QUEUE_NAMES = ["generate", "schedule", "notify", "maintenance"] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** The queue of the websites' schedulers and their runs. */
+export const SCHEDULE_QUEUE = "schedule" satisfies QueueName;
 
 /** Why a generate job exists: shown in Bull Board and the API, used by schedules. */
 export const TRIGGERS = ["api", "schedule", "refresh", "retry"] as const;
@@ -39,10 +51,28 @@ export const GenerateJobData = z.object({
   /** Set when a registered website owns this job. */
   websiteId: z.string().min(1).max(200).optional(),
   trigger: z.enum(TRIGGERS),
+  /** Who submitted a one-off job ("token:<id>", "session:<hash>", "ip:<address>"): its fair share (clientShare.ts). */
+  client: z.string().min(1).max(200).optional(),
   /** Set by a website's scheduler while the site backs off after failed runs (visible in Bull Board). */
   backoff: z.object({ consecutiveFailures: z.number().int().min(0), everyMs: z.number().int().positive() }).optional(),
 });
 export type GenerateJobData = z.infer<typeof GenerateJobData>;
+
+/** The payload of a notify job: which version of which website to announce (the rest is read at delivery). */
+export const NotifyJobData = z.object({
+  websiteId: z.string().min(1).max(200),
+  siteKey: z.string().min(1).max(4096),
+  version: z.number().int().positive(),
+});
+export type NotifyJobData = z.infer<typeof NotifyJobData>;
+
+/** job.returnvalue of a notify job. */
+export interface NotifyJobResult {
+  /** The receiver's HTTP status; undefined when nothing was sent. */
+  status?: number;
+  /** Why nothing was sent (the website is gone or has no webhookUrl any more). */
+  skipped?: string;
+}
 
 /** job.progress of a generate job. "store" is the worker's own last step after the pipeline. */
 export interface GenerateProgress {
@@ -111,6 +141,18 @@ export const jobCatalog = {
       removeOnFail: retention(jobs),
     }),
   },
+  notify: {
+    queue: "notify",
+    schema: NotifyJobData,
+    // The receiver may be down for a while: the same capped back-off as generate jobs, then failed
+    // for good (kept for Bull Board until retention).
+    defaults: (jobs) => ({
+      attempts: jobs.maxAttempts,
+      backoff: { type: CAPPED_BACKOFF },
+      removeOnComplete: retention(jobs),
+      removeOnFail: retention(jobs),
+    }),
+  },
 } satisfies Record<string, CatalogEntry>;
 
 export type JobName = keyof typeof jobCatalog;
@@ -122,6 +164,7 @@ export type JobData<K extends JobName> = z.infer<(typeof jobCatalog)[K]["schema"
 /** The return value of each job name; a new job name without an entry here won't compile. */
 export interface JobResults {
   generate: GenerateJobResult;
+  notify: NotifyJobResult;
 }
 export type JobResult<K extends JobName> = JobResults[K];
 

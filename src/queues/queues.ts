@@ -2,23 +2,32 @@
  * The BullMQ Queue objects of one process, built from the catalog. The API, the worker and the
  * scheduler each call createQueues once with their own client; Bull Board lists `all`.
  */
-import { Queue, QueueEvents } from "bullmq";
+import { type Job, Queue, QueueEvents } from "bullmq";
 import { coerceError } from "../lib/coerceError";
 import type { Logger } from "../lib/logger";
 import {
   jobCatalog,
   QUEUE_NAMES,
+  SCHEDULE_QUEUE,
   type GenerateJobData,
   type GenerateJobResult,
   type JobsConfig,
+  type NotifyJobData,
+  type NotifyJobResult,
   type QueueName,
 } from "./catalog";
 import type { Redis } from "./connection";
 
 export type GenerateQueue = Queue<GenerateJobData, GenerateJobResult, "generate">;
+export type NotifyQueue = Queue<NotifyJobData, NotifyJobResult, "notify">;
 
 export interface Queues {
+  /** One-off jobs: API submissions, refreshes, retries. */
   generate: GenerateQueue;
+  /** The websites' schedulers and their runs (catalog.ts says why it is its own queue). */
+  schedule: GenerateQueue;
+  /** Webhook deliveries of new versions. */
+  notify: NotifyQueue;
   /** Every queue, in QUEUE_NAMES order (Bull Board, readiness checks, metrics). */
   all: Queue[];
   byName(name: QueueName): Queue;
@@ -42,9 +51,20 @@ export function createQueues(opts: CreateQueuesOptions): Queues {
     prefix: opts.prefix,
     defaultJobOptions: jobCatalog.generate.defaults(opts.jobs),
   });
+  // Same job name, payload and options as the generate queue: only the worker slots differ.
+  const schedule: GenerateQueue = new Queue<GenerateJobData, GenerateJobResult, "generate">(SCHEDULE_QUEUE, {
+    connection: opts.connection,
+    prefix: opts.prefix,
+    defaultJobOptions: jobCatalog.generate.defaults(opts.jobs),
+  });
+  const notify: NotifyQueue = new Queue<NotifyJobData, NotifyJobResult, "notify">(jobCatalog.notify.queue, {
+    connection: opts.connection,
+    prefix: opts.prefix,
+    defaultJobOptions: jobCatalog.notify.defaults(opts.jobs),
+  });
   // Jobs only from its own job schedulers, which carry their options (scheduler/maintenance.ts).
   const maintenance = new Queue("maintenance", { connection: opts.connection, prefix: opts.prefix });
-  const byQueue: Record<QueueName, Queue> = { generate: generate, maintenance };
+  const byQueue: Record<QueueName, Queue> = { generate, schedule, notify, maintenance };
   const all = QUEUE_NAMES.map((n) => byQueue[n]);
   for (const q of all) {
     // An 'error' without a listener would crash the process; Redis outages are logged instead.
@@ -53,6 +73,8 @@ export function createQueues(opts: CreateQueuesOptions): Queues {
   let closing: Promise<void> | undefined;
   return {
     generate,
+    schedule,
+    notify,
     all,
     byName: (name) => byQueue[name],
     prefix: opts.prefix,
@@ -70,6 +92,22 @@ export function createQueues(opts: CreateQueuesOptions): Queues {
       return closing;
     },
   };
+}
+
+/** A generate job by id, on whichever queue holds it (one-off or scheduled run). */
+export async function findGenerateJob(
+  queues: Pick<Queues, "generate" | "schedule">,
+  id: string,
+): Promise<Job<GenerateJobData, GenerateJobResult, "generate"> | undefined> {
+  return (await queues.generate.getJob(id)) ?? (await queues.schedule.getJob(id));
+}
+
+/** The queue a generate job lives on. */
+export function generateQueueOf(
+  queues: Pick<Queues, "generate" | "schedule">,
+  job: Pick<Job, "queueName">,
+): GenerateQueue {
+  return job.queueName === queues.schedule.name ? queues.schedule : queues.generate;
 }
 
 export interface QueueEventsHandle {

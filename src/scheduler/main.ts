@@ -88,7 +88,7 @@ async function build(
   await ensureMaintenanceSchedulers(maintenance, config.schedules.maintenanceIntervalMs);
   let startupReport: ConsistencyReport | undefined;
   try {
-    startupReport = await checkConsistency({ queue: queues.generate, websites, logger: log });
+    startupReport = await checkConsistency({ queue: queues.schedule, legacy: queues.generate, websites, logger: log });
   } catch (e) {
     // The periodic check runs again later; a failed start-up check must not keep schedules down.
     log.error({ err: coerceError(e) }, "start-up consistency check failed");
@@ -99,6 +99,7 @@ async function build(
     redis,
     prefix,
     generate: queues.generate,
+    schedule: queues.schedule,
     websites,
     settings: {
       retentionDays: config.jobs.retentionDays,

@@ -39,6 +39,8 @@ export interface MaintenanceDeps {
   redis: Redis;
   prefix: string;
   generate: GenerateQueue;
+  /** The websites' schedulers and their runs. */
+  schedule: GenerateQueue;
   websites: WebsiteStore;
   settings: { retentionDays: number; maxVersionsPerSite: number; intervalMs: number };
   logger: Logger;
@@ -57,10 +59,12 @@ export function maintenanceTasks(deps: MaintenanceDeps): Record<MaintenanceTask,
       const removed: Record<string, number> = {};
       for (const state of ["completed", "failed"] as const) {
         removed[state] = 0;
-        for (let round = 0; round < CLEAN_ROUNDS; round++) {
-          const ids = await deps.generate.clean(graceMs, CLEAN_BATCH, state);
-          removed[state] += ids.length;
-          if (ids.length < CLEAN_BATCH) break;
+        for (const queue of [deps.generate, deps.schedule]) {
+          for (let round = 0; round < CLEAN_ROUNDS; round++) {
+            const ids = await queue.clean(graceMs, CLEAN_BATCH, state);
+            removed[state] += ids.length;
+            if (ids.length < CLEAN_BATCH) break;
+          }
         }
       }
       return removed;
@@ -71,7 +75,12 @@ export function maintenanceTasks(deps: MaintenanceDeps): Record<MaintenanceTask,
       revokedTokens: await sweepRevokedTokenHashes(deps.redis, deps.prefix),
     }),
     "check-schedules": async () => {
-      const r = await checkConsistency({ queue: deps.generate, websites: deps.websites, logger: deps.logger });
+      const r = await checkConsistency({
+        queue: deps.schedule,
+        legacy: deps.generate,
+        websites: deps.websites,
+        logger: deps.logger,
+      });
       return { ...r };
     },
   };

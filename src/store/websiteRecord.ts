@@ -3,7 +3,8 @@
  * and the mapping to and from the fields of its Redis hash. Short field names keep the hash a
  * small listpack: url, key (site key), on (enabled), every | cron + tz, opts (JSON), created,
  * updated, first (first run), seq, job (last job JSON), okAt, changedAt, checkedAt, fails,
- * paused (reason), backoff (stretched interval), runToken (recordRun's idempotency key).
+ * paused (reason), backoff (stretched interval), runToken (recordRun's idempotency key), delay
+ * (how late the last scheduled run started, ms), hook + hookKey (webhookUrl and webhookSecret).
  */
 import { createHash } from "node:crypto";
 import type { GenerateOptions } from "../queues/generateOptions";
@@ -43,10 +44,16 @@ export interface Website {
   lastChangedAt?: string;
   lastCheckedAt?: string;
   consecutiveFailures: number;
+  /** How late the last scheduled run started after its tick fell due, ms. */
+  lastRunDelayMs?: number;
   /** Set when repeated failures paused the schedule; `enabled` stays as the user left it. */
   pausedReason?: string;
   /** The stretched interval while backing off after repeated failures. */
   backoffEveryMs?: number;
+  /** Where a new version is announced (POST, websites/webhook.ts). */
+  webhookUrl?: string;
+  /** Signs those POSTs (X-Ltx-Signature); never shown by the API. */
+  webhookSecret?: string;
   seq: number;
 }
 
@@ -57,6 +64,8 @@ export interface NewWebsite {
   enabled: boolean;
   options: WebsiteOptions;
   firstRunAt: number;
+  webhookUrl?: string;
+  webhookSecret?: string;
 }
 
 export function websiteStatus(
@@ -98,6 +107,8 @@ export function toRecordFields(w: NewWebsite & { createdAt: number }): string[] 
     if (w.schedule.tz) f.push("tz", w.schedule.tz);
   }
   if (Object.keys(w.options).length > 0) f.push("opts", JSON.stringify(w.options));
+  if (w.webhookUrl !== undefined) f.push("hook", w.webhookUrl);
+  if (w.webhookSecret !== undefined) f.push("hookKey", w.webhookSecret);
   return f;
 }
 
@@ -131,5 +142,8 @@ export function fromRecord(id: string, h: Record<string, string> | null | undefi
   if (checked) w.lastCheckedAt = checked;
   if (h.paused) w.pausedReason = h.paused;
   if (h.backoff) w.backoffEveryMs = Number(h.backoff);
+  if (h.delay !== undefined) w.lastRunDelayMs = Number(h.delay);
+  if (h.hook) w.webhookUrl = h.hook;
+  if (h.hookKey) w.webhookSecret = h.hookKey;
   return w;
 }

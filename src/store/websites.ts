@@ -37,6 +37,9 @@ export interface WebsitePatch {
   backoffEveryMs?: number | null;
   consecutiveFailures?: number;
   firstRunAt?: number;
+  /** null clears. */
+  webhookUrl?: string | null;
+  webhookSecret?: string | null;
 }
 
 export interface ListQuery {
@@ -82,10 +85,14 @@ export interface WebsiteStore {
   scanIds(batchSize?: number): AsyncGenerator<string[]>;
   count(): Promise<number>;
   /** Marks a run as started: lastJob = {id, status: running}. */
-  recordStart(id: string, jobId: string, at: number): Promise<void>;
+  /** delayMs: how late a scheduled run started (kept as lastRunDelayMs until the next one). */
+  recordStart(id: string, jobId: string, at: number, delayMs?: number): Promise<void>;
   /** Counts a finished run once; returns the website after it, or undefined when already counted / gone. */
   recordRun(id: string, run: RunRecord): Promise<Website | undefined>;
 }
+
+/** Records read per round while filling a page filtered by status. */
+const FILTER_BATCH = 500;
 
 // Creates atomically: the existence check, the quota check and the writes can't interleave with
 // another process. KEYS: record, index, seq. ARGV: id, url, fields (JSON array), the most websites
@@ -225,6 +232,10 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
       else if (patch.backoffEveryMs !== undefined) set.push("backoff", String(patch.backoffEveryMs));
       if (patch.consecutiveFailures !== undefined) set.push("fails", String(patch.consecutiveFailures));
       if (patch.firstRunAt !== undefined) set.push("first", String(patch.firstRunAt));
+      if (patch.webhookUrl === null) del.push("hook");
+      else if (patch.webhookUrl !== undefined) set.push("hook", patch.webhookUrl);
+      if (patch.webhookSecret === null) del.push("hookKey");
+      else if (patch.webhookSecret !== undefined) set.push("hookKey", patch.webhookSecret);
       set.push("updated", String(Date.now()));
       const finalDel = del.filter((f) => !set.some((s, i) => i % 2 === 0 && s === f));
       const multi = redis.multi();
@@ -244,12 +255,11 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
     async list(query) {
       const items: Website[] = [];
       let cursor = query.cursor ?? 0;
-      // With a status filter we may have to read past many non-matching records; bound the work per
-      // request and hand back a cursor instead of scanning 10,000 records at once.
-      const maxScanned = query.status ? Math.max(query.limit * 20, 2000) : query.limit;
-      let scanned = 0;
-      while (items.length < query.limit && scanned < maxScanned) {
-        const batch = Math.min(Math.max(query.limit - items.length, query.status ? 200 : 0), maxScanned - scanned);
+      // With a status filter a page may need many records read past: it is filled anyway (batches
+      // of FILTER_BATCH, one pipelined read each), so a page is short only at the end and a client
+      // can take a short page for the last one. The cost is bounded by the registry's size.
+      while (items.length < query.limit) {
+        const batch = query.status ? FILTER_BATCH : query.limit - items.length;
         const rows = await redis.zrangebyscore(keys.index, `(${cursor}`, "+inf", "WITHSCORES", "LIMIT", 0, batch);
         if (rows.length === 0) return { items };
         const ids: string[] = [];
@@ -257,7 +267,6 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
         const sites = await getMany(ids);
         for (let i = 0; i < ids.length; i++) {
           cursor = Number(rows[i * 2 + 1]);
-          scanned++;
           const w = sites[i];
           if (w && (!query.status || websiteStatus(w) === query.status)) items.push(w);
           if (items.length >= query.limit) break;
@@ -283,14 +292,16 @@ export function createWebsiteStore(redis: Redis, opts: { prefix: string }): Webs
       return redis.zcard(keys.index);
     },
 
-    async recordStart(id, jobId, at) {
+    async recordStart(id, jobId, at, delayMs) {
       const lastJob: LastJob = { id: jobId, status: "running", startedAt: new Date(at).toISOString() };
+      const fields = ["job", JSON.stringify(lastJob)];
+      if (delayMs !== undefined) fields.push("delay", String(Math.round(delayMs)));
       // HSET only when the record exists: a run of a website deleted meanwhile must not recreate it.
       await redis.eval(
-        "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'job', ARGV[1]) end",
+        "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], unpack(ARGV)) end",
         1,
         keys.website(id),
-        JSON.stringify(lastJob),
+        ...fields,
       );
     },
 

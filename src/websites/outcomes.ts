@@ -3,8 +3,9 @@
  *
  * before: a scheduled run of a website that was deleted, disabled or paused meanwhile is skipped
  *   (its scheduler removed), and so is one whose site already has a job in flight: the run claims
- *   the site's de-duplication key, the same key enqueueGenerate uses, so a refresh or an API
- *   submission during a scheduled run joins it instead of starting a second one.
+ *   the site's de-duplication key on the schedule queue once the generate queue's key is free,
+ *   and enqueueGenerate looks there after its add, so a refresh or an API submission during a
+ *   scheduled run joins it instead of starting a second one.
  * after: the run is counted once (recordRun is idempotent per job attempt) into lastJob,
  *   lastSuccessAt / lastChangedAt / lastCheckedAt and consecutiveFailures, and the failure
  *   back-off is applied: from FAILURE_BACKOFF_AFTER consecutive failed runs the schedule
@@ -20,11 +21,13 @@ import { coerceError } from "../lib/coerceError";
 import type { Logger } from "../lib/logger";
 import type { GenerateJobData, GenerateJobResult } from "../queues/catalog";
 import { failureOf } from "../queues/failure";
+import { recordStartDelay, scheduledStartDelayMs } from "../queues/runDelay";
 import { dedupIdOf, type GenerateJob } from "../queues/enqueue";
-import type { GenerateQueue } from "../queues/queues";
+import type { GenerateQueue, NotifyQueue, Queues } from "../queues/queues";
 import type { RunOutcome, Website, WebsiteStore } from "../store/websites";
 import { backoffIntervalMs, nominalIntervalMs } from "./schedule";
 import { removeWebsiteSchedule, syncWebsiteSchedule } from "./sync";
+import { enqueueNotify } from "./webhook";
 
 export type GenerateHandler = (
   job: GenerateJob,
@@ -41,24 +44,31 @@ export interface FailureSettings {
 
 export interface WebsiteRunDeps {
   websites: WebsiteStore;
-  queue: GenerateQueue;
+  /** generate: whose de-duplication keys one-off jobs hold; schedule: the schedulers and their runs. */
+  queues: Pick<Queues, "generate" | "schedule">;
   /** The client the claim script runs on (the worker's). */
   redis: Redis;
   settings: FailureSettings;
   logger: Logger;
+  /** Where a new version of a website with a webhookUrl is announced (websites/webhook.ts). */
+  notify?: NotifyQueue;
 }
 
-// Claims the site's de-duplication key for this job unless another live job holds it. Setting
-// `deid` on our job makes BullMQ delete the key when the job completes or finally fails, exactly
-// as for a job added with `deduplication: {id}`. A holder that is gone or finished is stale.
+// Claims the site for this scheduled run unless a live job holds it: a one-off job on the generate
+// queue (KEYS[1]) or another run on the run's own queue (KEYS[2]: the schedule queue, or the
+// generate queue for a run a scheduler made there before schedules had their own queue). Setting `deid` on our job makes
+// BullMQ delete the schedule queue's key when the job completes or finally fails, exactly as for a
+// job added with `deduplication: {id}`. A holder that is gone or finished is stale.
 const CLAIM_LUA = `
-local cur = redis.call('GET', KEYS[1])
-if cur and cur ~= ARGV[1] then
-  local holder = ARGV[3] .. cur
-  if redis.call('EXISTS', holder) == 1 and not redis.call('HGET', holder, 'finishedOn') then return cur end
+local function live(key)
+  return redis.call('EXISTS', key) == 1 and not redis.call('HGET', key, 'finishedOn')
 end
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('HSET', KEYS[2], 'deid', ARGV[2])
+local oneOff = redis.call('GET', KEYS[1])
+if oneOff and oneOff ~= ARGV[1] and live(ARGV[3] .. oneOff) then return oneOff end
+local cur = redis.call('GET', KEYS[2])
+if cur and cur ~= ARGV[1] and live(ARGV[4] .. cur) then return cur end
+redis.call('SET', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[3], 'deid', ARGV[2])
 return ''
 `;
 
@@ -75,9 +85,12 @@ export function withWebsiteRuns(handler: GenerateHandler, deps: WebsiteRunDeps):
       log.info({ reason: skip }, "scheduled run skipped");
       return skippedResult(data, skip);
     }
-    await deps.websites
-      .recordStart(websiteId, job.id, Date.now())
-      .catch((e: unknown) => log.warn({ err: coerceError(e) }, "recordStart failed"));
+    const startedAt = Date.now();
+    const delayMs = scheduledStartDelayMs(job, startedAt);
+    await Promise.all([
+      deps.websites.recordStart(websiteId, job.id, startedAt, delayMs),
+      delayMs === undefined ? undefined : recordStartDelay(deps.redis, deps.queues.schedule, delayMs),
+    ]).catch((e: unknown) => log.warn({ err: coerceError(e) }, "recordStart failed"));
 
     let result: GenerateJobResult;
     try {
@@ -97,6 +110,7 @@ export function withWebsiteRuns(handler: GenerateHandler, deps: WebsiteRunDeps):
       undefined,
       log,
     );
+    if (!result.unchanged && !result.skipped) await announce(deps, websiteId, result, log);
     return result;
   };
 }
@@ -109,25 +123,47 @@ async function checkRun(
 ): Promise<string | undefined> {
   const w = await deps.websites.get(websiteId);
   if (data.trigger !== "schedule") return w ? undefined : "website deleted";
+  const { generate, schedule } = deps.queues;
   if (!w) {
-    await removeWebsiteSchedule(deps.queue, websiteId);
+    await removeWebsiteSchedule(schedule, websiteId);
     return "website deleted";
   }
   if (!w.enabled || w.pausedReason) {
-    await removeWebsiteSchedule(deps.queue, websiteId);
+    await removeWebsiteSchedule(schedule, websiteId);
     return w.enabled ? `website paused: ${w.pausedReason ?? ""}` : "website disabled";
   }
-  const deKey = `${deps.queue.keys.de}:${dedupIdOf(w.siteKey)}`;
+  const dedupId = dedupIdOf(w.siteKey);
+  const ownQueue = `${job.queueQualifiedName}:`;
   const holder = (await deps.redis.eval(
     CLAIM_LUA,
-    2,
-    deKey,
-    deps.queue.toKey(job.id ?? ""),
+    3,
+    `${generate.keys.de}:${dedupId}`,
+    `${ownQueue}de:${dedupId}`,
+    `${ownQueue}${job.id ?? ""}`,
     job.id ?? "",
-    dedupIdOf(w.siteKey),
-    deps.queue.toKey(""),
+    dedupId,
+    generate.toKey(""),
+    ownQueue,
   )) as string;
   return holder ? `job ${holder} for this site is already in flight` : undefined;
+}
+
+/** A new version of a website with a webhookUrl: its notify job (one per version, whoever asks twice). */
+async function announce(
+  deps: WebsiteRunDeps,
+  websiteId: string,
+  result: GenerateJobResult,
+  log: Logger,
+): Promise<void> {
+  if (!deps.notify) return;
+  try {
+    const w = await deps.websites.get(websiteId);
+    if (w?.webhookUrl)
+      await enqueueNotify(deps.notify, { websiteId, siteKey: result.siteKey, version: result.version });
+  } catch (e) {
+    // The files are stored; a lost announcement must not fail the run.
+    log.error({ err: coerceError(e) }, "queueing the change notification failed");
+  }
 }
 
 /** No attempt left, or the processor said retrying can't help. Shutdown/rate-limit hand-backs are not failures. */
@@ -155,7 +191,7 @@ async function recordOutcome(
       at: Date.now(),
       ...(error ? { error } : {}),
     });
-    if (w) await applyBackoff(deps, w, outcome, error, log);
+    if (w) await applyBackoff({ ...deps, queue: deps.queues.schedule }, w, outcome, error, log);
   } catch (e) {
     // Bookkeeping must not turn a good run into a failed job; the next run counts again.
     log.error({ err: coerceError(e) }, "recording the website run failed");
@@ -164,7 +200,7 @@ async function recordOutcome(
 
 /** Stretches, pauses or restores the schedule after a counted run. */
 export async function applyBackoff(
-  deps: Pick<WebsiteRunDeps, "websites" | "queue" | "settings">,
+  deps: Pick<WebsiteRunDeps, "websites" | "settings"> & { queue: GenerateQueue },
   w: Website,
   outcome: RunOutcome,
   error: string | undefined,

@@ -42,7 +42,8 @@ export interface WebsiteServiceDeps {
   websites: WebsiteStore;
   /** The same client the store uses (reads the schedulers' next runs). */
   redis: Redis;
-  queues: Pick<Queues, "generate">;
+  /** schedule: the websites' schedulers; generate: where a refresh goes. */
+  queues: Pick<Queues, "generate" | "schedule">;
   settings: WebsiteServiceSettings;
   /** The early SSRF check of registered URLs; the crawl's connect-time guard applies regardless. */
   urlGuard?: (url: string) => Promise<void>;
@@ -66,10 +67,24 @@ export function websiteSchemas(
     tz: z.string().trim().min(1).max(100).optional(),
     enabled: z.boolean().optional(),
   };
+  // Where new versions are announced, and the key that signs the announcement (websites/webhook.ts).
+  const webhookUrl = z.url({ protocol: /^https?$/ }).max(s.maxUrlLength);
+  const webhookSecret = z.string().min(16).max(256);
   return {
-    create: z.strictObject({ url: z.string().trim().min(1).max(s.maxUrlLength), ...scheduleFields, ...optional }),
-    // null clears an option; the URL is the website's identity and can't change.
-    patch: z.strictObject({ ...scheduleFields, ...nullable }),
+    create: z.strictObject({
+      url: z.string().trim().min(1).max(s.maxUrlLength),
+      ...scheduleFields,
+      ...optional,
+      webhookUrl: webhookUrl.optional(),
+      webhookSecret: webhookSecret.optional(),
+    }),
+    // null clears an option (and the webhook); the URL is the website's identity and can't change.
+    patch: z.strictObject({
+      ...scheduleFields,
+      ...nullable,
+      webhookUrl: webhookUrl.nullable().optional(),
+      webhookSecret: webhookSecret.nullable().optional(),
+    }),
     import: z.strictObject({
       urls: z
         .array(z.string().max(s.maxUrlLength + 100))
@@ -124,7 +139,7 @@ export const IMPORT_SPREAD_MAX_MS = HOUR;
 
 export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
   const schemas = websiteSchemas(deps.settings);
-  const queue = deps.queues.generate;
+  const queue = deps.queues.schedule;
 
   async function get(id: string): Promise<Website> {
     const w = await deps.websites.get(id);
@@ -172,8 +187,14 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
     async create(body) {
       const input = schemas.create.parse(body);
       const schedule = parseSchedule(input, deps.settings.defaultEveryMs);
-      const fresh = toNew(input.url, schedule, input.enabled ?? true, optionsOf(input), Date.now());
+      const fresh: NewWebsite = {
+        ...toNew(input.url, schedule, input.enabled ?? true, optionsOf(input), Date.now()),
+        ...(input.webhookUrl !== undefined ? { webhookUrl: input.webhookUrl } : {}),
+        ...(input.webhookSecret !== undefined ? { webhookSecret: input.webhookSecret } : {}),
+      };
       await deps.urlGuard?.(fresh.url);
+      // The SSRF guard applies to webhook targets too (again at delivery, at connect time).
+      if (fresh.webhookUrl !== undefined) await deps.urlGuard?.(fresh.webhookUrl);
       const { website, outcome } = await deps.websites.create(fresh, deps.settings.maxWebsites);
       if (outcome === "quota" || !website) throw quotaError(deps.settings.maxWebsites);
       if (outcome === "exists")
@@ -214,6 +235,17 @@ export function createWebsiteService(deps: WebsiteServiceDeps): WebsiteService {
         if (before.backoffEveryMs !== undefined) patch.backoffEveryMs = null;
       }
       if (input.enabled !== undefined) patch.enabled = input.enabled;
+      // Enabling is the operator saying "try again": it lifts a pause (and back-off) after failures.
+      if (input.enabled === true && (before.pausedReason !== undefined || before.backoffEveryMs !== undefined)) {
+        patch.pausedReason = null;
+        patch.backoffEveryMs = null;
+        patch.consecutiveFailures = 0;
+      }
+      if (input.webhookUrl !== undefined) {
+        if (input.webhookUrl !== null) await deps.urlGuard?.(input.webhookUrl);
+        patch.webhookUrl = input.webhookUrl;
+      }
+      if (input.webhookSecret !== undefined) patch.webhookSecret = input.webhookSecret;
       const options = mergeOptions(before.options, input);
       if (options) patch.options = options;
       const after = await deps.websites.update(id, patch);

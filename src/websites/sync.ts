@@ -1,6 +1,7 @@
 /*
- * One BullMQ job scheduler per schedulable website, keyed by the website's id, on the generate
- * queue. The scheduler lives in Redis, so any number of API/worker processes can run: BullMQ makes
+ * One BullMQ job scheduler per schedulable website, keyed by the website's id, on the schedule
+ * queue (queues/catalog.ts says why scheduled runs don't share the generate queue). Every function
+ * here takes that queue. The scheduler lives in Redis, so any number of API/worker processes can run: BullMQ makes
  * each due run one job, and a worker adds the next iteration when it takes the current one.
  *
  * A website is schedulable when it is enabled and not paused by failures. Its scheduler runs
@@ -152,13 +153,20 @@ export interface ConsistencyReport {
 const REPORT_IDS = 100;
 
 /**
- * Every schedulable website has exactly its scheduler, and every scheduler on the generate queue
+ * Every schedulable website has exactly its scheduler, and every scheduler on the schedule queue
  * belongs to a schedulable website. Repairs what differs and reports it. Safe to run from several
  * processes at once: every repair is an idempotent upsert or remove by website id.
  */
 export async function checkConsistency(deps: {
+  /** The schedule queue. */
   queue: GenerateQueue;
   websites: WebsiteStore;
+  /**
+   * The generate queue: schedulers made there before scheduled runs had their own queue are
+   * removed (the loop above has made their replacements on the schedule queue), so an upgraded
+   * site doesn't tick twice.
+   */
+  legacy?: GenerateQueue;
   logger?: Logger;
 }): Promise<ConsistencyReport> {
   const started = Date.now();
@@ -216,6 +224,20 @@ export async function checkConsistency(deps: {
     }
     if (page.length < pageSize) break;
     start -= gone.length; // removed entries shift the next page forward
+  }
+  if (deps.legacy) {
+    for (;;) {
+      const page = await deps.legacy.getJobSchedulers(0, 999, true);
+      for (const s of page) {
+        try {
+          await removeWebsiteSchedule(deps.legacy, s.key);
+          report.repaired++;
+        } catch (e) {
+          report.errors.push(`${s.key}: ${coerceError(e).message}`);
+        }
+      }
+      if (page.length < 1000 || report.errors.length > 0) break;
+    }
   }
   report.schedulers = await deps.queue.getJobSchedulersCount();
   report.durationMs = Date.now() - started;

@@ -4,6 +4,7 @@
  */
 import type { Job } from "bullmq";
 import type { JobData, JobName, JobResult } from "../queues/catalog";
+import { createNotifyProcessor, type NotifyDeps } from "./notify";
 import { createGenerateProcessor, type GenerateDeps } from "./processor";
 
 export type Handler<K extends JobName> = (
@@ -16,10 +17,12 @@ export type Handlers = { [K in JobName]: Handler<K> };
 
 export interface HandlerDeps {
   generate: GenerateDeps;
+  notify: NotifyDeps;
 }
 
 export function createHandlers(deps: HandlerDeps): Handlers {
   return {
     generate: createGenerateProcessor(deps.generate),
+    notify: createNotifyProcessor(deps.notify),
   };
 }

@@ -16,6 +16,7 @@ import { createExtractor } from "../pipeline/extract/extract";
 import { createProvider } from "../pipeline/generate";
 import { pendingCancel } from "../queues/cancel";
 import { closeRedis, createRedis, keyPrefix } from "../queues/connection";
+import { clientShare, releaseOnFinish } from "../queues/clientShare";
 import { createQueues } from "../queues/queues";
 import { startHeartbeat } from "../queues/workerHeartbeat";
 import { serveWorkerMetrics } from "../metrics/workerMetrics";
@@ -101,7 +102,9 @@ async function build(
     allowPrivate: config.crawl.allowPrivateNetworks,
     allowHosts: config.crawl.allowHosts,
   });
+  const websites = createWebsiteStore(redis, { prefix });
   const handlers = createHandlers({
+    notify: { websites, store, addressPolicy, timeoutMs: config.crawl.fetchTimeoutMs, logger },
     generate: {
       store,
       extractor,
@@ -110,15 +113,17 @@ async function build(
       runPipeline,
       logger,
       jobTimeoutMs: config.worker.jobTimeoutMs,
-      rateLimit: (ms) => queues.generate.rateLimit(ms),
+      // Both queues' jobs call the same LLM: a 429 holds back one-off and scheduled runs alike.
+      rateLimit: async (ms) => void (await Promise.all([queues.generate.rateLimit(ms), queues.schedule.rateLimit(ms)])),
       pendingCancel: (jobId) => pendingCancel(redis, prefix, jobId),
     },
   });
   // Runs of registered websites skip when the site was disabled/deleted or already has a
   // job in flight, and are counted into the website (last run, failures → back-off/pause).
   handlers.generate = withWebsiteRuns(handlers.generate, {
-    websites: createWebsiteStore(redis, { prefix }),
-    queue: queues.generate,
+    websites,
+    queues,
+    notify: queues.notify,
     redis,
     settings: { backoffAfter: config.schedules.failureBackoffAfter, pauseAfter: config.schedules.failurePauseAfter },
     logger,
@@ -130,6 +135,7 @@ async function build(
     logger,
     settings: {
       concurrency: config.worker.concurrency,
+      scheduleConcurrency: config.worker.scheduleConcurrency,
       retryBaseDelayMs: config.jobs.retryBaseDelayMs,
       retryMaxDelayMs: config.jobs.retryMaxDelayMs,
       shutdownGraceMs: config.worker.shutdownGraceMs,
@@ -139,6 +145,9 @@ async function build(
     },
   });
   shutdown.add("worker", () => worker.close());
+  // A one-off job that ends for good leaves its client's count of jobs in flight (fair share).
+  const share = clientShare(redis, prefix, queues.generate.toKey(""));
+  for (const w of worker.workers) if (w.name === queues.generate.name) releaseOnFinish(share, w, logger);
   // Registered after the worker, so it stops first: a closing worker takes no more jobs.
   const heartbeat = startHeartbeat(
     redis,

@@ -9,14 +9,20 @@ import type { Redis } from "ioredis";
 import { coerceError } from "../lib/coerceError";
 import type { Logger } from "../lib/logger";
 import { backoffStrategy } from "../queues/backoff";
-import { jobCatalog, QUEUE_NAMES, type JobName, type QueueName } from "../queues/catalog";
+import { jobCatalog, QUEUE_NAMES, SCHEDULE_QUEUE, type JobName, type QueueName } from "../queues/catalog";
 import { cancelChannel } from "../queues/cancel";
 import type { Handlers } from "./handlers";
 import { SHUTDOWN_REASON } from "./processor";
 
 export interface WorkerSettings {
-  /** Jobs at once in this process (WORKER_CONCURRENCY). */
+  /** One-off jobs (the generate queue) at once in this process (WORKER_CONCURRENCY). */
   concurrency: number;
+  /**
+   * Scheduled runs (the schedule queue) at once in this process, on top of `concurrency`
+   * (SCHEDULE_CONCURRENCY): slots one-off work can't take, so a due tick starts at once.
+   * Default 1.
+   */
+  scheduleConcurrency?: number;
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
   /** On close, how long active jobs may run before they are aborted and handed back. */
@@ -42,7 +48,11 @@ export interface StartWorkerDeps {
   /** A client made with createRedis(url, { forWorker: true }); the caller closes it. */
   connection: Redis;
   prefix: string;
-  handlers: Handlers;
+  /**
+   * Job name → handler (createHandlers gives all of them). A Worker runs for each queue whose job
+   * names have a handler here, so a test worker may serve only generate jobs.
+   */
+  handlers: Partial<Handlers>;
   settings: WorkerSettings;
   logger: Logger;
 }
@@ -95,12 +105,17 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
   // Declared with three parameters: BullMQ passes the AbortSignal only to processors of length 3.
   const processor = (job: Job, token?: string, signal?: AbortSignal): Promise<unknown> => dispatch(job, token, signal);
 
-  const queuesWithJobs = new Set<QueueName>(Object.values(jobCatalog).map((e) => e.queue));
+  // The schedule queue carries generate jobs too (the websites' scheduled runs), on its own slots.
+  const served = (Object.keys(jobCatalog) as JobName[]).filter((name) => deps.handlers[name] !== undefined);
+  const queuesWithJobs = new Set<QueueName>(served.map((name) => jobCatalog[name].queue));
+  if (deps.handlers.generate) queuesWithJobs.add(SCHEDULE_QUEUE);
+  const concurrencyOf = (queue: QueueName): number =>
+    queue === SCHEDULE_QUEUE ? (settings.scheduleConcurrency ?? 1) : settings.concurrency;
   const workers = QUEUE_NAMES.filter((q) => queuesWithJobs.has(q)).map((queue) => {
     const worker = new Worker(queue, processor, {
       connection: deps.connection,
       prefix: deps.prefix,
-      concurrency: settings.concurrency,
+      concurrency: concurrencyOf(queue),
       lockDuration: lockMs,
       stalledInterval: settings.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
       maxStalledCount: settings.maxStalledCount ?? 2,
@@ -118,7 +133,14 @@ export async function startWorker(deps: StartWorkerDeps): Promise<WorkerHandle> 
 
   const subscriber = await subscribeToCancels(deps, workers);
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  logger.info({ queues: workers.map((w) => w.name), concurrency: settings.concurrency }, "worker started");
+  logger.info(
+    {
+      queues: workers.map((w) => w.name),
+      concurrency: settings.concurrency,
+      scheduleConcurrency: concurrencyOf(SCHEDULE_QUEUE),
+    },
+    "worker started",
+  );
 
   let closing: Promise<void> | undefined;
   return {

@@ -168,7 +168,7 @@ describe("POST /api/jobs", () => {
     const ids = new Set(burst.map((r) => r.body.id));
     expect(ids.size).toBe(1);
     expect(burst.filter((r) => r.status === 202)).toHaveLength(1);
-    expect(await t.api.context.queues.generate.getWaitingCount()).toBe(2);
+    expect(await t.api.context.queues.generate.count()).toBe(2);
   });
 });
 
@@ -427,7 +427,12 @@ describe("Bull Board at /admin/queues", () => {
 
     const queues = await request(t.url, "GET", "/admin/queues/api/queues");
     expect(queues.status).toBe(200);
-    expect(queues.body.queues.map((q: { name: string }) => q.name)).toEqual(["generate", "maintenance"]); // the scheduler's maintenance tasks have their own queue
+    expect(queues.body.queues.map((q: { name: string }) => q.name)).toEqual([
+      "generate",
+      "schedule",
+      "notify",
+      "maintenance",
+    ]); // scheduled runs, notifications and maintenance tasks have their own queues
 
     const a = (await request(t.url, "POST", "/api/jobs", { url: site("board") })).body;
     const w = await startTestWorker(t.prefix);

@@ -79,7 +79,7 @@ test("register, read, list, change, refresh and delete a website", async () => {
   expect(patched.body.options.maxPages).toBeUndefined();
   const schedules = await api("GET", "/api/schedules");
   expect(schedules.body.items).toEqual([
-    expect.objectContaining({ queue: "generate", id: w.id, every: 7_200_000, websiteId: w.id }),
+    expect.objectContaining({ queue: "schedule", id: w.id, every: 7_200_000, websiteId: w.id }),
   ]);
 
   const refresh = await api("POST", `/api/websites/${w.id}/refresh`);
@@ -187,7 +187,7 @@ test("schedules: list, pause and resume", async () => {
   const res = await api("GET", "/api/schedules");
   expect(res.body.paused).toBe(false);
   expect(res.body.total).toBeGreaterThan(0);
-  expect((await api("POST", "/api/schedules/pause")).body).toEqual({ paused: true, queues: ["generate"] });
+  expect((await api("POST", "/api/schedules/pause")).body).toEqual({ paused: true, queues: ["schedule", "generate"] });
   expect(await t.api.context.queues.generate.isPaused()).toBe(true);
   expect((await api("GET", "/api/schedules")).body.paused).toBe(true);
   expect((await api("POST", "/api/schedules/resume")).body.paused).toBe(false);

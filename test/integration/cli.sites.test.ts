@@ -57,7 +57,7 @@ test("import a file of 1,000 URLs with comments, duplicates and bad lines, then 
   expect(again.out).toMatch(/^added 0, skipped 1001, rejected 2/m);
 
   const redis = new Redis(server.url);
-  expect(await redis.zcard("cli:generate:repeat")).toBe(1000); // one scheduler per website
+  expect(await redis.zcard("cli:schedule:repeat")).toBe(1000); // one scheduler per website
   redis.disconnect();
 
   const list = await run(["list", "--limit", "150"]);

@@ -45,8 +45,10 @@ describe("enqueueGenerate de-duplication", () => {
     expect(
       results.every((r) => r.job.data.siteKey === "127.0.0.1:4001" && r.job.data.url === "http://127.0.0.1:4001/"),
     ).toBe(true);
-    expect(await h.queues.generate.getJobCounts("waiting", "delayed", "active")).toEqual({
-      waiting: 1,
+    // One-off jobs carry a fair-share priority (clientShare.ts), so a queued one is "prioritized".
+    expect(await h.queues.generate.getJobCounts("waiting", "prioritized", "delayed", "active")).toEqual({
+      waiting: 0,
+      prioritized: 1,
       delayed: 0,
       active: 0,
     });

@@ -43,7 +43,7 @@ test("stretch, pause with the reason, then a manual refresh resets; a success al
   // The website record is written just before its scheduler is moved, so wait for both.
   const backing = await until("back-off", async () => {
     const w = await h.websites.get(f.id);
-    const s = await h.queues.generate.getJobScheduler(f.id);
+    const s = await h.queues.schedule.getJobScheduler(f.id);
     return w?.backoffEveryMs === 2000 && s?.every === 2000 ? w : undefined;
   });
   expect(backing.consecutiveFailures).toBe(2);
@@ -53,9 +53,9 @@ test("stretch, pause with the reason, then a manual refresh resets; a success al
     schedule: { every: "1s", backoffEveryMs: 2000 },
     lastJob: { status: "failure" },
   });
-  const scheduler = await h.queues.generate.getJobScheduler(f.id);
+  const scheduler = await h.queues.schedule.getJobScheduler(f.id);
   expect(scheduler?.every).toBe(2000);
-  const next = await h.queues.generate.getJob(`repeat:${f.id}:${scheduler?.next}`);
+  const next = await h.queues.schedule.getJob(`repeat:${f.id}:${scheduler?.next}`);
   expect(next?.data).toMatchObject({
     websiteId: f.id,
     trigger: "schedule",
@@ -66,18 +66,18 @@ test("stretch, pause with the reason, then a manual refresh resets; a success al
   h.failing.delete(r.id);
   const recovered = await until("recovery", async () => {
     const w = await h.websites.get(r.id);
-    const s = await h.queues.generate.getJobScheduler(r.id);
+    const s = await h.queues.schedule.getJobScheduler(r.id);
     return w?.lastSuccessAt && w.backoffEveryMs === undefined && s?.every === 1000 ? w : undefined;
   });
   expect(recovered.consecutiveFailures).toBe(0);
-  expect((await h.queues.generate.getJobScheduler(r.id))?.every).toBe(1000);
+  expect((await h.queues.schedule.getJobScheduler(r.id))?.every).toBe(1000);
 
   // Four failures: paused, its scheduler gone, the reason shown.
   const paused = await until(
     "pause",
     async () => {
       const w = await h.websites.get(f.id);
-      return w?.pausedReason && !(await h.queues.generate.getJobScheduler(f.id)) ? w : undefined;
+      return w?.pausedReason && !(await h.queues.schedule.getJobScheduler(f.id)) ? w : undefined;
     },
     15_000,
   );
@@ -101,7 +101,7 @@ test("stretch, pause with the reason, then a manual refresh resets; a success al
   const reset = await h.websites.get(f.id);
   expect(reset).toMatchObject({ consecutiveFailures: 0 });
   expect(reset?.pausedReason).toBeUndefined();
-  expect((await h.queues.generate.getJobScheduler(f.id))?.every).toBe(1000);
+  expect((await h.queues.schedule.getJobScheduler(f.id))?.every).toBe(1000);
   const done = await until("refresh run", async () => {
     const w = await h.websites.get(f.id);
     return w?.lastJob && w.lastJob.id === job.id && w.lastJob.status === "success" ? w : undefined;

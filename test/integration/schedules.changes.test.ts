@@ -12,7 +12,7 @@ import { loadConfig } from "../../src/config/env";
 import { silentLogger } from "../../src/lib/logger";
 import { sleep } from "../../src/lib/time";
 import { waitFor } from "../support/workerHarness";
-import { createQueues, type Queues } from "../../src/queues/queues";
+import { createQueues, findGenerateJob, type Queues } from "../../src/queues/queues";
 import { listVersions } from "../../src/websites/versions";
 import { createWebsiteService, type WebsiteService } from "../../src/websites/service";
 import { createResultStore } from "../../src/store/results";
@@ -123,7 +123,7 @@ test("unchanged: no LLM request and success with unchanged: true; changed: one n
   // The website record is written inside the job, a moment before BullMQ stores its return value.
   const job = await waitFor(
     async () => {
-      const j = await queues.generate.getJob(second.lastJob?.id ?? "");
+      const j = await findGenerateJob(queues, second.lastJob?.id ?? "");
       return j?.finishedOn !== undefined ? j : undefined;
     },
     10_000,

@@ -34,7 +34,7 @@ test("runs now, then on the pattern (every even second); PATCH to an interval re
 
   const patched = await h.service.update(w.id, { every: "1h" });
   expect(websiteView(patched).schedule).toEqual({ every: "1h", everyMs: 3_600_000 });
-  const schedulers = await h.queues.generate.getJobSchedulers();
+  const schedulers = await h.queues.schedule.getJobSchedulers();
   expect(schedulers.map((s) => [s.key, s.every, s.pattern])).toEqual([[w.id, 3_600_000, undefined]]);
   // The next run is at most one new interval away.
   expect(schedulers[0]?.next).toBeLessThanOrEqual(Date.now() + 3_600_000);

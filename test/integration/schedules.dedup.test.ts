@@ -44,7 +44,7 @@ test("a tick while a job for the site is in flight is skipped, not run twice", a
   let tick;
   for (let i = 0; i < 50 && !tick; i++) {
     await sleep(100);
-    tick = (await h.queues.generate.getJobs(["completed"])).find((j) => j.id?.startsWith(`repeat:${w.id}:`));
+    tick = (await h.queues.schedule.getJobs(["completed"])).find((j) => j.id?.startsWith(`repeat:${w.id}:`));
   }
   expect(tick?.returnvalue?.skipped).toBe(`job ${inFlight.job.id} for this site is already in flight`);
   expect(h.runs.filter((r) => r.websiteId === w.id)).toEqual([]);

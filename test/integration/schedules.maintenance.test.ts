@@ -85,6 +85,7 @@ test("reap-jobs removes finished jobs older than the retention", async () => {
       redis: h.redis,
       prefix: h.prefix,
       generate: h.queues.generate,
+      schedule: h.queues.schedule,
       websites: h.websites,
       settings: { retentionDays, maxVersionsPerSite: 5, intervalMs: 1000 },
       logger: silentLogger(),
@@ -126,6 +127,7 @@ test("auth-cleanup removes expired sessions without a TTL and hashes of revoked 
     redis: h.redis,
     prefix: p,
     generate: h.queues.generate,
+    schedule: h.queues.schedule,
     websites: h.websites,
     settings: { retentionDays: 1, maxVersionsPerSite: 5, intervalMs: 1000 },
     logger: silentLogger(),
@@ -137,13 +139,13 @@ test("auth-cleanup removes expired sessions without a TTL and hashes of revoked 
 test("check-schedules repairs a missing scheduler, a wrong interval and an orphan", async () => {
   const a = await h.service.create({ url: "http://127.0.0.1:9/ca/", every: "1h" });
   const b = await h.service.create({ url: "http://127.0.0.1:9/cb/", every: "1h" });
-  await h.queues.generate.removeJobScheduler(a.id); // lost
-  await h.queues.generate.upsertJobScheduler(
+  await h.queues.schedule.removeJobScheduler(a.id); // lost
+  await h.queues.schedule.upsertJobScheduler(
     b.id as "generate",
     { every: 5000, startDate: Date.now() + 60_000 },
     { name: "generate", data: { url: b.url, siteKey: b.siteKey, trigger: "schedule", websiteId: b.id } },
   ); // drifted
-  await h.queues.generate.upsertJobScheduler(
+  await h.queues.schedule.upsertJobScheduler(
     "ghost" as "generate",
     { every: 5000, startDate: Date.now() + 60_000 },
     { name: "generate", data: { url: b.url, siteKey: b.siteKey, trigger: "schedule", websiteId: "ghost" } },
@@ -152,13 +154,14 @@ test("check-schedules repairs a missing scheduler, a wrong interval and an orpha
     redis: h.redis,
     prefix: h.prefix,
     generate: h.queues.generate,
+    schedule: h.queues.schedule,
     websites: h.websites,
     settings: { retentionDays: 1, maxVersionsPerSite: 5, intervalMs: 1000 },
     logger: silentLogger(),
   });
   const report = await tasks["check-schedules"]();
   expect(report).toMatchObject({ missing: [a.id], mismatched: [b.id], orphaned: ["ghost"], repaired: 3, errors: [] });
-  expect((await h.queues.generate.getJobSchedulers()).map((s) => [s.key, s.every]).sort()).toEqual(
+  expect((await h.queues.schedule.getJobSchedulers()).map((s) => [s.key, s.every]).sort()).toEqual(
     [
       [a.id, 3_600_000],
       [b.id, 3_600_000],

@@ -27,16 +27,16 @@ test("jobs due while paused run once on resume, not once per missed tick", async
   await sleep(1500);
   expect(h.runs.length).toBeGreaterThanOrEqual(4); // 2 ticks each so far
 
-  await h.queues.generate.pause();
+  await h.queues.schedule.pause();
   const pausedAt = Date.now();
   await sleep(3500); // three or four ticks missed per website
   expect(h.runs.filter((r) => r.at > pausedAt + 100)).toEqual([]);
-  const counts = await h.queues.generate.getJobCounts("waiting", "delayed");
+  const counts = await h.queues.schedule.getJobCounts("waiting", "delayed");
   expect(counts).toEqual({ waiting: 2, delayed: 0 }); // one due job per scheduler, not one per tick
-  expect(await h.queues.generate.getJobSchedulersCount()).toBe(2);
+  expect(await h.queues.schedule.getJobSchedulersCount()).toBe(2);
 
   const resumedAt = Date.now();
-  await h.queues.generate.resume();
+  await h.queues.schedule.resume();
   await sleep(600);
   const burst = h.runs.filter((r) => r.at >= resumedAt);
   expect(burst.map((r) => r.websiteId).sort()).toEqual([a.id, b.id].sort());

@@ -111,7 +111,7 @@ test("two processes: every due tick of every website runs exactly once, none ski
     expect(t.length).toBeLessThanOrEqual(7);
   }
   expect(new Set(all.map((r) => r.pid)).size).toBe(2); // both processes took runs
-  expect(await queues.generate.getJobSchedulersCount()).toBe(3);
+  expect(await queues.schedule.getJobSchedulersCount()).toBe(3);
 }, 30_000);
 
 test("rolling restarts (5 per process): one scheduler per website, no extra or lost runs", async () => {
@@ -130,8 +130,8 @@ test("rolling restarts (5 per process): one scheduler per website, no extra or l
   const all = await runs();
   expect(all.length).toBeGreaterThan(before);
   expect(new Set(all.map((r) => r.jobId)).size).toBe(all.length);
-  expect(await queues.generate.getJobSchedulersCount()).toBe(3);
-  const ids = (await queues.generate.getJobSchedulers()).map((s) => s.key).sort();
+  expect(await queues.schedule.getJobSchedulersCount()).toBe(3);
+  const ids = (await queues.schedule.getJobSchedulers()).map((s) => s.key).sort();
   for (const id of ids) {
     const t = ticks(all, id);
     for (let i = 1; i < t.length; i++) expect((t[i] as number) - (t[i - 1] as number)).toBe(1000);
@@ -154,5 +154,5 @@ test("disable and delete stop runs at once; the other website keeps running", as
   const late = all.filter((r) => (r.websiteId === a.id || r.websiteId === b.id) && r.at > stoppedAt + 300);
   expect(late).toEqual([]);
   expect(all.filter((r) => r.websiteId === c.id && r.at > stoppedAt + 300).length).toBeGreaterThanOrEqual(2);
-  expect((await queues.generate.getJobSchedulers()).map((s) => s.key)).toEqual([c.id]);
+  expect((await queues.schedule.getJobSchedulers()).map((s) => s.key)).toEqual([c.id]);
 }, 30_000);

@@ -165,7 +165,7 @@ describe("generate job outcomes", () => {
     // Another site's job waits too: the limit is on the queue, not the job.
     const other = await enqueueGenerate(h.queues, { url: "http://127.0.0.1:4104/" });
     await sleep(500);
-    expect(await other.job.getState()).toBe("waiting");
+    expect(await other.job.getState()).toBe("prioritized"); // queued, not taken (one-off jobs carry a priority)
     await waitFor(async () => (await job.getState()) === "completed", 8000, "completed after the wait");
     await waitFor(async () => (await other.job.getState()) === "completed", 8000, "other completed");
     const done = await h.queues.generate.getJob(job.id!);

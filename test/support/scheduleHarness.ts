@@ -7,7 +7,10 @@ import { JobFailure } from "../../src/queues/failure";
 import { Redis } from "ioredis";
 import { silentLogger } from "../../src/lib/logger";
 import { sleep } from "../../src/lib/time";
-import type { GenerateJobResult } from "../../src/queues/catalog";
+import type { GenerateJobResult, JobsConfig } from "../../src/queues/catalog";
+import type { AddressPolicy } from "../../src/pipeline/types";
+import { createResultStore } from "../../src/store/results";
+import { createNotifyProcessor } from "../../src/workers/notify";
 import { createQueues, type Queues } from "../../src/queues/queues";
 import { withWebsiteRuns, type FailureSettings, type GenerateHandler } from "../../src/websites/outcomes";
 import { createWebsiteService, type WebsiteService } from "../../src/websites/service";
@@ -30,7 +33,17 @@ export interface ScheduleHarness {
   service: WebsiteService;
   runs: StubRun[];
   failing: Set<string>;
-  startWorker(opts?: { failure?: FailureSettings; stubMs?: number; unchanged?: boolean }): Promise<WorkerHandle>;
+  /** Website ids whose runs report unchanged (no new version). */
+  unchanged: Set<string>;
+  startWorker(opts?: {
+    failure?: FailureSettings;
+    stubMs?: number;
+    unchanged?: boolean;
+    concurrency?: number;
+    scheduleConcurrency?: number;
+    /** Also deliver change notifications (the real notify handler) with this SSRF policy. */
+    notify?: { addressPolicy?: AddressPolicy };
+  }): Promise<WorkerHandle>;
   close(): Promise<void>;
 }
 
@@ -54,13 +67,24 @@ export function stubResult(data: { siteKey: string; url: string }, unchanged = f
   };
 }
 
-export async function createScheduleHarness(redisUrl: string, defaultEveryMs = 86_400_000): Promise<ScheduleHarness> {
+export async function createScheduleHarness(
+  redisUrl: string,
+  defaultEveryMs = 86_400_000,
+  jobs: Partial<JobsConfig> = {},
+): Promise<ScheduleHarness> {
   const prefix = `s${process.pid}x${++counter}`;
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queues = createQueues({
     connection: redis,
     prefix,
-    jobs: { maxAttempts: 1, retryBaseDelayMs: 50, retryMaxDelayMs: 100, retentionDays: 1, retentionCount: 10_000 },
+    jobs: {
+      maxAttempts: 1,
+      retryBaseDelayMs: 50,
+      retryMaxDelayMs: 100,
+      retentionDays: 1,
+      retentionCount: 10_000,
+      ...jobs,
+    },
   });
   const websites = createWebsiteStore(redis, { prefix });
   const service = createWebsiteService({
@@ -72,6 +96,8 @@ export async function createScheduleHarness(redisUrl: string, defaultEveryMs = 8
   });
   const runs: StubRun[] = [];
   const failing = new Set<string>();
+  const unchanged = new Set<string>();
+  const versions = new Map<string, number>();
   const workers: WorkerHandle[] = [];
   return {
     redis,
@@ -81,6 +107,7 @@ export async function createScheduleHarness(redisUrl: string, defaultEveryMs = 8
     service,
     runs,
     failing,
+    unchanged,
     async startWorker(opts = {}) {
       const stub: GenerateHandler = async (job) => {
         await sleep(opts.stubMs ?? 20);
@@ -88,22 +115,36 @@ export async function createScheduleHarness(redisUrl: string, defaultEveryMs = 8
         const ok = !failing.has(websiteId);
         runs.push({ jobId: job.id ?? "", websiteId, trigger: job.data.trigger, at: Date.now(), ok });
         if (!ok) throw new JobFailure("FETCH_FAILED", "this site fails in the test", { final: true });
-        return stubResult(job.data, opts.unchanged);
+        const same = opts.unchanged === true || unchanged.has(websiteId);
+        const version = (versions.get(websiteId) ?? 0) + (same ? 0 : 1);
+        versions.set(websiteId, version);
+        return { ...stubResult(job.data, same), version: Math.max(version, 1) };
       };
       const generate = withWebsiteRuns(stub, {
         websites,
-        queue: queues.generate,
+        queues,
         redis,
         settings: opts.failure ?? { backoffAfter: 3, pauseAfter: 10 },
         logger: silentLogger(),
+        ...(opts.notify ? { notify: queues.notify } : {}),
       });
+      const notify = opts.notify
+        ? createNotifyProcessor({
+            websites,
+            store: createResultStore(redis, { prefix, maxVersions: 5 }),
+            timeoutMs: 5000,
+            logger: silentLogger(),
+            ...(opts.notify.addressPolicy ? { addressPolicy: opts.notify.addressPolicy } : {}),
+          })
+        : undefined;
       const w = await startWorker({
         connection: redis,
         prefix,
-        handlers: { generate },
+        handlers: notify ? { generate, notify } : { generate },
         logger: silentLogger(),
         settings: {
-          concurrency: 4,
+          concurrency: opts.concurrency ?? 4,
+          scheduleConcurrency: opts.scheduleConcurrency ?? 4,
           retryBaseDelayMs: 50,
           retryMaxDelayMs: 100,
           shutdownGraceMs: 2000,

@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   };
   const generate = withWebsiteRuns(stub, {
     websites,
-    queue: queues.generate,
+    queues,
     redis,
     settings: { backoffAfter: config.schedules.failureBackoffAfter, pauseAfter: config.schedules.failurePauseAfter },
     logger,
@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     logger,
     settings: {
       concurrency: 4,
+      scheduleConcurrency: 4,
       retryBaseDelayMs: 50,
       retryMaxDelayMs: 100,
       shutdownGraceMs: 5000,

@@ -13,6 +13,7 @@ import type { JobsConfig } from "../../src/queues/catalog";
 import { createRedis } from "../../src/queues/connection";
 import { createQueues, type Queues } from "../../src/queues/queues";
 import { createResultStore, type ResultStore } from "../../src/store/results";
+import { createWebsiteStore } from "../../src/store/websites";
 import { createHandlers } from "../../src/workers/handlers";
 import { startWorker, type WorkerHandle, type WorkerSettings } from "../../src/workers/worker";
 import type { GenerateDeps } from "../../src/workers/processor";
@@ -94,6 +95,7 @@ export async function createHarness(url: string, jobs: JobsConfig = testJobsConf
     prefix,
     async startWorker(pipeline, settings = {}, deps = {}) {
       const handlers = createHandlers({
+        notify: { websites: createWebsiteStore(redis, { prefix }), store, timeoutMs: 5000, logger: silentLogger() },
         generate: {
           store,
           extractor,

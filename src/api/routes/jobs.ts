@@ -9,7 +9,9 @@ import type { Redis } from "ioredis";
 import { ConflictError, NotFoundError } from "../../lib/errors";
 import { resolveSite } from "../../pipeline/site";
 import { enqueueGenerate } from "../../queues/enqueue";
-import type { Queues } from "../../queues/queues";
+import { findGenerateJob, generateQueueOf, type Queues } from "../../queues/queues";
+import type { ClientShare } from "../../queues/clientShare";
+import { fairShareClient } from "../clientId";
 import { listJobs } from "../jobList";
 import { jobLinks, jobView } from "../jobView";
 import { createJobBodySchema, jobIdSchema, listJobsQuerySchema, type SchemaLimits } from "../schemas";
@@ -22,24 +24,26 @@ export interface JobCanceller {
 }
 
 export interface JobsRouteDeps {
-  queues: Pick<Queues, "generate">;
+  queues: Pick<Queues, "generate" | "schedule">;
   redis: Redis;
   limits: SchemaLimits;
   /** Without one, DELETE of a running job answers 409. */
   canceller?: JobCanceller;
   /** The early SSRF check (security/urlGuard.ts): refuses before anything is enqueued. */
   urlGuard?: (url: string) => Promise<void>;
+  /** Fair share and MAX_QUEUED_PER_CLIENT of submissions; without it jobs are first in, first out. */
+  fairShare?: { share: ClientShare; maxQueued: number };
 }
 
 export function jobsRouter(deps: JobsRouteDeps): Router {
   const router = Router();
   const bodySchema = createJobBodySchema(deps.limits);
   const listSchema = listJobsQuerySchema(deps.limits);
-  const queue = deps.queues.generate;
+  const { queues } = deps;
 
   const findJob = async (rawId: string): Promise<Job> => {
     const id = jobIdSchema.safeParse(rawId);
-    const job = id.success ? await queue.getJob(id.data) : undefined;
+    const job = id.success ? await findGenerateJob(queues, id.data) : undefined;
     if (!job) throw new NotFoundError(`no job ${JSON.stringify(rawId.slice(0, 200))}`);
     return job as Job;
   };
@@ -47,10 +51,14 @@ export function jobsRouter(deps: JobsRouteDeps): Router {
   router.post("/api/jobs", async (req: Request, res: Response) => {
     const body = bodySchema.parse(req.body);
     await deps.urlGuard?.(body.url);
+    const fair = deps.fairShare;
     const { job, deduplicated } = await enqueueGenerate(
       deps.queues,
       { ...body, trigger: "api" },
-      { maxPagesLimit: deps.limits.maxPagesLimit },
+      {
+        maxPagesLimit: deps.limits.maxPagesLimit,
+        ...(fair ? { client: { id: fairShareClient(req, res), maxQueued: fair.maxQueued, share: fair.share } } : {}),
+      },
     );
     if (deduplicated) {
       // The job already in flight for this site: 200, and its real state.
@@ -69,7 +77,7 @@ export function jobsRouter(deps: JobsRouteDeps): Router {
   router.get("/api/jobs", async (req: Request, res: Response) => {
     const query = listSchema.parse(req.query);
     const siteKey = query.url === undefined ? undefined : resolveSite(query.url).key;
-    const page = await listJobs(queue, deps.redis, {
+    const page = await listJobs([queues.generate, queues.schedule], deps.redis, {
       status: query.status,
       siteKey,
       cursor: query.cursor,
@@ -96,6 +104,8 @@ export function jobsRouter(deps: JobsRouteDeps): Router {
     try {
       // Removing a queued job also frees its site's de-duplication key (BullMQ's remove script).
       await job.remove();
+      const client = (job.data as { client?: unknown }).client;
+      if (typeof client === "string" && job.id !== undefined) await deps.fairShare?.share.release(client, job.id);
     } catch (e) {
       // It became active between our read and the remove (the lock refuses removal).
       if ((await job.getState()) === "active")
@@ -107,6 +117,7 @@ export function jobsRouter(deps: JobsRouteDeps): Router {
 
   router.post("/api/jobs/:id/retry", async (req: Request<{ id: string }>, res: Response) => {
     const job = await findJob(req.params.id);
+    const queue = generateQueueOf(queues, job);
     await retryFailedJob(queue, deps.redis, job);
     const fresh = (await queue.getJob(job.id ?? "")) as Job | undefined;
     if (!fresh) throw new NotFoundError(`job ${job.id} disappeared while being retried`);

@@ -94,3 +94,51 @@ export function boardRetryGuard(
     }
   };
 }
+
+/** How many jobs the guarded retry-all reads per round (the board's own handler uses 100 too). */
+const RETRY_ALL_PAGE = 100;
+
+/**
+ * Bull Board's "retry all" of the generate queue, one job at a time through the same site claim
+ * as a single retry: a job whose site has another job in flight is skipped (counted in
+ * `skipped`) and stays where it was, so retrying everything never puts two jobs of a site in
+ * flight. Completed jobs are retried the same way (the board offers both).
+ */
+export function boardRetryAll(
+  queue: RetryQueue & Pick<Queue, "name" | "getJobs" | "getJobCounts">,
+  redis: Redis,
+): (queueName: string, status: string) => Promise<{ retried: number; skipped: number } | undefined> {
+  return async (queueName, status) => {
+    if (queueName !== queue.name || (status !== "failed" && status !== "completed")) return undefined;
+    const total = (await queue.getJobCounts(status))[status] ?? 0;
+    const seen = new Set<string>();
+    let retried = 0;
+    for (let start = 0; seen.size < total;) {
+      const page = (await queue.getJobs([status], start, start + RETRY_ALL_PAGE - 1)).filter(
+        (j) => j.id !== undefined && !seen.has(j.id),
+      );
+      if (page.length === 0) break;
+      for (const job of page) {
+        seen.add(job.id ?? "");
+        let claim: RetryClaim;
+        try {
+          claim = await claimForRetry(queue, redis, job);
+        } catch (e) {
+          if (e instanceof ConflictError) {
+            start++; // it stays in the set, ahead of the next page
+            continue;
+          }
+          throw e;
+        }
+        try {
+          await job.retry(status, { resetAttemptsMade: true, resetAttemptsStarted: true });
+          retried++;
+        } catch {
+          await claim.release(); // someone else retried or removed it first
+          start++;
+        }
+      }
+    }
+    return { retried, skipped: Math.max(0, total - retried) };
+  };
+}

@@ -1,8 +1,8 @@
 /**
- * /api/schedules: every BullMQ job scheduler (one per scheduled website on the generate queue, one
+ * /api/schedules: every BullMQ job scheduler (one per scheduled website on the schedule queue, one
  * per maintenance task), and pausing regeneration as a whole.
  *
- * Pause pauses the generate queue (manual jobs wait too). No scheduler is touched, so none is lost:
+ * Pause pauses the schedule and the generate queue (manual jobs wait too). No scheduler is touched, so none is lost:
  * a scheduler's due job is promoted into the paused queue and waits there, and BullMQ only adds a
  * scheduler's next job when a worker takes the current one. So while paused each scheduler has at
  * most one job waiting, however many ticks pass, and on resume each due site runs once; the next
@@ -14,6 +14,9 @@ import { z } from "zod";
 import type { GenerateQueue } from "../../queues/queues";
 
 export interface SchedulesRouteDeps {
+  /** The websites' schedulers. */
+  schedule: GenerateQueue;
+  /** One-off jobs: paused and resumed with the schedules. */
   generate: GenerateQueue;
   /** The maintenance queue, when this process knows it. */
   maintenance?: Queue;
@@ -32,7 +35,8 @@ export interface ScheduleView {
 }
 
 const listQuery = z.strictObject({
-  queue: z.enum(["generate", "maintenance"]).optional(),
+  // "generate" is the websites' queue's name from before it was "schedule", kept for old callers.
+  queue: z.enum(["schedule", "generate", "maintenance"]).optional(),
   cursor: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
@@ -42,16 +46,16 @@ export function schedulesRouter(deps: SchedulesRouteDeps): Router {
 
   router.get("/api/schedules", async (req: Request, res: Response) => {
     const q = listQuery.parse(req.query);
-    // Paging runs over the generate queue's schedulers (there may be thousands); the maintenance
+    // Paging runs over the schedule queue's schedulers (there may be thousands); the maintenance
     // queue's few come with the first page.
-    const generate = deps.generate as unknown as Queue;
+    const schedule = deps.schedule as unknown as Queue;
     const [page, total, paused] = await Promise.all([
-      generate.getJobSchedulers(q.cursor, q.cursor + q.limit - 1, true),
-      generate.getJobSchedulersCount(),
-      generate.isPaused(),
+      schedule.getJobSchedulers(q.cursor, q.cursor + q.limit - 1, true),
+      schedule.getJobSchedulersCount(),
+      schedule.isPaused(),
     ]);
-    const items = q.queue === "maintenance" ? [] : page.map((s) => view(generate.name, s));
-    if (q.cursor === 0 && deps.maintenance && q.queue !== "generate") {
+    const items = q.queue === "maintenance" ? [] : page.map((s) => view(schedule.name, s));
+    if (q.cursor === 0 && deps.maintenance && q.queue !== "generate" && q.queue !== "schedule") {
       for (const s of await deps.maintenance.getJobSchedulers(0, -1, true)) items.push(view(deps.maintenance.name, s));
     }
     const next = q.cursor + page.length;
@@ -64,13 +68,13 @@ export function schedulesRouter(deps: SchedulesRouteDeps): Router {
   });
 
   router.post("/api/schedules/pause", async (_req: Request, res: Response) => {
-    await deps.generate.pause();
-    res.json({ paused: true, queues: [deps.generate.name] });
+    await Promise.all([deps.schedule.pause(), deps.generate.pause()]);
+    res.json({ paused: true, queues: [deps.schedule.name, deps.generate.name] });
   });
 
   router.post("/api/schedules/resume", async (_req: Request, res: Response) => {
-    await deps.generate.resume();
-    res.json({ paused: false, queues: [deps.generate.name] });
+    await Promise.all([deps.schedule.resume(), deps.generate.resume()]);
+    res.json({ paused: false, queues: [deps.schedule.name, deps.generate.name] });
   });
 
   return router;
