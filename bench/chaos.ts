@@ -15,6 +15,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
+import { createFsFileStore } from "../src/store/files/fsFileStore";
 import { createResultStore } from "../src/store/results";
 import { freePort, startRedis } from "../test/support/redisServer";
 import { auditDuplicates, auditFiles, auditJobs, type JobOutcome, scheduleBreaches } from "./chaos/audit";
@@ -94,7 +95,9 @@ async function main(): Promise<number> {
 
   try {
     const apiPort = await freePort();
+    const filesDir = fs.mkdtempSync(path.join(os.tmpdir(), "ltx-chaos-files-"));
     const env = {
+      FILES_DIR: filesDir,
       REDIS_URL: redis.url,
       REDIS_PREFIX: PREFIX,
       HOST: "127.0.0.1",
@@ -159,7 +162,11 @@ async function main(): Promise<number> {
 
     const reader = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
     await reader.connect();
-    const store = createResultStore(reader, { prefix: PREFIX, maxVersions: 1000 });
+    const store = createResultStore(reader, {
+      prefix: PREFIX,
+      maxVersions: 1000,
+      files: createFsFileStore({ dir: filesDir }),
+    });
     const siteKeys = new Set([...outcomes.map((o) => o.siteKey), ...websites.map((w) => w.siteKey)].filter(Boolean));
     const duplicates = await auditDuplicates(store, siteKeys);
     const succeededSites = [

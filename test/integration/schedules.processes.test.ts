@@ -11,6 +11,7 @@ import { createQueues, type Queues } from "../../src/queues/queues";
 import { createWebsiteService, type WebsiteService } from "../../src/websites/service";
 import { createWebsiteStore } from "../../src/store/websites";
 import { startRedis, type RedisServer } from "../support/redisServer";
+import { testFilesDir } from "../support/fileStore";
 import {
   removeScheduleLogs,
   scheduleLogDir,
@@ -32,10 +33,12 @@ let queues: Queues;
 let service: WebsiteService;
 let children: ScheduleChild[] = [];
 let failed = false;
+const filesDir = testFilesDir();
 
 const env = (): Record<string, string> => ({
   REDIS_URL: server.url,
   REDIS_PREFIX: PREFIX,
+  FILES_DIR: filesDir,
   MAINTENANCE_INTERVAL: "1h",
   DEFAULT_UPDATE_INTERVAL: "1d",
   LTX_TEST_STUB_MS: "50",

@@ -1,0 +1,20 @@
+/**
+ * The one place a FileStore is chosen (FILE_STORE). Roots call it with their config slice and
+ * register close() with the shutdown registry.
+ */
+import { ConfigError } from "../../lib/errors";
+import type { FileStore, FileStoreKind } from "./fileStore";
+import { createFsFileStore } from "./fsFileStore";
+
+export interface FileStoreSettings {
+  store: FileStoreKind;
+  dir: string;
+  s3?:
+    | { bucket: string; prefix: string; endpoint: string | undefined; region: string; forcePathStyle: boolean }
+    | undefined;
+}
+
+export function createFileStore(settings: FileStoreSettings): FileStore {
+  if (settings.store === "fs") return createFsFileStore({ dir: settings.dir });
+  throw new ConfigError("invalid configuration: FILE_STORE=s3 is not available in this build");
+}
