@@ -12,7 +12,7 @@
  * gzip, decompressed on the fly otherwise, a byte range (206) of the decompressed file on
  * request. The API never holds a whole file. With FILES_PUBLIC_BASE_URL it redirects instead.
  */
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { type NextFunction, type Request, type Response, Router } from "express";
@@ -112,32 +112,38 @@ async function send(
   logger?: Logger,
 ): Promise<void> {
   const range = requestedRange(req, ref.bytes, ref.etag);
-  const steps: Array<
-    NodeJS.ReadableStream | NodeJS.ReadWriteStream | ((s: AsyncIterable<Buffer>) => AsyncGenerator<Buffer>)
-  > = [];
   if (range.kind === "unsatisfiable") {
     stored?.destroy();
     res.status(416).set("Content-Range", `bytes */${ref.bytes}`).end();
     return;
   }
-  if (range.kind === "range") {
+  const gzip = range.kind === "none" && acceptsGzip(req);
+  if (range.kind === "range")
     res.status(206).set({
       "Content-Range": `bytes ${range.start}-${range.end}/${ref.bytes}`,
       "Content-Length": String(range.end - range.start + 1),
     });
-    steps.push(createGunzip(), (s) => byteSlice(s, range.start, range.end));
-  } else if (acceptsGzip(req)) {
-    res.status(200).set({ "Content-Encoding": "gzip", "Content-Length": String(ref.gzipBytes) });
-  } else {
-    res.status(200).set("Content-Length", String(ref.bytes));
-    steps.push(createGunzip());
-  }
+  else if (gzip) res.status(200).set({ "Content-Encoding": "gzip", "Content-Length": String(ref.gzipBytes) });
+  else res.status(200).set("Content-Length", String(ref.bytes));
   if (!stored) {
     res.end(); // HEAD: the headers a GET would send, no body
     return;
   }
   try {
-    await (pipeline as (...s: unknown[]) => Promise<void>)(stored, ...steps, res);
+    if (gzip) await pipeline(stored, res);
+    else if (range.kind === "none") await pipeline(stored, createGunzip(), res);
+    else {
+      // Not one pipeline: the slice stops reading once past the range, which a pipeline would
+      // report as a premature close of the streams before it.
+      const plain = stored.pipe(createGunzip());
+      stored.once("error", (e) => plain.destroy(e));
+      try {
+        await pipeline(Readable.from(byteSlice(plain, range.start, range.end)), res);
+      } finally {
+        stored.destroy();
+        plain.destroy();
+      }
+    }
   } catch (e) {
     // Headers are gone: all we can do is cut the connection so the client sees a short body.
     const err = coerceError(e);
