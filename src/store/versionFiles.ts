@@ -36,20 +36,21 @@ export function versionFileIo(files: FileStore, prefix: string): VersionFileIo {
     async write(siteKey, saveId, bodies) {
       const stored: VersionFiles["stored"] = {};
       const written: string[] = [];
-      try {
-        await Promise.all(
-          VERSION_FILES.map(async (name) => {
-            const body = bodies[name];
-            if (body === undefined) return;
-            const gz = await gzip(body);
-            const key = keys.file(siteKey, saveId, name);
-            await files.put(key, gz);
-            written.push(key);
-            stored[name] = gz.length;
-          }),
-        );
-      } catch (e) {
-        const err = coerceError(e);
+      // allSettled, not all: every put must have finished before the clean-up can see what it wrote.
+      const outcomes = await Promise.allSettled(
+        VERSION_FILES.map(async (name) => {
+          const body = bodies[name];
+          if (body === undefined) return;
+          const gz = await gzip(body);
+          const key = keys.file(siteKey, saveId, name);
+          await files.put(key, gz);
+          written.push(key);
+          stored[name] = gz.length;
+        }),
+      );
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+      if (failed) {
+        const err = coerceError(failed.reason);
         // Nothing points at these keys yet; removing them now saves the orphan sweep the work.
         await files.delete(written).catch(() => undefined);
         throw new FileStoreError(`storing ${siteKey}'s files failed: ${err.message}`, { cause: err });
