@@ -12,6 +12,7 @@ import { createWebsiteService, type WebsiteService } from "../../src/websites/se
 import { createWebsiteStore } from "../../src/store/websites";
 import { startRedis, type RedisServer } from "../support/redisServer";
 import { testFilesDir } from "../support/fileStore";
+import { MAINTENANCE_TASKS } from "../../src/scheduler/maintenance";
 import {
   removeScheduleLogs,
   scheduleLogDir,
@@ -141,7 +142,7 @@ test("rolling restarts (5 per process): one scheduler per website, no extra or l
   }
   // The maintenance schedulers were upserted by every start, and still number one per task.
   const maintenance = await redis.zcard(`${PREFIX}:maintenance:repeat`);
-  expect(maintenance).toBe(4);
+  expect(maintenance).toBe(MAINTENANCE_TASKS.length);
 }, 120_000);
 
 test("disable and delete stop runs at once; the other website keeps running", async () => {

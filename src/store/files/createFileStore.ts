@@ -5,6 +5,7 @@
 import { ConfigError } from "../../lib/errors";
 import type { FileStore, FileStoreKind } from "./fileStore";
 import { createFsFileStore } from "./fsFileStore";
+import { createS3FileStore, type S3Settings } from "./s3FileStore";
 
 export interface FileStoreSettings {
   store: FileStoreKind;
@@ -16,5 +17,6 @@ export interface FileStoreSettings {
 
 export function createFileStore(settings: FileStoreSettings): FileStore {
   if (settings.store === "fs") return createFsFileStore({ dir: settings.dir });
-  throw new ConfigError("invalid configuration: FILE_STORE=s3 is not available in this build");
+  if (!settings.s3) throw new ConfigError("invalid configuration: FILE_STORE=s3 needs S3_BUCKET");
+  return createS3FileStore(settings.s3);
 }
