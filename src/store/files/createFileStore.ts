@@ -10,9 +10,7 @@ import { createS3FileStore, type S3Settings } from "./s3FileStore";
 export interface FileStoreSettings {
   store: FileStoreKind;
   dir: string;
-  s3?:
-    | { bucket: string; prefix: string; endpoint: string | undefined; region: string; forcePathStyle: boolean }
-    | undefined;
+  s3?: S3Settings | undefined;
 }
 
 export function createFileStore(settings: FileStoreSettings): FileStore {

@@ -129,8 +129,9 @@ export function createS3FileStore(settings: S3Settings, client?: S3Client): File
       } while (ContinuationToken);
     },
 
-    async close() {
+    close() {
       s3.destroy();
+      return Promise.resolve();
     },
   };
 }
