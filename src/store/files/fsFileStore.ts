@@ -5,9 +5,13 @@
  * list() reports it, so the orphan sweep removes it like any other unreferenced file.
  */
 import { randomBytes } from "node:crypto";
+import { createReadStream, open as openCb } from "node:fs";
 import { mkdir, open, readdir, rename, rmdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 import { assertKey, type FileInfo, type FileStore } from "./fileStore";
+
+const openFd = promisify(openCb);
 
 export function createFsFileStore(opts: { dir: string }): FileStore {
   const root = path.resolve(opts.dir);
@@ -78,15 +82,16 @@ export function createFsFileStore(opts: { dir: string }): FileStore {
 
     async get(key) {
       // Open first: a missing file is null here, not an error event on a stream already handed out.
-      let h;
+      // A plain fd (not a FileHandle): the stream reads with fs.read, as fs.createReadStream does,
+      // and owns the fd, closing it when it ends or is destroyed.
+      let fd: number;
       try {
-        h = await open(pathOf(key), "r");
+        fd = await openFd(pathOf(key), "r");
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
         throw e;
       }
-      // The stream owns the handle and closes it when it ends or is destroyed.
-      return h.createReadStream();
+      return createReadStream("", { fd, autoClose: true });
     },
 
     async head(key) {
