@@ -215,7 +215,13 @@ async function main(): Promise<void> {
       websites: createWebsiteStore(redis, { prefix: PREFIX }),
       redis,
       queues,
-      settings: { defaultEveryMs: 86_400_000, maxPagesLimit: 1000, maxUrlLength: 2048 },
+      settings: {
+        defaultEveryMs: 86_400_000,
+        maxPagesLimit: 1000,
+        maxUrlLength: 2048,
+        maxWebsites: 100_000,
+        maxImportUrls: 10_000,
+      },
     });
     const mem0 = await usedMemory(redis);
     const urls = Array.from({ length: SITES }, (_, i) => `http://127.0.0.1:9/site${i}/`);
