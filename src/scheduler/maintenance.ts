@@ -9,7 +9,8 @@
  *   prune-versions   site versions beyond MAX_VERSIONS_PER_SITE (the store trims on save; this
  *                    applies a lowered cap to sites that haven't run since)
  *   sweep-files      files no metadata points at (a crash between writing a save's files and
- *                    switching its metadata, a failed delete), older than an hour
+ *                    switching its metadata, a failed delete), older than an hour; first moves
+ *                    files an older ltx still running saved into Redis (a rolling upgrade)
  *   auth-cleanup     sessions past their expiry and tokens whose record was revoked;
  *                    Redis TTLs do most of it, this removes what a crash mid-write left behind
  *   check-schedules  the consistency check of websites and their schedulers (sync.ts)
@@ -24,6 +25,7 @@ import type { GenerateQueue } from "../queues/queues";
 import { sweepRevokedTokenHashes } from "../security/apiTokens";
 import { sweepExpiredSessions } from "../security/sessions";
 import type { FileStore } from "../store/files/fileStore";
+import { upgradeLegacyFiles } from "../store/legacyUpgrade";
 import { sweepOrphanFiles } from "../store/orphanSweep";
 import { pruneVersions } from "../store/versionPruning";
 import type { WebsiteStore } from "../store/websites";
@@ -82,7 +84,16 @@ export function maintenanceTasks(deps: MaintenanceDeps): Record<MaintenanceTask,
     },
     "prune-versions": () =>
       pruneVersions(deps.redis, { prefix: deps.prefix, keep: deps.settings.maxVersionsPerSite, files: deps.files }),
-    "sweep-files": () => sweepOrphanFiles(deps.redis, { prefix: deps.prefix, files: deps.files }),
+    "sweep-files": async () => {
+      // During a rolling upgrade an older process may still save files into Redis: move them too.
+      const upgrade = await upgradeLegacyFiles(deps.redis, {
+        prefix: deps.prefix,
+        files: deps.files,
+        logger: deps.logger,
+      });
+      const swept = await sweepOrphanFiles(deps.redis, { prefix: deps.prefix, files: deps.files });
+      return { ...swept, upgraded: upgrade?.upgraded ?? 0 };
+    },
     "auth-cleanup": async () => ({
       expiredSessions: await sweepExpiredSessions(deps.redis, deps.prefix),
       revokedTokens: await sweepRevokedTokenHashes(deps.redis, deps.prefix),

@@ -9,7 +9,8 @@
  *   at the version it was read at, so a second run (or a lapsed lock's two holders) changes
  *   nothing; files a lost race wrote are removed, or left as orphans for the sweep.
  *
- * ETags, Last-Modified and the bytes of every file stay what they were.
+ * ETags, Last-Modified and the bytes of every file stay what they were. The sweep-files maintenance
+ * task runs it again, for sites an older process still running saved after the start-up upgrade.
  */
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
@@ -115,7 +116,13 @@ async function upgradeSite(redis: Redis, opts: UpgradeOptions, siteKey: string):
     written.push(current);
     const entries: Array<string | Buffer> = [];
     for (const [field, gz] of Object.entries(await redis.hgetallBuffer(keys.versions(siteKey)))) {
-      const { llmsTxt, ...summary } = JSON.parse((await gunzip(gz)).toString("utf8")) as LegacyVersion;
+      const parsed = JSON.parse((await gunzip(gz)).toString("utf8")) as LegacyVersion | VersionEntry;
+      // Already upgraded (an old process saved on top of an upgraded site): kept as it is.
+      if ("files" in parsed) {
+        entries.push(field, gz);
+        continue;
+      }
+      const { llmsTxt, ...summary } = parsed;
       // The latest version's entry shares the latest files; older ones kept only their llms.txt.
       const files =
         field === version

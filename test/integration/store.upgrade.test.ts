@@ -9,6 +9,8 @@ import { qualityOf } from "../../src/pipeline/validate/check";
 import { createRedis, type Redis } from "../../src/queues/connection";
 import { fileKeys } from "../../src/store/files/fileKeys";
 import { upgradeLegacyFiles } from "../../src/store/legacyUpgrade";
+import { maintenanceTasks } from "../../src/scheduler/maintenance";
+import { silentLogger } from "../../src/lib/logger";
 import { createResultStore } from "../../src/store/results";
 import { startTestApi } from "../support/apiHarness";
 import { testFileStore, testFilesDir } from "../support/fileStore";
@@ -139,4 +141,34 @@ test("an old Redis is upgraded once, by one of several processes, and serves the
   } finally {
     for (const c of others) c.disconnect();
   }
+});
+
+test("an older process saving on top of an upgraded site: the maintenance run moves that save too", async () => {
+  const prefix = `mix${process.pid}`;
+  const siteKey = "127.0.0.1:7201";
+  const files = testFileStore();
+  const store = createResultStore(redis, { prefix, maxVersions: 5, files });
+  await store.save({ siteKey, url: `http://${siteKey}/`, jobId: "new-1", result: result(siteKey, 1) });
+  // An old worker, still running during a rolling upgrade, saves version 2 the old way.
+  await legacySave(redis, prefix, {
+    siteKey,
+    url: `http://${siteKey}/`,
+    jobId: "old-2",
+    result: result(siteKey, 2),
+    maxVersions: 5,
+  });
+  const tasks = maintenanceTasks({
+    redis,
+    prefix,
+    files,
+    generate: undefined as never, // sweep-files touches no queue
+    websites: undefined as never,
+    settings: { retentionDays: 1, maxVersionsPerSite: 5, intervalMs: 1000 },
+    logger: silentLogger(),
+  });
+  expect(await tasks["sweep-files"]()).toMatchObject({ upgraded: 1 });
+  expect((await store.readFile(siteKey, "llms-full.txt"))?.body).toBe(result(siteKey, 2).llmsFullTxt);
+  expect((await store.getVersion(siteKey, 1))?.llmsTxt).toBe(result(siteKey, 1).llmsTxt);
+  expect((await store.getVersion(siteKey, 2))?.llmsTxt).toBe(result(siteKey, 2).llmsTxt);
+  expect(await redis.hexists(`${prefix}:site:${siteKey}:latest`, "txt")).toBe(0);
 });
