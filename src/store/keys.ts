@@ -4,8 +4,8 @@
  * several of them at once) and tests can use a fresh prefix each.
  *
  *   <p>:site:<siteKey>:latest    hash  version, meta (JSON, without page records), files (JSON:
- *                                      the save id holding the latest files, their stored sizes),
- *                                      txtEtag, fullEtag, lastModified, checkedAt, checkedBy, quality
+ *                                      the save id holding the latest files, their stored and
+ *                                      plain sizes, ETags), lastModified, checkedAt, checkedBy, quality
  *   <p>:site:<siteKey>:versions  hash  <n> → gzip JSON { summary, changes?, files }, capped
  *   <p>:sites                    zset  siteKey → generatedAt (ms): every site with a result
  *   <p>:files:upgrade-lock       string  held while one process moves files an older ltx kept in

@@ -11,7 +11,6 @@
  * points the metadata at them. A reader sees the old version or the new one, never a mix; a crash
  * between the two leaves files nothing points at, which the orphan sweep removes.
  */
-import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { gunzip as gunzipCb, gzip as gzipCb } from "node:zlib";
@@ -30,7 +29,7 @@ import { newSaveId } from "./files/fileKeys";
 import type { FileStore } from "./files/fileStore";
 import { storeKeys } from "./keys";
 import { CHECKED_SCRIPT, SAVE_SCRIPT } from "./resultScripts";
-import { type VersionFiles, versionFileIo } from "./versionFiles";
+import { etagOf, type VersionFiles, versionFileIo } from "./versionFiles";
 
 const gzip = promisify(gzipCb);
 const gunzip = promisify(gunzipCb);
@@ -169,9 +168,7 @@ type LatestRaw = Record<(typeof LATEST_FIELDS)[number], string | null>;
 /** A reader that finds a file gone (pruned by a newer save) reads the metadata again this often. */
 const READ_TRIES = 3;
 
-export function etagOf(body: string): string {
-  return `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
-}
+export { etagOf };
 
 export async function encodeVersionEntry(entry: VersionEntry): Promise<Buffer> {
   return gzip(JSON.stringify(entry));
@@ -241,20 +238,14 @@ export function createResultStore(redis: Redis, opts: ResultStoreOptions): Resul
   }
 
   async function fileRef(siteKey: string, name: SiteFileName): Promise<FileRef | null> {
-    const etagField = name === "llms.txt" ? "txtEtag" : "fullEtag";
-    const [etag, lastModified, files, meta] = await redis.hmget(
-      keys.latest(siteKey),
-      etagField,
-      "lastModified",
-      "files",
-      "meta",
-    );
-    if (etag == null || lastModified == null || files == null || meta == null) return null;
+    // Validators and sizes come with the location, never from separate fields: one consistent set.
+    const [files, lastModified] = await redis.hmget(keys.latest(siteKey), "files", "lastModified");
+    if (files == null || lastModified == null) return null;
     const v = JSON.parse(files) as VersionFiles;
     const gzipBytes = v.stored[name];
-    if (gzipBytes === undefined) return null;
-    const bytes = (JSON.parse(meta) as StoredMeta).files[name].bytes;
-    return { siteKey, name, etag, lastModified, files: v, bytes, gzipBytes };
+    const plain = v.plain?.[name];
+    if (gzipBytes === undefined || plain === undefined) return null;
+    return { siteKey, name, etag: plain.etag, lastModified, files: v, bytes: plain.bytes, gzipBytes };
   }
 
   return {
@@ -301,10 +292,6 @@ export function createResultStore(redis: Redis, opts: ResultStoreOptions): Resul
         files,
       };
       const fields: string[] = [
-        "txtEtag",
-        meta.files["llms.txt"].etag,
-        "fullEtag",
-        meta.files["llms-full.txt"].etag,
         "lastModified",
         new Date(atMs).toUTCString(),
         "meta",

@@ -3,6 +3,7 @@
  * the worker and the versions API) or as the stored gzip stream (for serving). Which files a
  * version has, and their stored sizes, is recorded in Redis as a VersionFiles value.
  */
+import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gunzip as gunzipCb, gzip as gzipCb } from "node:zlib";
 import { coerceError } from "../lib/coerceError";
@@ -17,6 +18,18 @@ const gunzip = promisify(gunzipCb);
 export interface VersionFiles {
   saveId: string;
   stored: Partial<Record<VersionFileName, number>>;
+  /**
+   * The served files' plain size and ETag, kept with their location so a reader can never pair
+   * one save's bytes with another's validators (absent on entries of older versions).
+   */
+  plain?: Partial<Record<ServedFileName, { bytes: number; etag: string }>>;
+}
+
+type ServedFileName = "llms.txt" | "llms-full.txt";
+
+/** The strong ETag of a served file's text. */
+export function etagOf(body: string): string {
+  return `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
 }
 
 export interface VersionFileIo {
@@ -35,6 +48,7 @@ export function versionFileIo(files: FileStore, prefix: string): VersionFileIo {
     keys,
     async write(siteKey, saveId, bodies) {
       const stored: VersionFiles["stored"] = {};
+      const plain: NonNullable<VersionFiles["plain"]> = {};
       const written: string[] = [];
       // allSettled, not all: every put must have finished before the clean-up can see what it wrote.
       const outcomes = await Promise.allSettled(
@@ -46,6 +60,8 @@ export function versionFileIo(files: FileStore, prefix: string): VersionFileIo {
           await files.put(key, gz);
           written.push(key);
           stored[name] = gz.length;
+          if (name === "llms.txt" || name === "llms-full.txt")
+            plain[name] = { bytes: Buffer.byteLength(body), etag: etagOf(body) };
         }),
       );
       const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
@@ -55,7 +71,7 @@ export function versionFileIo(files: FileStore, prefix: string): VersionFileIo {
         await files.delete(written).catch(() => undefined);
         throw new FileStoreError(`storing ${siteKey}'s files failed: ${err.message}`, { cause: err });
       }
-      return { saveId, stored };
+      return { saveId, stored, plain };
     },
     async read(siteKey, v, name) {
       if (v.stored[name] === undefined) return null;

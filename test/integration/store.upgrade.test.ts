@@ -11,7 +11,7 @@ import { fileKeys } from "../../src/store/files/fileKeys";
 import { upgradeLegacyFiles } from "../../src/store/legacyUpgrade";
 import { maintenanceTasks } from "../../src/scheduler/maintenance";
 import { silentLogger } from "../../src/lib/logger";
-import { createResultStore } from "../../src/store/results";
+import { createResultStore, etagOf } from "../../src/store/results";
 import { startTestApi } from "../support/apiHarness";
 import { testFileStore, testFilesDir } from "../support/fileStore";
 import { legacySave } from "../support/legacyLayout";
@@ -157,6 +157,10 @@ test("an older process saving on top of an upgraded site: the maintenance run mo
     result: result(siteKey, 2),
     maxVersions: 5,
   });
+  // Until then the upgraded files are served, with their own validators, never version 2's.
+  const stale = await store.readFile(siteKey, "llms-full.txt");
+  expect(stale?.body).toBe(result(siteKey, 1).llmsFullTxt);
+  expect(stale?.etag).toBe(etagOf(result(siteKey, 1).llmsFullTxt));
   const tasks = maintenanceTasks({
     redis,
     prefix,
