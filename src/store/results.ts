@@ -25,6 +25,8 @@ import type {
   Timings,
   TokenUsage,
 } from "../pipeline/types";
+import { coerceError } from "../lib/coerceError";
+import { FileStoreError } from "../lib/errors";
 import { newSaveId } from "./files/fileKeys";
 import type { FileStore } from "./files/fileStore";
 import { storeKeys } from "./keys";
@@ -369,7 +371,12 @@ export function createResultStore(redis: Redis, opts: ResultStoreOptions): Resul
     getFile: fileRef,
 
     async openFile(ref) {
-      return opts.files.get(io.keys.file(ref.siteKey, ref.files.saveId, ref.name));
+      try {
+        return await opts.files.get(io.keys.file(ref.siteKey, ref.files.saveId, ref.name));
+      } catch (e) {
+        const err = coerceError(e);
+        throw new FileStoreError(`reading ${ref.siteKey}'s ${ref.name} failed: ${err.message}`, { cause: err });
+      }
     },
 
     async readFile(siteKey, name) {

@@ -75,9 +75,14 @@ export function versionFileIo(files: FileStore, prefix: string): VersionFileIo {
     },
     async read(siteKey, v, name) {
       if (v.stored[name] === undefined) return null;
-      const stream = await files.get(keys.file(siteKey, v.saveId, name));
-      if (!stream) return null;
-      return (await gunzip(await readAll(stream))).toString("utf8");
+      try {
+        const stream = await files.get(keys.file(siteKey, v.saveId, name));
+        if (!stream) return null;
+        return (await gunzip(await readAll(stream))).toString("utf8");
+      } catch (e) {
+        const err = coerceError(e);
+        throw new FileStoreError(`reading ${siteKey}'s ${name} failed: ${err.message}`, { cause: err });
+      }
     },
     async remove(siteKey, versions) {
       const all = versions.flatMap((v) => VERSION_FILES.map((name) => keys.file(siteKey, v.saveId, name)));

@@ -12,6 +12,7 @@ import type { FileStore } from "../../src/store/files/fileStore";
 import { createResultStore } from "../../src/store/results";
 import { testFileStore, testFilesDir } from "../support/fileStore";
 import { startRedis, type RedisServer } from "../support/redisServer";
+import { request, startTestApi } from "../support/apiHarness";
 import { createHarness, fakeResult, testJobsConfig, waitFor, type Harness } from "../support/workerHarness";
 
 let server: RedisServer;
@@ -125,4 +126,29 @@ test("a FILES_DIR the OS refuses (a path through a regular file) fails the save 
   });
   expect(await store.getFile("127.0.0.1:4202", "llms.txt")).toBeNull();
   expect(await store.listSites()).toEqual([]);
+});
+
+test("a store that fails reads answers 503 FILE_STORE_FAILED, not a half file", async () => {
+  const t = await startTestApi(server.url);
+  try {
+    const files = testFileStore(t.filesDir);
+    const store = createResultStore(t.redis, { prefix: t.prefix, maxVersions: 5, files });
+    await store.save({
+      siteKey: "127.0.0.1:4203",
+      url: "http://127.0.0.1:4203/",
+      jobId: "j",
+      result: fakeResult("http://127.0.0.1:4203/"),
+    });
+    // The disk goes away: the directory is replaced by a regular file.
+    fs.renameSync(t.filesDir, `${t.filesDir}.away`);
+    fs.writeFileSync(t.filesDir, "x");
+    const res = await request(t.url, "GET", "/sites/127.0.0.1:4203/llms.txt");
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe("FILE_STORE_FAILED");
+    fs.unlinkSync(t.filesDir);
+    fs.renameSync(`${t.filesDir}.away`, t.filesDir);
+    expect((await request(t.url, "GET", "/sites/127.0.0.1:4203/llms.txt")).status).toBe(200);
+  } finally {
+    await t.close();
+  }
 });

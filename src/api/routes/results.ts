@@ -70,25 +70,13 @@ export function siteFilesRouter(deps: SiteFilesDeps): Router {
     const name = m[2] as SiteFileName;
     let ref = await deps.store.getFile(siteKey, name);
     if (!ref) throw new NotFoundError(`no ${name} for ${siteKey}`);
-    res.set({
-      "Content-Type": "text/plain; charset=utf-8",
-      ETag: ref.etag,
-      "Last-Modified": ref.lastModified,
-      // Clients may keep a copy but must ask again: a 304 is cheap and a new version shows at once.
-      "Cache-Control": "no-cache",
-      // Anyone may fetch llms.txt from a browser tool or another site; it is public text.
-      "Access-Control-Allow-Origin": "*",
-      "Cross-Origin-Resource-Policy": "cross-origin",
-      "Accept-Ranges": "bytes",
-      Vary: "Accept-Encoding",
-    });
     if (notModified(req, ref)) {
-      res.status(304).end();
+      res.set(fileHeaders(ref)).status(304).end();
       return undefined;
     }
     if (deps.publicFiles) {
       const key = fileKeys(deps.publicFiles.prefix).file(siteKey, ref.files.saveId, name);
-      res.redirect(302, `${deps.publicFiles.baseUrl}/${key}`);
+      res.set(fileHeaders(ref)).redirect(302, `${deps.publicFiles.baseUrl}/${key}`);
       return undefined;
     }
     let stored: Readable | null = null;
@@ -98,10 +86,27 @@ export function siteFilesRouter(deps: SiteFilesDeps): Router {
       ref = await deps.store.getFile(siteKey, name);
     }
     if (!ref || (!stored && req.method !== "HEAD")) throw new NotFoundError(`no ${name} for ${siteKey}`);
+    // Only now: an error before this point answers as JSON, without this file's headers.
+    res.set(fileHeaders(ref));
     await send(req, res, ref, stored, deps.logger);
     return undefined;
   });
   return router;
+}
+
+function fileHeaders(ref: FileRef): Record<string, string> {
+  return {
+    "Content-Type": "text/plain; charset=utf-8",
+    ETag: ref.etag,
+    "Last-Modified": ref.lastModified,
+    // Clients may keep a copy but must ask again: a 304 is cheap and a new version shows at once.
+    "Cache-Control": "no-cache",
+    // Anyone may fetch llms.txt from a browser tool or another site; it is public text.
+    "Access-Control-Allow-Origin": "*",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+    "Accept-Ranges": "bytes",
+    Vary: "Accept-Encoding",
+  };
 }
 
 async function send(
