@@ -26,8 +26,6 @@ import { acceptsGzip, byteSlice, notModified, requestedRange } from "../fileResp
 import { siteFileLinks } from "../jobView";
 import { resultsQuerySchema, type SchemaLimits } from "../schemas";
 
-export { notModified } from "../fileResponse";
-
 export interface ResultsRouteDeps {
   store: Pick<ResultStore, "getFile" | "getMeta" | "openFile">;
   limits: SchemaLimits;
