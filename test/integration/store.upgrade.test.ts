@@ -166,6 +166,7 @@ test("an older process saving on top of an upgraded site: the maintenance run mo
     prefix,
     files,
     generate: undefined as never, // sweep-files touches no queue
+    schedule: undefined as never,
     websites: undefined as never,
     settings: { retentionDays: 1, maxVersionsPerSite: 5, intervalMs: 1000 },
     logger: silentLogger(),
