@@ -19,7 +19,8 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
-    REDIS_DATA_DIR=/app/data
+    REDIS_DATA_DIR=/app/data \
+    FILES_DIR=/app/data/files
 WORKDIR /app
 # Root-owned and read-only for the app user: the process can't rewrite its own code.
 COPY --from=build /app/node_modules ./node_modules
@@ -27,9 +28,10 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY web ./web
-# The only writable place: the local redis-server's data when `start` runs without REDIS_URL
-# (that also needs redis-server in the image; compose runs Redis as its own service instead).
-RUN mkdir -p /app/data && chown node:node /app/data
+# The only writable place: the generated files (FILES_DIR; a volume mounted here starts out owned
+# by the app user) and the local redis-server's data when `start` runs without REDIS_URL (that
+# also needs redis-server in the image; compose runs Redis as its own service instead).
+RUN mkdir -p /app/data/files && chown -R node:node /app/data
 USER node
 EXPOSE 3000
 ENTRYPOINT ["node", "bin/ltx.js"]

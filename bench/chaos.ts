@@ -2,7 +2,8 @@
  * `npm run chaos`: proof that the job system loses nothing under faults. It runs a real cluster on
  * loopback (redis-server with AOF, 1 API and 3 worker processes of the built CLI, flaky fixture
  * sites, a misbehaving fake LLM), submits jobs and registers websites on 2-second schedules, and
- * meanwhile kills workers with kill -9, sends one SIGTERM and restarts redis-server once. At the
+ * meanwhile kills workers with kill -9, sends one SIGTERM, restarts redis-server once and takes
+ * the file store (FILES_DIR) away for a moment (every write and read fails meanwhile). At the
  * end it checks and prints: no job lost, none processed twice with different results, no scheduled
  * tick fired twice or lost (and, in the CI plan, every site within ±1 tick of the nominal rate),
  * every stored llms.txt valid, no crash or unhandled rejection in any log. Exit code 1 on any
@@ -15,6 +16,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
+import { createFsFileStore } from "../src/store/files/fsFileStore";
 import { createResultStore } from "../src/store/results";
 import { freePort, startRedis } from "../test/support/redisServer";
 import { auditDuplicates, auditFiles, auditJobs, type JobOutcome, scheduleBreaches } from "./chaos/audit";
@@ -94,7 +96,9 @@ async function main(): Promise<number> {
 
   try {
     const apiPort = await freePort();
+    const filesDir = fs.mkdtempSync(path.join(os.tmpdir(), "ltx-chaos-files-"));
     const env = {
+      FILES_DIR: filesDir,
       REDIS_URL: redis.url,
       REDIS_PREFIX: PREFIX,
       HOST: "127.0.0.1",
@@ -142,15 +146,18 @@ async function main(): Promise<number> {
     log(`registered ${websites.length} websites every ${plan.everyMs} ms`);
 
     const chaosEnd = Date.now() + plan.chaosMs;
-    const faults = { kill9: 0, sigterm: 0, sigtermExit: "", redisRestarts: 0 };
+    const faults = { kill9: 0, sigterm: 0, sigtermExit: "", redisRestarts: 0, storeOutages: 0 };
     const submitted = new Map<string, string>(); // url → job id
     const submitting = submitAll(client, sites, chaosEnd, submitted);
-    await runFaults(workers, redis, chaosEnd, faults, plan.workers);
+    // What a reader sees while the store is away: a website's file, once it has one.
+    const probe = async (): Promise<number> =>
+      (await client.request("GET", `/sites/${websites[0]?.siteKey ?? "none"}/llms.txt`)).status;
+    await runFaults(workers, redis, { dir: filesDir, probe }, chaosEnd, faults, plan.workers);
     await submitting;
     for (const w of workers) if (!w.running()) w.start();
     const stopAt = await stopWebsites(client, websites);
     log(
-      `chaos window over: ${faults.kill9} kill -9, ${faults.sigterm} SIGTERM, ${faults.redisRestarts} redis restart; schedules stopped`,
+      `chaos window over: ${faults.kill9} kill -9, ${faults.sigterm} SIGTERM, ${faults.redisRestarts} redis restart, ${faults.storeOutages} file store outage; schedules stopped`,
     );
 
     const outcomes = await drain(client, submitted, websites, Date.now() + plan.drainMs);
@@ -159,7 +166,11 @@ async function main(): Promise<number> {
 
     const reader = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
     await reader.connect();
-    const store = createResultStore(reader, { prefix: PREFIX, maxVersions: 1000 });
+    const store = createResultStore(reader, {
+      prefix: PREFIX,
+      maxVersions: 1000,
+      files: createFsFileStore({ dir: filesDir }),
+    });
     const siteKeys = new Set([...outcomes.map((o) => o.siteKey), ...websites.map((w) => w.siteKey)].filter(Boolean));
     const duplicates = await auditDuplicates(store, siteKeys);
     const succeededSites = [
@@ -231,13 +242,15 @@ async function submitAll(
 async function runFaults(
   workers: LtxProcess[],
   redis: { restart(): Promise<void> },
+  files: { dir: string; probe: () => Promise<number> },
   chaosEnd: number,
-  faults: { kill9: number; sigterm: number; sigtermExit: string; redisRestarts: number },
+  faults: { kill9: number; sigterm: number; sigtermExit: string; redisRestarts: number; storeOutages: number },
   n: number,
 ): Promise<void> {
   const span = chaosEnd - Date.now();
   const sigtermAt = Date.now() + span * 0.35;
   const redisAt = Date.now() + span * 0.6;
+  const storeAt = Date.now() + span * 0.8;
   const restarts: Promise<void>[] = [];
   for (let i = 0; i < 1000 && Date.now() < chaosEnd; i++) {
     await sleep(plan.killEvery.min + random() * plan.killEvery.spread);
@@ -262,6 +275,11 @@ async function runFaults(
       log("redis-server is back");
       continue;
     }
+    if (faults.storeOutages === 0 && Date.now() >= storeAt) {
+      faults.storeOutages++;
+      await storeOutage(files, STORE_OUTAGE_MS);
+      continue;
+    }
     const running = workers.filter((w) => w.running());
     // Keep one worker alive: the point is recovery, not an empty cluster.
     if (running.length < 2) continue;
@@ -273,6 +291,30 @@ async function runFaults(
     restarts.push(sleep(pause).then(() => victim.start()));
   }
   await Promise.all(restarts);
+}
+
+/** Shorter than the retries' back-off adds up to (0.2 + 0.4 + 0.8 + 1.6 s): attempts fail, jobs don't. */
+const STORE_OUTAGE_MS = 1500;
+
+/**
+ * The file store goes away: FILES_DIR is moved aside and a regular file put in its place, so every
+ * write (and read) fails as on a dead disk (ENOTDIR), then it comes back as it was.
+ */
+async function storeOutage(files: { dir: string; probe: () => Promise<number> }, ms: number): Promise<void> {
+  const filesDir = files.dir;
+  const aside = `${filesDir}.away`;
+  log(`file store outage for ${ms} ms`);
+  fs.renameSync(filesDir, aside);
+  fs.writeFileSync(filesDir, "not a directory");
+  try {
+    const status = await files.probe().catch((e: unknown) => String(e));
+    log(`a file read during the outage answered ${status}`);
+    await sleep(ms);
+  } finally {
+    fs.unlinkSync(filesDir);
+    fs.renameSync(aside, filesDir);
+  }
+  log("file store is back");
 }
 
 /** Polls every submitted job until it is final (success/failure) or the time is up. */

@@ -12,7 +12,7 @@ export interface Report {
   files: FilesAudit;
   runs: ScheduleAudit[];
   schedules: ScheduleAudit[];
-  faults: { kill9: number; sigterm: number; redisRestarts: number };
+  faults: { kill9: number; sigterm: number; redisRestarts: number; storeOutages: number };
   /** Jobs a worker died holding, found stalled and run again by another. */
   stalledJobs: number;
   crashes: string[];
@@ -38,8 +38,8 @@ export function printReport(r: Report): number {
 
   row(
     "faults injected",
-    `${r.faults.kill9} kill -9, ${r.faults.sigterm} SIGTERM, ${r.faults.redisRestarts} redis restart`,
-    r.faults.sigterm >= 1 && r.faults.redisRestarts >= 1 && r.faults.kill9 >= 1,
+    `${r.faults.kill9} kill -9, ${r.faults.sigterm} SIGTERM, ${r.faults.redisRestarts} redis restart, ${r.faults.storeOutages} file store outage`,
+    r.faults.sigterm >= 1 && r.faults.redisRestarts >= 1 && r.faults.kill9 >= 1 && r.faults.storeOutages >= 1,
   );
   row("site requests (500s, slow)", `${r.sites.total} (${r.sites.errors}, ${r.sites.slow})`);
   row(

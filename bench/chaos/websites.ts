@@ -30,13 +30,21 @@ export async function registerWebsites(client: ApiClient, urls: string[], everyM
   });
 }
 
-/** Deletes every website (its scheduler goes with it); returns when the last one was gone. */
+/**
+ * Deletes every website (its scheduler goes with it), keeping its files for the audit; returns
+ * when the last one was gone.
+ */
 export async function stopWebsites(client: ApiClient, websites: Registered[]): Promise<Map<string, number>> {
   const stoppedAt = new Map<string, number>();
   await mapLimit(websites, 8, async (w) => {
-    const answer = await client.requestRetrying("DELETE", `/api/websites/${encodeURIComponent(w.id)}`, undefined, {
-      tries: 20,
-    });
+    const answer = await client.requestRetrying(
+      "DELETE",
+      `/api/websites/${encodeURIComponent(w.id)}?keepFiles=true`,
+      undefined,
+      {
+        tries: 20,
+      },
+    );
     if (answer.status >= 300 && answer.status !== 404)
       throw new Error(`DELETE /api/websites/${w.id}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
     stoppedAt.set(w.id, Date.now());

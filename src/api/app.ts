@@ -87,6 +87,8 @@ export interface AppDeps {
   canceller?: JobCanceller;
   /** SSE heartbeat interval (tests shorten it). */
   sseHeartbeatMs?: number | undefined;
+  /** FILES_PUBLIC_BASE_URL: /sites/… redirects there; keys start with the Redis prefix. */
+  publicFiles?: { baseUrl: string; prefix: string } | undefined;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -137,7 +139,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(config.auth.publicFiles ? ["/api", "/admin"] : ["/api", "/admin", "/sites"], guard);
 
   // 7–9. Files, Bull Board, the API.
-  app.use(siteFilesRouter({ store: deps.store }));
+  app.use(siteFilesRouter({ store: deps.store, publicFiles: deps.publicFiles, logger: deps.logger }));
   app.use(
     BOARD_BASE_PATH,
     createBoardRouter({

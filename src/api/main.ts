@@ -1,6 +1,6 @@
 /**
  * The API process's composition root, the only place the API is assembled: config → redis →
- * checks → queues → events → store → services (auth, rate limit, metrics, URL guard, websites) →
+ * checks → queues → events → file store → the one-time upgrade of files kept in Redis → result store → services (auth, rate limit, metrics, URL guard, websites) →
  * app (api/app.ts: the middleware order) → listen. Each part's close() is registered with the shutdown registry as it is built; the
  * registry runs them in reverse, so the stop order is HTTP (no new requests, streams ended) →
  * QueueEvents → queues → Redis, which everything before it still needs while closing.
@@ -19,6 +19,9 @@ import { readStartDelays } from "../queues/runDelay";
 import { closeRedis, createRedis, keyPrefix, type Redis } from "../queues/connection";
 import { createQueueEvents, createQueues, type Queues } from "../queues/queues";
 import { checkRedis } from "../store/redisChecks";
+import { createFileStore } from "../store/files/createFileStore";
+import type { FileStore } from "../store/files/fileStore";
+import { upgradeLegacyFiles } from "../store/legacyUpgrade";
 import { createResultStore, type ResultStore } from "../store/results";
 import { createMetrics, type Metrics } from "../metrics/registry";
 import { fleetStatus, readHeartbeats } from "../queues/workerHeartbeat";
@@ -62,6 +65,8 @@ export interface RunApiOptions {
   processMetrics?: boolean;
   /** The clock of sessions, tokens and rate limits (tests move it). */
   now?: () => number;
+  /** Replaces the FileStore config.files describes (tests inject faults); the caller closes it. */
+  files?: FileStore;
 }
 
 export interface ApiHandle {
@@ -105,7 +110,11 @@ export async function runApiProcess(
     shutdown.add("api schedule queue events", () => scheduledEvents.close());
     await Promise.all([events.events.waitUntilReady(), scheduledEvents.events.waitUntilReady()]);
     const jobEvents = createJobEventHub([events.events, scheduledEvents.events]);
-    const store = createResultStore(redis, { prefix, maxVersions: config.schedules.maxVersionsPerSite });
+    const files = opts.files ?? createFileStore(config.files);
+    if (!opts.files) shutdown.add("api file store", () => files.close());
+    // Before serving: an older ltx kept the files in Redis, and this code reads them only from the store.
+    await upgradeLegacyFiles(redis, { prefix, files, logger });
+    const store = createResultStore(redis, { prefix, maxVersions: config.schedules.maxVersionsPerSite, files });
 
     const context: ApiContext = { config, redis, prefix, queues, store, logger, shutdown };
 
@@ -152,6 +161,7 @@ export async function runApiProcess(
       queues,
       store,
       redis,
+      publicFiles: config.files.publicBaseUrl ? { baseUrl: config.files.publicBaseUrl, prefix } : undefined,
       jobEvents,
       logger,
       authServices,

@@ -120,7 +120,15 @@ export const schedulePaths: Obj = {
     },
     delete: {
       tags: ["websites"],
-      summary: "unregister (its schedule goes too)",
+      summary: "unregister (its schedule and its site's files go too, unless keepFiles=true)",
+      parameters: [
+        {
+          name: "keepFiles",
+          in: "query",
+          description: "true: keep the site's stored files (still served under /sites/…)",
+          schema: { type: "string", enum: ["true", "false", "1", "0"] },
+        },
+      ],
       responses: { "204": { description: "removed" }, "404": err("no such website"), ...AUTH },
     },
   },

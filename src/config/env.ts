@@ -92,6 +92,16 @@ const Env = z.object({
   METRICS_TOKEN: z.string().min(16).optional(), // set: /metrics needs Authorization: Bearer <token>
   METRICS_CACHE_MS: int(5_000, 0, 300_000), // one Redis read of the queue gauges serves scrapes this long
 
+  // Files (llms.txt, llms-full.txt, page records): outside Redis
+  FILE_STORE: z.enum(["fs", "s3"]).default("fs"),
+  FILES_DIR: z.string().min(1).default("./data/files"), // FILE_STORE=fs: one directory shared by the API and the workers
+  FILES_PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(), // set: /sites/… files answer 302 to <url>/<key>
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_PREFIX: z.string().default(""), // key prefix inside the bucket
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(), // MinIO, R2, Ceph …; unset: AWS
+  S3_REGION: z.string().min(1).default("us-east-1"),
+  S3_FORCE_PATH_STYLE: bool(false), // bucket in the path (MinIO, most self-hosted stores)
+
   // Workers and jobs
   WORKER_CONCURRENCY: int(8, 1, 1000), // one-off jobs per worker process
   SCHEDULE_CONCURRENCY: int(2, 1, 1000), // scheduled runs per worker process, on slots of their own
@@ -171,6 +181,14 @@ export interface Config {
     allowedHosts: string[];
     trustProxy: number | string | false;
     tls: { certPath: string; keyPath: string } | undefined;
+  };
+  files: {
+    store: RawEnv["FILE_STORE"];
+    dir: string;
+    publicBaseUrl: string | undefined;
+    s3:
+      | { bucket: string; prefix: string; endpoint: string | undefined; region: string; forcePathStyle: boolean }
+      | undefined;
   };
   logLevel: RawEnv["LOG_LEVEL"];
   metricsPort: number;
@@ -253,6 +271,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   if ((e.TLS_CERT_PATH === undefined) !== (e.TLS_KEY_PATH === undefined)) {
     throw new ConfigError("invalid configuration: TLS_CERT_PATH and TLS_KEY_PATH go together");
   }
+  if (e.FILE_STORE === "s3" && e.S3_BUCKET === undefined)
+    throw new ConfigError("invalid configuration: FILE_STORE=s3 needs S3_BUCKET");
   if (e.MAX_PAGES > e.MAX_PAGES_LIMIT)
     throw new ConfigError("invalid configuration: MAX_PAGES is above MAX_PAGES_LIMIT");
   const config: Config = {
@@ -268,6 +288,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       allowedHosts: e.ALLOWED_HOSTS,
       trustProxy: e.TRUST_PROXY,
       tls: e.TLS_CERT_PATH && e.TLS_KEY_PATH ? { certPath: e.TLS_CERT_PATH, keyPath: e.TLS_KEY_PATH } : undefined,
+    },
+    files: {
+      store: e.FILE_STORE,
+      dir: e.FILES_DIR,
+      publicBaseUrl: e.FILES_PUBLIC_BASE_URL?.replace(/\/+$/, ""),
+      s3:
+        e.S3_BUCKET === undefined
+          ? undefined
+          : {
+              bucket: e.S3_BUCKET,
+              prefix: e.S3_PREFIX,
+              endpoint: e.S3_ENDPOINT,
+              region: e.S3_REGION,
+              forcePathStyle: e.S3_FORCE_PATH_STYLE,
+            },
     },
     logLevel: e.LOG_LEVEL,
     metricsPort: e.METRICS_PORT,

@@ -28,6 +28,7 @@ export const ERROR_CODES = [
   "CONFIG_INVALID",
   "REDIS_MISCONFIGURED",
   "UNAVAILABLE", // a dependency (Redis) is not reachable
+  "FILE_STORE_FAILED", // the file store (disk, S3) refused a write or a read
   "INTERNAL",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -161,4 +162,11 @@ function reasonText(reason: unknown): string {
 
 function truncate(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+/** The FileStore failed (disk full, read-only, S3 down). Retryable: the attempt backs off and tries again. */
+export class FileStoreError extends LtxError {
+  constructor(message: string, opts: Omit<LtxErrorOptions, "retryable"> = {}) {
+    super("FILE_STORE_FAILED", message, { ...opts, retryable: true });
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * The scheduler's composition root (the schedules half of `ltx start`, and what any process may
- * run alongside its own work): config → redis → checks → queues → website store → maintenance
+ * run alongside its own work): config → redis → checks → queues → file store (and the one-time
+ * upgrade of files kept in Redis) → website store → maintenance
  * schedulers → the start-up consistency check → the maintenance worker.
  *
  * Nothing here is a singleton across processes: job schedulers live in Redis, so running this in
@@ -19,6 +20,9 @@ import { createShutdown, installSignalHandlers, type Shutdown } from "../lib/shu
 import { closeRedis, createRedis, keyPrefix } from "../queues/connection";
 import { createQueues } from "../queues/queues";
 import { checkRedis } from "../store/redisChecks";
+import { createFileStore } from "../store/files/createFileStore";
+import type { FileStore } from "../store/files/fileStore";
+import { upgradeLegacyFiles } from "../store/legacyUpgrade";
 import { createWebsiteStore } from "../store/websites";
 import {
   ensureMaintenanceSchedulers,
@@ -36,6 +40,8 @@ export interface SchedulerProcessOptions {
   redisUrl?: string;
   /** Tests: replace maintenance tasks. */
   overrides?: MaintenanceDeps["overrides"];
+  /** Replaces the FileStore config.files describes; the caller closes it. */
+  files?: FileStore;
 }
 
 export interface SchedulerProcess {
@@ -82,6 +88,9 @@ async function build(
 
   const queues = createQueues({ connection: redis, prefix, jobs: config.jobs, logger: log });
   shutdown.add("scheduler queues", () => queues.close());
+  const files = opts.files ?? createFileStore(config.files);
+  if (!opts.files) shutdown.add("scheduler file store", () => files.close());
+  await upgradeLegacyFiles(redis, { prefix, files, logger: log });
   const maintenance = queues.byName(MAINTENANCE_QUEUE);
   const websites = createWebsiteStore(redis, { prefix });
 
@@ -98,6 +107,7 @@ async function build(
     connection: redis,
     redis,
     prefix,
+    files,
     generate: queues.generate,
     schedule: queues.schedule,
     websites,

@@ -8,6 +8,9 @@
  *                    completion; this catches jobs that finished before a retention change)
  *   prune-versions   site versions beyond MAX_VERSIONS_PER_SITE (the store trims on save; this
  *                    applies a lowered cap to sites that haven't run since)
+ *   sweep-files      files no metadata points at (a crash between writing a save's files and
+ *                    switching its metadata, a failed delete), older than an hour; first moves
+ *                    files an older ltx still running saved into Redis (a rolling upgrade)
  *   auth-cleanup     sessions past their expiry and tokens whose record was revoked;
  *                    Redis TTLs do most of it, this removes what a crash mid-write left behind
  *   check-schedules  the consistency check of websites and their schedulers (sync.ts)
@@ -21,12 +24,21 @@ import type { QueueName } from "../queues/catalog";
 import type { GenerateQueue } from "../queues/queues";
 import { sweepRevokedTokenHashes } from "../security/apiTokens";
 import { sweepExpiredSessions } from "../security/sessions";
+import type { FileStore } from "../store/files/fileStore";
+import { upgradeLegacyFiles } from "../store/legacyUpgrade";
+import { sweepOrphanFiles } from "../store/orphanSweep";
 import { pruneVersions } from "../store/versionPruning";
 import type { WebsiteStore } from "../store/websites";
 import { checkConsistency } from "../websites/sync";
 
 export const MAINTENANCE_QUEUE = "maintenance" satisfies QueueName;
-export const MAINTENANCE_TASKS = ["reap-jobs", "prune-versions", "auth-cleanup", "check-schedules"] as const;
+export const MAINTENANCE_TASKS = [
+  "reap-jobs",
+  "prune-versions",
+  "sweep-files",
+  "auth-cleanup",
+  "check-schedules",
+] as const;
 export type MaintenanceTask = (typeof MAINTENANCE_TASKS)[number];
 export interface MaintenanceJobData {
   task: MaintenanceTask;
@@ -38,6 +50,7 @@ export interface MaintenanceDeps {
   /** A plain client (store, scans). */
   redis: Redis;
   prefix: string;
+  files: FileStore;
   generate: GenerateQueue;
   /** The websites' schedulers and their runs. */
   schedule: GenerateQueue;
@@ -69,7 +82,18 @@ export function maintenanceTasks(deps: MaintenanceDeps): Record<MaintenanceTask,
       }
       return removed;
     },
-    "prune-versions": () => pruneVersions(deps.redis, deps.prefix, deps.settings.maxVersionsPerSite),
+    "prune-versions": () =>
+      pruneVersions(deps.redis, { prefix: deps.prefix, keep: deps.settings.maxVersionsPerSite, files: deps.files }),
+    "sweep-files": async () => {
+      // During a rolling upgrade an older process may still save files into Redis: move them too.
+      const upgrade = await upgradeLegacyFiles(deps.redis, {
+        prefix: deps.prefix,
+        files: deps.files,
+        logger: deps.logger,
+      });
+      const swept = await sweepOrphanFiles(deps.redis, { prefix: deps.prefix, files: deps.files });
+      return { ...swept, upgraded: upgrade?.upgraded ?? 0 };
+    },
     "auth-cleanup": async () => ({
       expiredSessions: await sweepExpiredSessions(deps.redis, deps.prefix),
       revokedTokens: await sweepRevokedTokenHashes(deps.redis, deps.prefix),

@@ -1,17 +1,17 @@
 /**
  * Generated files per site: the latest llms.txt, llms-full.txt and their metadata, plus a capped
- * history of earlier versions. Given a Redis client, never makes one (the root does).
+ * history of earlier versions. Given a Redis client and a FileStore, never makes them (the root does).
  *
- * Atomicity: one save is one Lua script (SAVE_SCRIPT), so a reader sees the old result or the new
- * one, never a mix (files of one version with the metadata of another).
+ * Where things live: every version's files (llms.txt, llms-full.txt, page records, page content)
+ * are in the FileStore, gzip'd, under keys of their own save (versionFiles.ts). Redis keeps a
+ * small record per site whatever its page count: the metadata without page records, ETags,
+ * sizes, the quality summary, and for each kept version which save holds its files.
  *
- * Memory per site (what an operator pays for): the latest llms.txt + llms-full.txt as plain text
- * (llms-full is capped by FULL_MAX_BYTES), the metadata JSON (~200 B per page record), the
- * included pages' content as one gzip'd JSON blob (markdown compresses ~3-5×, so ~25-35% of the
- * markdown size; kept so a re-run can reuse unchanged pages without re-extracting), and
- * up to maxVersions earlier llms.txt files, gzip'd.
+ * Atomicity: a save writes its files under new keys first, then one Lua script (SAVE_SCRIPT)
+ * points the metadata at them. A reader sees the old version or the new one, never a mix; a crash
+ * between the two leaves files nothing points at, which the orphan sweep removes.
  */
-import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { gunzip as gunzipCb, gzip as gzipCb } from "node:zlib";
 import type { Redis } from "ioredis";
@@ -25,7 +25,13 @@ import type {
   Timings,
   TokenUsage,
 } from "../pipeline/types";
+import { coerceError } from "../lib/coerceError";
+import { FileStoreError } from "../lib/errors";
+import { newSaveId } from "./files/fileKeys";
+import type { FileStore } from "./files/fileStore";
 import { storeKeys } from "./keys";
+import { CHECKED_SCRIPT, SAVE_SCRIPT } from "./resultScripts";
+import { etagOf, type VersionFiles, versionFileIo } from "./versionFiles";
 
 const gzip = promisify(gzipCb);
 const gunzip = promisify(gunzipCb);
@@ -33,12 +39,25 @@ const gunzip = promisify(gunzipCb);
 export type SiteFileName = "llms.txt" | "llms-full.txt";
 export const SITE_FILE_NAMES: readonly SiteFileName[] = ["llms.txt", "llms-full.txt"];
 
-/** A served file with its validators (strong ETag of the body; Last-Modified = generatedAt). */
-export interface StoredFile {
-  body: string;
+/** A file's validators (strong ETag of the body; Last-Modified = generatedAt). */
+export interface FileValidators {
   etag: string;
   /** An HTTP date (toUTCString). */
   lastModified: string;
+}
+
+/** A whole file read back as text (the worker, tests). */
+export interface StoredFile extends FileValidators {
+  body: string;
+}
+
+/** Where the latest version of a file is, to stream it: sizes plain and gzip'd. */
+export interface FileRef extends FileValidators {
+  siteKey: string;
+  name: SiteFileName;
+  files: VersionFiles;
+  bytes: number;
+  gzipBytes: number;
 }
 
 /** What change detection records about a version's difference to the previous one (free-form JSON). */
@@ -84,6 +103,11 @@ export interface VersionSummary {
   quality?: QualityReport;
 }
 
+/** What Redis keeps per version: the summary and where its files are. */
+export interface VersionEntry extends Omit<VersionSummary, "version"> {
+  files: VersionFiles;
+}
+
 export interface StoredVersion extends VersionSummary {
   llmsTxt: string;
 }
@@ -110,7 +134,12 @@ export interface ResultStore {
   /** An unchanged re-check: the files stay, checkedAt moves. null when the site has no result. */
   markChecked(siteKey: string, check: { jobId: string; checkedAt: string }): Promise<SiteMeta | null>;
   getLatest(siteKey: string): Promise<SiteResult | null>;
-  getFile(siteKey: string, name: SiteFileName): Promise<StoredFile | null>;
+  /** The latest file's validators and location (one Redis read, no file read). */
+  getFile(siteKey: string, name: SiteFileName): Promise<FileRef | null>;
+  /** The stored gzip bytes of a file; null when it is gone (a newer save pruned it: ask getFile again). */
+  openFile(ref: FileRef): Promise<Readable | null>;
+  /** The latest file, whole, as text. */
+  readFile(siteKey: string, name: SiteFileName): Promise<StoredFile | null>;
   getMeta(siteKey: string): Promise<SiteMeta | null>;
   /** Kept versions, newest first, the latest included. */
   listVersions(siteKey: string): Promise<VersionSummary[]>;
@@ -121,7 +150,7 @@ export interface ResultStore {
   getQualities(siteKeys: string[]): Promise<Map<string, QualityReport>>;
   /** Sites with a result, most recently generated first. */
   listSites(opts?: { offset?: number; limit?: number }): Promise<Array<{ siteKey: string; generatedAt: string }>>;
-  /** Deletes a site's files and history. true when there was something to delete. */
+  /** Deletes a site's metadata, history and files. true when there was something to delete. */
   remove(siteKey: string): Promise<boolean>;
 }
 
@@ -129,95 +158,104 @@ export interface ResultStoreOptions {
   prefix: string;
   /** Versions kept per site, the latest included (MAX_VERSIONS_PER_SITE). */
   maxVersions: number;
+  files: FileStore;
 }
 
-// KEYS: latest, versions, sites. ARGV: maxVersions, siteKey, generatedAtMs, then the latest
-// hash's field/value pairs (without "version"), then the gzip'd version entry as the last arg.
-// Returns the new version number. Trimming reads HKEYS of a hash that holds maxVersions+1 fields.
-const SAVE_SCRIPT = `
-local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
-local fields = {}
-for i = 4, #ARGV - 1 do fields[#fields + 1] = ARGV[i] end
-redis.call('HDEL', KEYS[1], 'content')
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('HSET', KEYS[2], tostring(version), ARGV[#ARGV])
-local oldest = version - tonumber(ARGV[1])
-if oldest > 0 then
-  for _, f in ipairs(redis.call('HKEYS', KEYS[2])) do
-    if tonumber(f) <= oldest then redis.call('HDEL', KEYS[2], f) end
-  end
-end
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-return version
-`;
+/** The metadata as Redis holds it: page records are a file of the version. */
+export type StoredMeta = Omit<SiteMeta, "version" | "checkedAt" | "checkedByJobId" | "pages">;
 
-// KEYS: latest. ARGV: checkedAt, jobId. Only touches a site that has a result.
-const CHECKED_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'checkedAt', ARGV[1], 'checkedBy', ARGV[2])
-return 1
-`;
+const LATEST_FIELDS = ["meta", "version", "checkedAt", "checkedBy", "files"] as const;
+type LatestRaw = Record<(typeof LATEST_FIELDS)[number], string | null>;
 
-type StoredMeta = Omit<SiteMeta, "version" | "checkedAt" | "checkedByJobId">;
+/** A reader that finds a file gone (pruned by a newer save) reads the metadata again this often. */
+const READ_TRIES = 3;
 
-export function etagOf(body: string): string {
-  return `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
+export { etagOf };
+
+export async function encodeVersionEntry(entry: VersionEntry): Promise<Buffer> {
+  return gzip(JSON.stringify(entry));
+}
+
+export async function decodeVersionEntry(gz: Buffer): Promise<VersionEntry> {
+  return JSON.parse((await gunzip(gz)).toString("utf8")) as VersionEntry;
+}
+
+interface Latest {
+  meta: Omit<SiteMeta, "pages">;
+  files: VersionFiles;
 }
 
 export function createResultStore(redis: Redis, opts: ResultStoreOptions): ResultStore {
   const keys = storeKeys(opts.prefix);
+  const io = versionFileIo(opts.files, opts.prefix);
 
-  function readMeta(raw: {
-    meta: string | null;
-    version: string | null;
-    checkedAt: string | null;
-    checkedBy: string | null;
-  }): SiteMeta | null {
-    if (raw.meta === null || raw.version === null) return null;
+  async function readLatest(siteKey: string): Promise<Latest | null> {
+    const values = await redis.hmget(keys.latest(siteKey), ...LATEST_FIELDS);
+    const raw = Object.fromEntries(LATEST_FIELDS.map((f, i) => [f, values[i] ?? null])) as LatestRaw;
+    if (raw.meta === null || raw.version === null || raw.files === null) return null;
     const stored = JSON.parse(raw.meta) as StoredMeta;
     return {
-      ...stored,
-      version: Number(raw.version),
-      checkedAt: raw.checkedAt ?? stored.generatedAt,
-      checkedByJobId: raw.checkedBy ?? stored.jobId,
+      meta: {
+        ...stored,
+        version: Number(raw.version),
+        checkedAt: raw.checkedAt ?? stored.generatedAt,
+        checkedByJobId: raw.checkedBy ?? stored.jobId,
+      },
+      files: JSON.parse(raw.files) as VersionFiles,
     };
   }
 
+  /**
+   * Reads the latest metadata, then files of it with `read`; when a file is gone (a newer save
+   * pruned it between the two reads) starts again from the newer metadata.
+   */
+  async function withLatest<T>(siteKey: string, read: (l: Latest) => Promise<T | null>): Promise<T | null> {
+    for (let i = 0; i < READ_TRIES; i++) {
+      const latest = await readLatest(siteKey);
+      if (!latest) return null;
+      const out = await read(latest);
+      if (out !== null) return out;
+    }
+    return null;
+  }
+
+  async function readPages(siteKey: string, files: VersionFiles): Promise<PageRecord[] | null> {
+    const raw = await io.read(siteKey, files, "pages.json");
+    return raw === null ? null : (JSON.parse(raw) as PageRecord[]);
+  }
+
   async function getMeta(siteKey: string): Promise<SiteMeta | null> {
-    const [meta, version, checkedAt, checkedBy] = await redis.hmget(
-      keys.latest(siteKey),
-      "meta",
-      "version",
-      "checkedAt",
-      "checkedBy",
-    );
-    return readMeta({
-      meta: meta ?? null,
-      version: version ?? null,
-      checkedAt: checkedAt ?? null,
-      checkedBy: checkedBy ?? null,
+    return withLatest(siteKey, async ({ meta, files }) => {
+      const pages = await readPages(siteKey, files);
+      return pages === null ? null : { ...meta, pages };
     });
   }
 
-  async function readVersions(siteKey: string): Promise<StoredVersion[]> {
+  async function readVersions(siteKey: string): Promise<Array<VersionEntry & { version: number }>> {
     const all = await redis.hgetallBuffer(keys.versions(siteKey));
-    const out: StoredVersion[] = [];
-    for (const [field, gz] of Object.entries(all)) {
-      const entry = JSON.parse((await gunzip(gz)).toString("utf8")) as Omit<StoredVersion, "version">;
-      out.push({ ...entry, version: Number(field) });
-    }
+    const out: Array<VersionEntry & { version: number }> = [];
+    for (const [field, gz] of Object.entries(all))
+      out.push({ ...(await decodeVersionEntry(gz)), version: Number(field) });
     return out.sort((a, b) => b.version - a.version);
+  }
+
+  async function fileRef(siteKey: string, name: SiteFileName): Promise<FileRef | null> {
+    // Validators and sizes come with the location, never from separate fields: one consistent set.
+    const [files, lastModified] = await redis.hmget(keys.latest(siteKey), "files", "lastModified");
+    if (files == null || lastModified == null) return null;
+    const v = JSON.parse(files) as VersionFiles;
+    const gzipBytes = v.stored[name];
+    const plain = v.plain?.[name];
+    if (gzipBytes === undefined || plain === undefined) return null;
+    return { siteKey, name, etag: plain.etag, lastModified, files: v, bytes: plain.bytes, gzipBytes };
   }
 
   return {
     async save(input) {
       const { result } = input;
       const generatedAtMs = Date.parse(result.generatedAt);
-      const files: SiteMeta["files"] = {
-        "llms.txt": { bytes: Buffer.byteLength(result.llmsTxt), etag: etagOf(result.llmsTxt) },
-        "llms-full.txt": { bytes: Buffer.byteLength(result.llmsFullTxt), etag: etagOf(result.llmsFullTxt) },
-      };
-      const stored: StoredMeta = {
+      const atMs = Number.isFinite(generatedAtMs) ? generatedAtMs : Date.now();
+      const meta: StoredMeta = {
         siteKey: input.siteKey,
         url: input.url,
         jobId: input.jobId,
@@ -230,58 +268,74 @@ export function createResultStore(redis: Redis, opts: ResultStoreOptions): Resul
         warnings: result.warnings,
         quality: result.quality,
         timings: result.timings,
-        pages: result.pages,
-        files,
+        files: {
+          "llms.txt": { bytes: Buffer.byteLength(result.llmsTxt), etag: etagOf(result.llmsTxt) },
+          "llms-full.txt": { bytes: Buffer.byteLength(result.llmsFullTxt), etag: etagOf(result.llmsFullTxt) },
+        },
       };
-      const pagesIncluded = result.pages.filter((p) => p.skipReason === undefined).length;
-      const summary: Omit<StoredVersion, "version"> = {
+      // 1. The files, under keys nothing points at yet.
+      const files = await io.write(input.siteKey, newSaveId(atMs), {
+        "llms.txt": result.llmsTxt,
+        "llms-full.txt": result.llmsFullTxt,
+        "pages.json": JSON.stringify(result.pages),
+        ...(input.content ? { "content.json": JSON.stringify(input.content) } : {}),
+      });
+      const entry: VersionEntry = {
         jobId: input.jobId,
         generatedAt: result.generatedAt,
         provider: result.provider,
         model: result.model,
         fallback: result.fallback,
-        pagesIncluded,
-        bytes: files["llms.txt"].bytes,
-        etag: files["llms.txt"].etag,
-        llmsTxt: result.llmsTxt,
+        pagesIncluded: result.pages.filter((p) => p.skipReason === undefined).length,
+        bytes: meta.files["llms.txt"].bytes,
+        etag: meta.files["llms.txt"].etag,
         quality: result.quality,
         ...(input.changes ? { changes: input.changes } : {}),
+        files,
       };
-      const versionEntry = await gzip(JSON.stringify(summary));
-      const lastModified = new Date(Number.isFinite(generatedAtMs) ? generatedAtMs : Date.now()).toUTCString();
-      const fields: Array<string | Buffer> = [
-        "txt",
-        result.llmsTxt,
-        "full",
-        result.llmsFullTxt,
-        "txtEtag",
-        files["llms.txt"].etag,
-        "fullEtag",
-        files["llms-full.txt"].etag,
+      const fields: string[] = [
         "lastModified",
-        lastModified,
+        new Date(atMs).toUTCString(),
         "meta",
-        JSON.stringify(stored),
+        JSON.stringify(meta),
+        "files",
+        JSON.stringify(files),
         "checkedAt",
         result.generatedAt,
         "checkedBy",
         input.jobId,
-        // Apart from meta (which holds every page record) so a list of websites reads only this.
+        // Apart from meta so a list of websites reads only this.
         "quality",
         JSON.stringify(result.quality),
       ];
-      if (input.content) fields.push("content", await gzip(JSON.stringify(input.content)));
-      const argv: Array<string | Buffer> = [
+      // 2. One script switches the metadata and trims the history.
+      const reply = (await redis.callBuffer(
+        "EVAL",
+        SAVE_SCRIPT,
+        3,
+        keys.latest(input.siteKey),
+        keys.versions(input.siteKey),
+        keys.sites,
         String(opts.maxVersions),
         input.siteKey,
-        String(Number.isFinite(generatedAtMs) ? generatedAtMs : Date.now()),
+        String(atMs),
+        await encodeVersionEntry(entry),
         ...fields,
-        versionEntry,
-      ];
-      const version = Number(
-        await redis.eval(SAVE_SCRIPT, 3, keys.latest(input.siteKey), keys.versions(input.siteKey), keys.sites, ...argv),
-      );
-      return { version, meta: { ...stored, version, checkedAt: result.generatedAt, checkedByJobId: input.jobId } };
+      )) as [number, ...Buffer[]];
+      const [version, ...removed] = reply;
+      // 3. The trimmed versions' files. A failure here only leaves orphans for the sweep.
+      const gone = await Promise.all(removed.map(async (gz) => (await decodeVersionEntry(gz)).files));
+      await io.remove(input.siteKey, gone).catch(() => undefined);
+      return {
+        version: Number(version),
+        meta: {
+          ...meta,
+          pages: result.pages,
+          version: Number(version),
+          checkedAt: result.generatedAt,
+          checkedByJobId: input.jobId,
+        },
+      };
     },
 
     async getQualities(siteKeys) {
@@ -303,61 +357,70 @@ export function createResultStore(redis: Redis, opts: ResultStoreOptions): Resul
     },
 
     async getLatest(siteKey) {
-      const [meta, version, checkedAt, checkedBy, txt, full] = await redis.hmget(
-        keys.latest(siteKey),
-        "meta",
-        "version",
-        "checkedAt",
-        "checkedBy",
-        "txt",
-        "full",
-      );
-      const m = readMeta({
-        meta: meta ?? null,
-        version: version ?? null,
-        checkedAt: checkedAt ?? null,
-        checkedBy: checkedBy ?? null,
+      return withLatest(siteKey, async ({ meta, files }) => {
+        const [pages, llmsTxt, llmsFullTxt] = await Promise.all([
+          readPages(siteKey, files),
+          io.read(siteKey, files, "llms.txt"),
+          io.read(siteKey, files, "llms-full.txt"),
+        ]);
+        if (pages === null || llmsTxt === null || llmsFullTxt === null) return null;
+        return { meta: { ...meta, pages }, llmsTxt, llmsFullTxt };
       });
-      if (!m || txt == null || full == null) return null;
-      return { meta: m, llmsTxt: txt, llmsFullTxt: full };
     },
 
-    async getFile(siteKey, name) {
-      const [bodyField, etagField] = name === "llms.txt" ? ["txt", "txtEtag"] : ["full", "fullEtag"];
-      const [body, etag, lastModified] = await redis.hmget(keys.latest(siteKey), bodyField, etagField, "lastModified");
-      if (body == null || etag == null || lastModified == null) return null;
-      return { body, etag, lastModified };
+    getFile: fileRef,
+
+    async openFile(ref) {
+      try {
+        return await opts.files.get(io.keys.file(ref.siteKey, ref.files.saveId, ref.name));
+      } catch (e) {
+        const err = coerceError(e);
+        throw new FileStoreError(`reading ${ref.siteKey}'s ${ref.name} failed: ${err.message}`, { cause: err });
+      }
+    },
+
+    async readFile(siteKey, name) {
+      for (let i = 0; i < READ_TRIES; i++) {
+        const ref = await fileRef(siteKey, name);
+        if (!ref) return null;
+        const body = await io.read(siteKey, ref.files, name);
+        if (body !== null) return { body, etag: ref.etag, lastModified: ref.lastModified };
+      }
+      return null;
     },
 
     getMeta,
 
     async listVersions(siteKey) {
-      return (await readVersions(siteKey)).map(({ llmsTxt: _omit, ...summary }) => summary);
+      return (await readVersions(siteKey)).map(({ files: _omit, ...summary }) => summary);
     },
 
     async getVersion(siteKey, version) {
       const gz = await redis.hgetBuffer(keys.versions(siteKey), String(version));
       if (!gz) return null;
-      const entry = JSON.parse((await gunzip(gz)).toString("utf8")) as Omit<StoredVersion, "version">;
-      return { ...entry, version };
+      const { files, ...entry } = await decodeVersionEntry(gz);
+      const llmsTxt = await io.read(siteKey, files, "llms.txt");
+      return llmsTxt === null ? null : { ...entry, version, llmsTxt };
     },
 
     async getPreviousRun(siteKey) {
-      const [meta, txt, full, content] = await redis.hmgetBuffer(
-        keys.latest(siteKey),
-        "meta",
-        "txt",
-        "full",
-        "content",
-      );
-      if (!meta) return undefined;
-      const stored = JSON.parse(meta.toString("utf8")) as StoredMeta;
-      const previous: PreviousRun = { pages: stored.pages };
-      if (txt) previous.llmsTxt = txt.toString("utf8");
-      if (full) previous.llmsFullTxt = full.toString("utf8");
-      if (content) {
-        const pages = JSON.parse((await gunzip(content)).toString("utf8")) as Page[];
-        previous.content = new Map(pages.map((p) => [p.url, p]));
+      const latest = await readLatest(siteKey);
+      if (!latest) return undefined;
+      const { files } = latest;
+      const [pages, llmsTxt, llmsFullTxt, content] = await Promise.all([
+        readPages(siteKey, files),
+        io.read(siteKey, files, "llms.txt"),
+        io.read(siteKey, files, "llms-full.txt"),
+        io.read(siteKey, files, "content.json"),
+      ]);
+      // Pruned under us: a run without a previous one only costs a full re-extraction.
+      if (pages === null) return undefined;
+      const previous: PreviousRun = { pages };
+      if (llmsTxt !== null) previous.llmsTxt = llmsTxt;
+      if (llmsFullTxt !== null) previous.llmsFullTxt = llmsFullTxt;
+      if (content !== null) {
+        const list = JSON.parse(content) as Page[];
+        previous.content = new Map(list.map((p) => [p.url, p]));
       }
       return previous;
     },
@@ -371,9 +434,13 @@ export function createResultStore(redis: Redis, opts: ResultStoreOptions): Resul
     },
 
     async remove(siteKey) {
+      // Metadata first: it must never point at a deleted file. Files a crash leaves are orphans.
       const [[, deleted] = [null, 0]] =
         (await redis.multi().del(keys.latest(siteKey), keys.versions(siteKey)).zrem(keys.sites, siteKey).exec()) ?? [];
-      return Number(deleted) > 0;
+      const doomed: string[] = [];
+      for await (const f of opts.files.list(io.keys.site(siteKey))) doomed.push(f.key);
+      if (doomed.length > 0) await opts.files.delete(doomed);
+      return Number(deleted) > 0 || doomed.length > 0;
     },
   };
 }

@@ -1,19 +1,23 @@
 /**
- * Trims every site's version history to `keep` (newest kept), a batch of sites at a time. The
- * store trims on each save; this applies a lowered MAX_VERSIONS_PER_SITE to sites that haven't
- * run since. It lives beside the key layout it walks (keys.ts).
+ * Trims every site's version history to `keep` (newest kept), a batch of sites at a time, and
+ * deletes the trimmed versions' files. The store trims on each save; this applies a lowered
+ * MAX_VERSIONS_PER_SITE to sites that haven't run since. It lives beside the key layout it walks.
  */
 import type { Redis } from "ioredis";
+import type { FileStore } from "./files/fileStore";
 import { storeKeys } from "./keys";
+import { TRIM_SCRIPT } from "./resultScripts";
+import { decodeVersionEntry } from "./results";
+import { versionFileIo } from "./versionFiles";
 
 const SITE_BATCH = 500;
 
 export async function pruneVersions(
   redis: Redis,
-  prefix: string,
-  keep: number,
+  opts: { prefix: string; keep: number; files: FileStore },
 ): Promise<{ sites: number; removed: number; keep: number }> {
-  const keys = storeKeys(prefix);
+  const keys = storeKeys(opts.prefix);
+  const io = versionFileIo(opts.files, opts.prefix);
   let sites = 0;
   let removed = 0;
   for (let offset = 0; ; offset += SITE_BATCH) {
@@ -25,14 +29,14 @@ export async function pruneVersions(
     const lens = (await pipe.exec()) ?? [];
     for (let i = 0; i < batch.length; i++) {
       const site = batch[i] as string;
-      if (Number(lens[i]?.[1] ?? 0) <= keep) continue;
-      const fields = (await redis.hkeys(keys.versions(site)))
-        .filter((f) => /^\d+$/.test(f))
-        .sort((a, b) => Number(b) - Number(a));
-      const old = fields.slice(keep);
-      if (old.length > 0) removed += await redis.hdel(keys.versions(site), ...old);
+      if (Number(lens[i]?.[1] ?? 0) <= opts.keep) continue;
+      const gone = (await redis.callBuffer("EVAL", TRIM_SCRIPT, 1, keys.versions(site), String(opts.keep))) as Buffer[];
+      removed += gone.length;
+      // Metadata no longer names them; a failure here leaves orphans for the sweep.
+      const files = await Promise.all(gone.map(async (gz) => (await decodeVersionEntry(gz)).files));
+      await io.remove(site, files);
     }
     if (batch.length < SITE_BATCH) break;
   }
-  return { sites, removed, keep };
+  return { sites, removed, keep: opts.keep };
 }

@@ -22,7 +22,7 @@ export function withChangeSummaries(store: ResultStore, logger?: Logger): Result
       if (input.changes !== undefined) return store.save(input);
       let changes: VersionChanges | undefined;
       try {
-        const previous = await store.getFile(input.siteKey, "llms.txt");
+        const previous = await store.readFile(input.siteKey, "llms.txt");
         changes = summarizeChanges(previous?.body, input.result.llmsTxt) as unknown as VersionChanges;
       } catch (e) {
         // A summary is a nicety; never lose a result over it.

@@ -1,6 +1,7 @@
 /**
  * The worker process's composition root (`ltx worker`, and the worker half of `ltx start`):
- * config → redis → checks → queues → store → extractor → worker, registering each part's close
+ * config → redis → checks → queues → file store (and the one-time upgrade of files kept in Redis)
+ * → result store → extractor → worker, registering each part's close
  * with the shutdown registry as it goes. The registry closes in reverse: the Worker first (stop
  * taking jobs, let active ones finish, hand back the rest), then the extractor threads the jobs
  * were using, then the queues, and the Redis client last because every step before needs it.
@@ -22,6 +23,9 @@ import { startHeartbeat } from "../queues/workerHeartbeat";
 import { serveWorkerMetrics } from "../metrics/workerMetrics";
 import { createAddressPolicy } from "../security/addressPolicy";
 import { checkRedis } from "../store/redisChecks";
+import { createFileStore } from "../store/files/createFileStore";
+import type { FileStore } from "../store/files/fileStore";
+import { upgradeLegacyFiles } from "../store/legacyUpgrade";
 import { createResultStore } from "../store/results";
 import { createWebsiteStore } from "../store/websites";
 import { withWebsiteRuns } from "../websites/outcomes";
@@ -38,6 +42,8 @@ export interface WorkerProcessOptions {
   redisUrl?: string;
   /** Test knobs: short locks and stall checks. */
   worker?: Pick<WorkerSettings, "lockDurationMs" | "stalledIntervalMs" | "maxStalledCount" | "drainDelaySeconds">;
+  /** Replaces the FileStore config.files describes (tests inject faults); the caller closes it. */
+  files?: FileStore;
 }
 
 export interface WorkerProcess {
@@ -86,9 +92,12 @@ async function build(
 
   const queues = createQueues({ connection: redis, prefix, jobs: config.jobs, logger });
   shutdown.add("queues", () => queues.close());
+  const files = opts.files ?? createFileStore(config.files);
+  if (!opts.files) shutdown.add("file store", () => files.close());
+  await upgradeLegacyFiles(redis, { prefix, files, logger });
   // Each saved version carries its change summary against the one before.
   const store = withChangeSummaries(
-    createResultStore(redis, { prefix, maxVersions: config.schedules.maxVersionsPerSite }),
+    createResultStore(redis, { prefix, maxVersions: config.schedules.maxVersionsPerSite, files }),
     logger,
   );
 

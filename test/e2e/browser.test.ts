@@ -15,6 +15,7 @@ import { loadConfig } from "../../src/config/env";
 import { silentLogger } from "../../src/lib/logger";
 import { hashPassword } from "../../src/security/password";
 import { runWorkerProcess, type WorkerProcess } from "../../src/workers/main";
+import { testFilesDir } from "../support/fileStore";
 import { type RedisServer, startRedis } from "../support/redisServer";
 import { type SiteServer, startSiteServer } from "../support/siteServer";
 
@@ -41,6 +42,7 @@ beforeAll(async () => {
   const config = loadConfig({
     REDIS_URL: redis.url,
     REDIS_PREFIX: `browser${process.pid}`,
+    FILES_DIR: testFilesDir(),
     HOST: "127.0.0.1",
     PORT: "0",
     LOG_LEVEL: "silent",

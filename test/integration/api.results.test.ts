@@ -4,6 +4,7 @@
  * GET /api/results?url=…. Results are written through the real store, as a worker would.
  */
 import { createResultStore, type ResultStore } from "../../src/store/results";
+import { testFileStore } from "../support/fileStore";
 import type { PipelineResult } from "../../src/pipeline/types";
 import { request, startTestApi, type TestApi } from "../support/apiHarness";
 import { type RedisServer, startRedis } from "../support/redisServer";
@@ -21,7 +22,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   t = await startTestApi(server.url);
-  store = createResultStore(t.redis, { prefix: t.prefix, maxVersions: 5 });
+  store = createResultStore(t.redis, { prefix: t.prefix, maxVersions: 5, files: testFileStore(t.filesDir) });
 });
 afterEach(async () => {
   await t.close();

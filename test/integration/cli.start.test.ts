@@ -47,6 +47,7 @@ test("ltx start runs redis-server, worker and API; a job succeeds; SIGTERM exits
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       REDIS_DATA_DIR: path.join(dir, "data"),
+      FILES_DIR: path.join(dir, "files"),
       HOST: "127.0.0.1",
       PORT: "0",
       LOG_LEVEL: "info",

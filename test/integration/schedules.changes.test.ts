@@ -21,12 +21,14 @@ import { runWorkerProcess, type WorkerProcess } from "../../src/workers/main";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fakeOpenAI";
 import { startRedis, type RedisServer } from "../support/redisServer";
 import { startSiteServer, type SiteServer } from "../support/siteServer";
+import { testFileStore, testFilesDir } from "../support/fileStore";
 
 const PREFIX = "chg";
 let server: RedisServer;
 let site: SiteServer;
 let fake: FakeOpenAI;
 let dir: string;
+const filesDir = testFilesDir();
 let redis: Redis;
 let queues: Queues;
 let websites: WebsiteStore;
@@ -65,6 +67,7 @@ beforeAll(async () => {
   const config = loadConfig({
     REDIS_URL: server.url,
     REDIS_PREFIX: PREFIX,
+    FILES_DIR: filesDir,
     OPENAI_API_KEY: "sk-test-not-real",
     OPENAI_BASE_URL: fake.url,
     LTX_PROVIDER: "openai",
@@ -131,7 +134,7 @@ test("unchanged: no LLM request and success with unchanged: true; changed: one n
   );
   expect(await job.getState()).toBe("completed");
   expect(job.returnvalue).toMatchObject({ unchanged: true, version: 1, usage: { requests: 0 } });
-  const results = createResultStore(redis, { prefix: PREFIX, maxVersions: 20 });
+  const results = createResultStore(redis, { prefix: PREFIX, maxVersions: 20, files: testFileStore(filesDir) });
   expect(await listVersions(results, created.siteKey)).toHaveLength(1);
 
   // A page is renamed and one is added: the next run regenerates and stores version 2.

@@ -13,9 +13,11 @@ import { createResultStore } from "../../src/store/results";
 import { fakeResult } from "../support/workerHarness";
 import { startRedis, type RedisServer } from "../support/redisServer";
 import { createScheduleHarness, type ScheduleHarness } from "../support/scheduleHarness";
+import { testFileStore } from "../support/fileStore";
 
 let server: RedisServer;
 let h: ScheduleHarness;
+const files = testFileStore();
 
 beforeAll(async () => {
   server = await startRedis();
@@ -31,6 +33,7 @@ test("a throwing task fails only its own job, is retried at its next tick, and t
   const config = loadConfig({
     REDIS_URL: server.url,
     REDIS_PREFIX: `${h.prefix}m`,
+    FILES_DIR: files.dir,
     MAINTENANCE_INTERVAL: "1s",
     LOG_LEVEL: "silent",
   });
@@ -46,20 +49,21 @@ test("a throwing task fails only its own job, is retried at its next tick, and t
         throw new Error("disk on fire");
       },
       "prune-versions": count("prune-versions"),
+      "sweep-files": count("sweep-files"),
       "auth-cleanup": count("auth-cleanup"),
       "check-schedules": count("check-schedules"),
     },
   });
   try {
-    expect(await proc.maintenance.getJobSchedulersCount()).toBe(4);
+    expect(await proc.maintenance.getJobSchedulersCount()).toBe(5);
     await sleep(3600); // ticks at ~1 s, 2 s, 3 s after start
-    for (const task of ["reap-jobs", "prune-versions", "auth-cleanup", "check-schedules"]) {
+    for (const task of ["reap-jobs", "prune-versions", "sweep-files", "auth-cleanup", "check-schedules"]) {
       expect([task, (ran[task] ?? 0) >= 2]).toEqual([task, true]);
     }
     const failed = await proc.maintenance.getFailed();
     expect(failed.length).toBe(ran["reap-jobs"]);
     expect(failed.every((j) => j.name === "reap-jobs" && j.failedReason === "disk on fire")).toBe(true);
-    expect(await proc.maintenance.getJobSchedulersCount()).toBe(4);
+    expect(await proc.maintenance.getJobSchedulersCount()).toBe(5);
   } finally {
     await proc.shutdown.run("test done");
   }
@@ -84,6 +88,7 @@ test("reap-jobs removes finished jobs older than the retention", async () => {
     maintenanceTasks({
       redis: h.redis,
       prefix: h.prefix,
+      files,
       generate: h.queues.generate,
       schedule: h.queues.schedule,
       websites: h.websites,
@@ -97,7 +102,7 @@ test("reap-jobs removes finished jobs older than the retention", async () => {
 });
 
 test("prune-versions keeps the newest MAX_VERSIONS_PER_SITE of each site", async () => {
-  const store = createResultStore(h.redis, { prefix: h.prefix, maxVersions: 10 });
+  const store = createResultStore(h.redis, { prefix: h.prefix, maxVersions: 10, files });
   const url = "http://127.0.0.1:9/p/";
   for (let i = 1; i <= 6; i++)
     await store.save({
@@ -106,9 +111,9 @@ test("prune-versions keeps the newest MAX_VERSIONS_PER_SITE of each site", async
       jobId: `j${i}`,
       result: fakeResult(url, { llmsTxt: `# P\n\n> v${i}\n` }),
     });
-  expect(await pruneVersions(h.redis, h.prefix, 4)).toEqual({ sites: 1, removed: 2, keep: 4 });
+  expect(await pruneVersions(h.redis, { prefix: h.prefix, keep: 4, files })).toEqual({ sites: 1, removed: 2, keep: 4 });
   expect((await store.listVersions("127.0.0.1:9/p")).map((v) => v.version)).toEqual([6, 5, 4, 3]);
-  expect(await pruneVersions(h.redis, h.prefix, 4)).toEqual({ sites: 1, removed: 0, keep: 4 });
+  expect(await pruneVersions(h.redis, { prefix: h.prefix, keep: 4, files })).toEqual({ sites: 1, removed: 0, keep: 4 });
 });
 
 test("auth-cleanup removes expired sessions without a TTL and hashes of revoked tokens", async () => {
@@ -126,6 +131,7 @@ test("auth-cleanup removes expired sessions without a TTL and hashes of revoked 
   const tasks = maintenanceTasks({
     redis: h.redis,
     prefix: p,
+    files,
     generate: h.queues.generate,
     schedule: h.queues.schedule,
     websites: h.websites,
@@ -153,6 +159,7 @@ test("check-schedules repairs a missing scheduler, a wrong interval and an orpha
   const tasks = maintenanceTasks({
     redis: h.redis,
     prefix: h.prefix,
+    files,
     generate: h.queues.generate,
     schedule: h.queues.schedule,
     websites: h.websites,

@@ -11,6 +11,8 @@ import { createQueues, type Queues } from "../../src/queues/queues";
 import { createWebsiteService, type WebsiteService } from "../../src/websites/service";
 import { createWebsiteStore } from "../../src/store/websites";
 import { startRedis, type RedisServer } from "../support/redisServer";
+import { testFilesDir } from "../support/fileStore";
+import { MAINTENANCE_TASKS } from "../../src/scheduler/maintenance";
 import {
   removeScheduleLogs,
   scheduleLogDir,
@@ -32,10 +34,12 @@ let queues: Queues;
 let service: WebsiteService;
 let children: ScheduleChild[] = [];
 let failed = false;
+const filesDir = testFilesDir();
 
 const env = (): Record<string, string> => ({
   REDIS_URL: server.url,
   REDIS_PREFIX: PREFIX,
+  FILES_DIR: filesDir,
   MAINTENANCE_INTERVAL: "1h",
   DEFAULT_UPDATE_INTERVAL: "1d",
   LTX_TEST_STUB_MS: "50",
@@ -138,7 +142,7 @@ test("rolling restarts (5 per process): one scheduler per website, no extra or l
   }
   // The maintenance schedulers were upserted by every start, and still number one per task.
   const maintenance = await redis.zcard(`${PREFIX}:maintenance:repeat`);
-  expect(maintenance).toBe(4);
+  expect(maintenance).toBe(MAINTENANCE_TASKS.length);
 }, 120_000);
 
 test("disable and delete stop runs at once; the other website keeps running", async () => {

@@ -3,6 +3,7 @@ import type { Page, PipelineResult } from "../../src/pipeline/types";
 import { createResultStore, etagOf, type ResultStore } from "../../src/store/results";
 import { checkRedis } from "../../src/store/redisChecks";
 import { startRedis, type RedisServer } from "../support/redisServer";
+import { testFileStore } from "../support/fileStore";
 import { qualityOf } from "../../src/pipeline/validate/check";
 
 let server: RedisServer;
@@ -18,9 +19,10 @@ afterAll(async () => {
 });
 
 let n = 0;
+const files = testFileStore();
 function freshStore(maxVersions = 3): { store: ResultStore; prefix: string } {
   const prefix = `t${++n}`;
-  return { store: createResultStore(redis, { prefix, maxVersions }), prefix };
+  return { store: createResultStore(redis, { prefix, maxVersions, files }), prefix };
 }
 
 function result(i: number, overrides: Partial<PipelineResult> = {}): PipelineResult {
@@ -78,9 +80,9 @@ describe("result store", () => {
     });
     expect(saved.version).toBe(1);
 
-    const txt = await store.getFile("127.0.0.1:9", "llms.txt");
+    const txt = await store.readFile("127.0.0.1:9", "llms.txt");
     expect(txt).toEqual({ body: r.llmsTxt, etag: etagOf(r.llmsTxt), lastModified: "Mon, 23 Nov 2026 10:01:00 GMT" });
-    expect((await store.getFile("127.0.0.1:9", "llms-full.txt"))?.body).toBe(r.llmsFullTxt);
+    expect((await store.readFile("127.0.0.1:9", "llms-full.txt"))?.body).toBe(r.llmsFullTxt);
     expect(await store.getFile("other.example", "llms.txt")).toBeNull();
 
     const meta = await store.getMeta("127.0.0.1:9");
@@ -138,7 +140,7 @@ describe("result store", () => {
   it("an unchanged re-check moves checkedAt but keeps files and version", async () => {
     const { store } = freshStore();
     await store.save({ siteKey: "s", url: "http://127.0.0.1:9/", jobId: "job-1", result: result(1) });
-    const before = await store.getFile("s", "llms.txt");
+    const before = await store.readFile("s", "llms.txt");
     const meta = await store.markChecked("s", { jobId: "job-2", checkedAt: "2026-11-24T00:00:00.000Z" });
     expect(meta).toMatchObject({
       version: 1,
@@ -146,7 +148,7 @@ describe("result store", () => {
       checkedAt: "2026-11-24T00:00:00.000Z",
       checkedByJobId: "job-2",
     });
-    expect(await store.getFile("s", "llms.txt")).toEqual(before);
+    expect(await store.readFile("s", "llms.txt")).toEqual(before);
     expect(await store.markChecked("missing", { jobId: "x", checkedAt: "2026-11-24T00:00:00.000Z" })).toBeNull();
   });
 
@@ -154,7 +156,7 @@ describe("result store", () => {
     const { store } = freshStore(5);
     const reader = new Redis(server.url);
     try {
-      const readerStore = createResultStore(reader, { prefix: `t${n}`, maxVersions: 5 });
+      const readerStore = createResultStore(reader, { prefix: `t${n}`, maxVersions: 5, files });
       await store.save({ siteKey: "s", url: "http://127.0.0.1:9/", jobId: "job-0", result: result(0) });
       let stop = false;
       let reads = 0;
@@ -200,13 +202,13 @@ describe("persistence", () => {
     const aof = await startRedis({ appendonly: true });
     const client = new Redis(aof.url, { maxRetriesPerRequest: 1 });
     try {
-      const store = createResultStore(client, { prefix: "p", maxVersions: 3 });
+      const store = createResultStore(client, { prefix: "p", maxVersions: 3, files });
       await store.save({ siteKey: "s", url: "http://127.0.0.1:9/", jobId: "job-1", result: result(1) });
       await new Promise((r) => setTimeout(r, 1100)); // appendfsync everysec
       await aof.kill9();
       await aof.restart();
       await new Promise((r) => setTimeout(r, 100));
-      expect((await store.getFile("s", "llms.txt"))?.body).toBe(result(1).llmsTxt);
+      expect((await store.readFile("s", "llms.txt"))?.body).toBe(result(1).llmsTxt);
       expect((await checkRedis(client)).aof).toBe(true);
     } finally {
       client.disconnect();

@@ -54,7 +54,7 @@ describe("generate job outcomes", () => {
     });
     expect(done?.progress).toMatchObject({ phase: "store", pagesDone: 5, pagesTotal: 5 });
     expect(seen.some((p) => p.phase === "extract" && p.pagesDone > 0 && p.pagesDone < 5)).toBe(true);
-    expect((await h.store.getFile("127.0.0.1:4100", "llms.txt"))?.body).toContain("made for http://127.0.0.1:4100/");
+    expect((await h.store.readFile("127.0.0.1:4100", "llms.txt"))?.body).toContain("made for http://127.0.0.1:4100/");
     expect(done?.attemptsMade).toBe(1);
   });
 

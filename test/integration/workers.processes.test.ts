@@ -15,6 +15,7 @@ import { createRedis } from "../../src/queues/connection";
 import { enqueueGenerate } from "../../src/queues/enqueue";
 import { createQueues, type Queues } from "../../src/queues/queues";
 import { createResultStore } from "../../src/store/results";
+import { testFileStore, testFilesDir } from "../support/fileStore";
 import { validateLlmsTxt } from "../../src/pipeline/validate/format";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fakeOpenAI";
 import { startRedis, type RedisServer } from "../support/redisServer";
@@ -60,6 +61,7 @@ afterAll(async () => {
 
 interface Ctx {
   prefix: string;
+  filesDir: string;
   redis: Redis;
   queues: Queues;
   close(): Promise<void>;
@@ -71,6 +73,7 @@ async function context(jobs = testJobsConfig()): Promise<Ctx> {
   const queues = createQueues({ connection: redis, prefix, jobs });
   return {
     prefix,
+    filesDir: testFilesDir(),
     redis,
     queues,
     async close() {
@@ -84,6 +87,7 @@ function env(ctx: Ctx, extra: Record<string, string> = {}): Record<string, strin
   return {
     REDIS_URL: redisServer.url,
     REDIS_PREFIX: ctx.prefix,
+    FILES_DIR: ctx.filesDir,
     ALLOW_PRIVATE_NETWORKS: "1", // the fixture sites are on loopback
     EXTRACT_THREADS: "1",
     WORKER_CONCURRENCY: "8",
@@ -132,7 +136,11 @@ describe("worker processes", () => {
         delayed: 0,
       });
 
-      const store = createResultStore(ctx.redis, { prefix: ctx.prefix, maxVersions: 5 });
+      const store = createResultStore(ctx.redis, {
+        prefix: ctx.prefix,
+        maxVersions: 5,
+        files: testFileStore(ctx.filesDir),
+      });
       for (const [i, { job }] of jobs.entries()) {
         const done = await ctx.queues.generate.getJob(job.id!);
         expect(done?.attemptsMade).toBe(1);
@@ -140,7 +148,7 @@ describe("worker processes", () => {
         const meta = await store.getMeta(siteKey);
         // One stored version written by this very job: a second run would have made version 2.
         expect(meta).toMatchObject({ version: 1, jobId: job.id });
-        const txt = await store.getFile(siteKey, "llms.txt");
+        const txt = await store.readFile(siteKey, "llms.txt");
         expect(txt?.body).toContain(`# `);
         expect(
           validateLlmsTxt(txt!.body, {

@@ -8,6 +8,7 @@ import { loadConfig } from "../../src/config/env";
 import { silentLogger } from "../../src/lib/logger";
 import { type ApiHandle, type RunApiOptions, runApiProcess } from "../../src/api/main";
 import { createRedis, type Redis } from "../../src/queues/connection";
+import { testFilesDir } from "./fileStore";
 
 let counter = 0;
 
@@ -17,6 +18,8 @@ export interface TestApi {
   prefix: string;
   /** A separate client for assertions (DBSIZE, raw keys). */
   redis: Redis;
+  /** FILES_DIR of this API (the fs FileStore's directory). */
+  filesDir: string;
   close(): Promise<void>;
 }
 
@@ -26,6 +29,7 @@ export async function startTestApi(
   opts: RunApiOptions = {},
 ): Promise<TestApi> {
   const prefix = `t${process.pid}x${++counter}x${Date.now().toString(36)}`;
+  const filesDir = env.FILES_DIR ?? testFilesDir();
   const config = loadConfig({
     REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
@@ -35,6 +39,7 @@ export async function startTestApi(
     // Most tests submit loopback sites; the SSRF tests turn the guard back on ("0").
     ALLOW_PRIVATE_NETWORKS: "1",
     ...env,
+    FILES_DIR: filesDir,
   });
   const api = await runApiProcess(config, silentLogger(), {
     connectionGraceMs: 200,
@@ -48,6 +53,7 @@ export async function startTestApi(
     url: api.url,
     prefix,
     redis,
+    filesDir,
     async close() {
       await api.close();
       redis.disconnect();

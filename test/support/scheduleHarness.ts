@@ -16,6 +16,7 @@ import { withWebsiteRuns, type FailureSettings, type GenerateHandler } from "../
 import { createWebsiteService, type WebsiteService } from "../../src/websites/service";
 import { createWebsiteStore, type WebsiteStore } from "../../src/store/websites";
 import { startWorker, type WorkerHandle } from "../../src/workers/worker";
+import { testFileStore } from "./fileStore";
 
 export interface StubRun {
   jobId: string;
@@ -131,7 +132,7 @@ export async function createScheduleHarness(
       const notify = opts.notify
         ? createNotifyProcessor({
             websites,
-            store: createResultStore(redis, { prefix, maxVersions: 5 }),
+            store: createResultStore(redis, { prefix, maxVersions: 5, files: testFileStore() }),
             timeoutMs: 5000,
             logger: silentLogger(),
             ...(opts.notify.addressPolicy ? { addressPolicy: opts.notify.addressPolicy } : {}),

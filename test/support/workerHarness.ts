@@ -18,6 +18,7 @@ import { createHandlers } from "../../src/workers/handlers";
 import { startWorker, type WorkerHandle, type WorkerSettings } from "../../src/workers/worker";
 import type { GenerateDeps } from "../../src/workers/processor";
 import { qualityOf } from "../../src/pipeline/validate/check";
+import { testFileStore } from "./fileStore";
 
 export type FakePipeline = (url: string, opts: PipelineOptions) => Promise<PipelineResult>;
 
@@ -80,7 +81,7 @@ export async function createHarness(url: string, jobs: JobsConfig = testJobsConf
   const prefix = `h${process.pid}x${++counter}`;
   const redis = createRedis(url, { forWorker: true });
   const queues = createQueues({ connection: redis, prefix, jobs });
-  const store = createResultStore(redis, { prefix, maxVersions: 5 });
+  const store = createResultStore(redis, { prefix, maxVersions: 5, files: testFileStore() });
   const config: Config = loadConfig({ ALLOW_PRIVATE_NETWORKS: "1" });
   const workers: WorkerHandle[] = [];
   const extractor = {

@@ -34,6 +34,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 500,
   REDIS_MISCONFIGURED: 503,
   UNAVAILABLE: 503,
+  FILE_STORE_FAILED: 503,
   INTERNAL: 500,
 };
 

@@ -6,6 +6,8 @@
  *   POST   /api/websites/import          register many → per URL added / skipped / rejected
  *   GET    /api/websites?status=&cursor=&limit=   (each with `quality`: its llms.txt's warnings and score)
  *   GET    /api/websites/:id             PATCH (schedule, enabled, options), DELETE → 204
+ *                                         (DELETE removes the site's files too; ?keepFiles=true keeps
+ *                                         them, still served under /sites/…)
  *   POST   /api/websites/:id/refresh     regenerate now → 202 (200 with the job in flight)
  *   GET    /api/websites/:id/versions    versions with change summaries, newest first
  *   GET    /api/websites/:id/versions/:n one version with its llms.txt
@@ -27,6 +29,7 @@ export interface WebsitesRouteDeps {
 }
 
 const versionNumber = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const deleteQuery = z.object({ keepFiles: z.enum(["true", "false", "1", "0"]).optional() });
 
 export function websitesRouter(deps: WebsitesRouteDeps): Router {
   const router = Router();
@@ -64,7 +67,11 @@ export function websitesRouter(deps: WebsitesRouteDeps): Router {
   });
 
   router.delete("/api/websites/:id", async (req: Request<{ id: string }>, res: Response) => {
+    const { keepFiles } = deleteQuery.parse(req.query);
+    const { siteKey } = await service.get(req.params.id);
     await service.remove(req.params.id);
+    // The files go with the website unless asked to stay (then /sites/… keeps serving them).
+    if (keepFiles !== "true" && keepFiles !== "1") await deps.results.remove(siteKey);
     res.status(204).end();
   });
 
