@@ -156,7 +156,6 @@ export const jobCatalog = {
 } satisfies Record<string, CatalogEntry>;
 
 export type JobName = keyof typeof jobCatalog;
-export const JOB_NAMES = Object.keys(jobCatalog) as JobName[];
 
 /** The parsed payload of each job name. */
 export type JobData<K extends JobName> = z.infer<(typeof jobCatalog)[K]["schema"]>;
@@ -167,8 +166,3 @@ export interface JobResults {
   notify: NotifyJobResult;
 }
 export type JobResult<K extends JobName> = JobResults[K];
-
-/** The queue a job name lives on. */
-export function queueOf<K extends JobName>(name: K): (typeof jobCatalog)[K]["queue"] {
-  return jobCatalog[name].queue;
-}

@@ -37,7 +37,6 @@ const gzip = promisify(gzipCb);
 const gunzip = promisify(gunzipCb);
 
 export type SiteFileName = "llms.txt" | "llms-full.txt";
-export const SITE_FILE_NAMES: readonly SiteFileName[] = ["llms.txt", "llms-full.txt"];
 
 /** A file's validators (strong ETag of the body; Last-Modified = generatedAt). */
 export interface FileValidators {
