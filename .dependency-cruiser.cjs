@@ -85,7 +85,8 @@ module.exports = {
       comment: "The pipeline takes plain options: no Redis, BullMQ, Express or Bull Board.",
       severity: "error",
       from: { path: "^src/(pipeline|lib|config)/" },
-      to: { path: "node_modules/(ioredis|bullmq|express|@bull-board)/" },
+      // An unresolved package keeps its bare name ("ioredis"), a resolved one its node_modules path.
+      to: { path: "(^|node_modules/)(ioredis|bullmq|express|@bull-board)(/|$)" },
     },
     {
       name: "only-roots-read-config",
@@ -99,6 +100,7 @@ module.exports = {
     doNotFollow: { path: "node_modules" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
-    exclude: { path: "^(dist|node_modules)/" },
+    // node_modules stays in the graph (not followed), so the rule on infrastructure packages can see it.
+    exclude: { path: "^dist/" },
   },
 };
