@@ -59,6 +59,32 @@ describe("generateLlmsTxt", () => {
     expect(result.usage.requests).toBe(2);
   });
 
+  it("feeds ltx check's warnings on a rejected answer back with its errors", async () => {
+    // Rejected for an unfetched page, and no link has a note: the retry hears about both.
+    fake.script({
+      kind: "content",
+      content: JSON.stringify({
+        title: "Acme",
+        summary: "Acme builds fast widgets.",
+        sections: [
+          {
+            name: "Docs",
+            links: [
+              { page: "p1", title: "Install", note: "" },
+              { page: "p2", title: "Usage", note: "" },
+              { url: u("/never-fetched"), title: "Invented", note: "" },
+            ],
+          },
+        ],
+      }),
+    });
+    const result = await run(openai());
+    expect(result).toMatchObject({ attempts: 2, fallback: false });
+    const second = fake.requests[1]!.prompt;
+    expect(second).toContain("[link-not-fetched]");
+    expect(second).toContain("[missing-notes]");
+  });
+
   it("retries an answer that is not JSON, saying so in the next prompt", async () => {
     fake.script({ kind: "badJson" });
     const result = await run(openai());

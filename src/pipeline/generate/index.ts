@@ -11,7 +11,7 @@ import type { Logger } from "../../lib/logger";
 import { SECOND, sleep } from "../../lib/time";
 import { renderLlmsTxt } from "../render";
 import type { LlmsDoc, Page, Provider, ProviderName, Site, TokenUsage, ValidationIssue } from "../types";
-import { validateGenerated } from "../validate/check";
+import { checkLlmsTxt, validateGenerated } from "../validate/check";
 import { isOnSite } from "../validate/format";
 import { createExtractiveProvider } from "./extractive";
 import { createOpenAIProvider } from "./openai";
@@ -100,7 +100,8 @@ export async function generateLlmsTxt(raw: GenerateLlmsTxtInput): Promise<Genera
           warnings: [...warnings, ...(out.warnings ?? [])],
         };
       }
-      feedback = issues;
+      // The retry fixes the quality defects `ltx check` sees too, not only what blocked the file.
+      feedback = [...issues, ...qualityFeedback(llmsTxt, input.site)];
       lastProblem = `${issues.length} validation issue(s), first: ${issues[0]?.message ?? ""}`;
       logger?.warn(
         { attempt: tries, issues: issues.slice(0, 5) },
@@ -219,4 +220,12 @@ async function pause(ms: number, signal: AbortSignal | undefined): Promise<void>
   } catch (e) {
     throw new AbortedError("aborted while waiting to retry the LLM", { cause: coerceError(e) });
   }
+}
+
+/** `ltx check`'s warnings on a rejected answer, as feedback lines for the next try. */
+function qualityFeedback(llmsTxt: string, site: Site): ValidationIssue[] {
+  return checkLlmsTxt(llmsTxt, { site: site.origin }).warnings.map((w) => ({
+    code: w.code,
+    message: `${w.message}${w.lines.length > 0 ? ` (lines ${w.lines.join(", ")})` : ""}`,
+  }));
 }
