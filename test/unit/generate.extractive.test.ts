@@ -94,6 +94,21 @@ describe("extractive provider", () => {
     ]);
   });
 
+  it("puts a manual's copyright page under Optional and names a '<no title>' page by its file", () => {
+    const ps = [
+      makePage(u("/index.html"), { title: "Widgets manual", description: "Widgets make forms." }),
+      makePage(u("/intro.html"), { title: "Introduction", description: "What widgets are." }),
+      makePage(u("/usage.html"), { title: "Usage", description: "How to use widgets." }),
+      makePage(u("/Copyright.html"), { title: "Copyright", description: "Permission is granted to copy this manual." }),
+      makePage(u("/classical.html"), { title: "<no title>", description: "Classical mappings, kept for old code." }),
+    ];
+    const { doc } = build(site, ps);
+    expect(section(doc, "Optional")?.links.map((l) => l.url)).toContain(u("/Copyright.html"));
+    const titles = doc.sections.flatMap((s) => s.links.map((l) => l.title));
+    expect(titles).not.toContain("<no title>");
+    expect(titles).toContain("Classical");
+  });
+
   it("cleans 'Welcome to' titles and replaces a description every page repeats with the page's first sentence", () => {
     const same = "The official site of Widgets Inc.";
     const ps = [

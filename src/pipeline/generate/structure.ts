@@ -28,9 +28,9 @@ export interface SectionGroup {
 }
 
 const SECONDARY_SEGMENT =
-  /^(change-?logs?|changes|release-?notes|releases?|news|blog|blogs|posts?|archives?|legal|privacy(-policy)?|terms(-of-(service|use))?|tos|licen[cs]e|licen[cs]ing|cookies?(-policy)?|imprint|impressum|contributors|code-of-conduct|tags?|categor(y|ies)|authors?|page|sitemap|search|404|login|log-?in|sign-?in|sign-?up|register|whats-?new|deprecated|history)$/i;
+  /^(change-?logs?|changes|release-?notes|releases?|news|blog|blogs|posts?|archives?|legal|privacy(-policy)?|terms(-of-(service|use))?|tos|licen[cs]e|licen[cs]ing|copyright|copying|cookies?(-policy)?|imprint|impressum|contributors|code-of-conduct|tags?|categor(y|ies)|authors?|page|sitemap|search|404|login|log-?in|sign-?in|sign-?up|register|whats-?new|deprecated|history)$/i;
 const SECONDARY_TITLE =
-  /^(change ?log|changes in|release notes|release history|what'?s new|news|blog|privacy|terms (of|and)|license|licence|cookie|imprint|impressum|legal|code of conduct|contributors|tag:|category:|archives?)\b/i;
+  /^(change ?log|changes in|release notes|release history|what'?s new|news|blog|privacy|terms (of|and)|license|licence|copyright|copying|cookie|imprint|impressum|legal|code of conduct|contributors|tag:|category:|archives?)\b/i;
 // Generated indexes and tables of contents: useful to browse, not a page to read first.
 const INDEX_TITLE =
   /^(table of contents|contents|about this (document|manual)|search( results)?|([\w-]+ )*index)(\s*\(.*\))?$/i;

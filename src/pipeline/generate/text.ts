@@ -38,6 +38,8 @@ export function siteNameFrom(start: Page | undefined, pages: Page[], site: Site)
 /** "Install | Acme" → "Install" when the site is "Acme"; the title unchanged otherwise. */
 export function cleanTitle(title: string, siteName: string): string {
   const t = title.replace(/\s+/g, " ").trim();
+  // Sphinx titles a document without a heading "<no title>": a placeholder, not a name.
+  if (/^<?no title>?$/i.test(t)) return "";
   if (!siteName) return t;
   const parts = t.split(SEPARATOR);
   if (parts.length < 2) return t;
