@@ -137,7 +137,7 @@ function extractHtml(input: ExtractInput, maxHtmlBytes: number): ExtractedPage {
       content = manualRegion(manualDoc);
       articleHeadings = pageHeadings;
     }
-    const textLength = (content?.textContent ?? "").replace(/\s+/g, " ").trim().length;
+    const textLength = textLengthOf(content);
     const markdown = content && textLength > 0 ? markdownOf(content) : "";
     const title = pickTitle(article?.title, meta, pageHeadings, article?.siteName);
     return {

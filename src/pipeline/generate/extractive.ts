@@ -75,11 +75,13 @@ export function buildExtractiveDoc(site: Site, pages: Page[], opts: ExtractiveOp
   const siteName = siteNameOf(start, pages, site);
   const places = placePages(site, pages);
   const summary = summaryOf(start, places, sharedDescriptions(pages));
-  const describe = linkMaker(pages, siteName, summary);
+  // Each page's link name, made once: links, navigation sections and chapters all use it.
+  const titles = pageTitles(pages, siteName);
+  const describe = linkMaker(pages, titles, summary);
 
   const byPath = foldSingletons(groupSections(places, rootSectionName(site, siteName, pages)));
   // A flat site (one directory of pages) has no paths to section by: its navigation may have.
-  const groups = (isFlat(byPath) && navigationGroups(places, pageTitles(pages, siteName))) || byPath;
+  const groups = (isFlat(byPath) && navigationGroups(places, titles)) || byPath;
   // A root section holding only the home page reads better as an overview than as "Docs".
   if (
     groups === byPath &&
@@ -119,7 +121,7 @@ export function buildExtractiveDoc(site: Site, pages: Page[], opts: ExtractiveOp
     // A generated listing with nothing of its own to say (a class-use/ page, a tree) is left out.
     optional.push(...tail.map((p) => describe(p)).filter((l, k) => l.notes || !isListingPlace(tail[k])));
   }
-  addChapters(sections, optional, pages, siteName, o.maxSections);
+  addChapters(sections, optional, pages, titles, o.maxSections);
   if (optional.length > 0) sections.push({ name: OPTIONAL_SECTION, links: optional });
 
   const doc: LlmsDoc = { title: siteName, sections };
@@ -139,10 +141,9 @@ function addChapters(
   sections: LlmsSection[],
   optional: LlmsLink[],
   pages: Page[],
-  siteName: string,
+  titles: string[],
   maxSections: number,
 ): void {
-  const titles = pageTitles(pages, siteName);
   const chapters = singlePageChapters(pages, (i) => titles[i] ?? "");
   if (!chapters) return;
   const room = Math.max(1, maxSections - sections.length);
@@ -196,8 +197,7 @@ function isWeakDescription(desc: string): boolean {
 }
 
 /** Builds the link for a page: a clean, unique title and a one-sentence note. */
-function linkMaker(pages: Page[], siteName: string, summary: string): (place: PagePlace) => LlmsLink {
-  const titles = pageTitles(pages, siteName);
+function linkMaker(pages: Page[], titles: string[], summary: string): (place: PagePlace) => LlmsLink {
   const titleCount = countBy(titles.map(norm));
   const notes = notesFor(pages, titles, summary);
   return (place) => {

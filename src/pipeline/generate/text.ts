@@ -85,10 +85,15 @@ export function commonTitlePrefix(titles: string[]): string {
  */
 export function firstProseSentence(markdown: string, maxChars: number, inCode = false): string {
   // Fences go first: a blank line inside one would otherwise start a "paragraph" of code.
-  const outside = markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, "");
+  const outside = withoutFences(markdown);
   const found = proseIn(outside, maxChars);
   // Inside fences, the block that opens one (Vim's "*motion.txt* For Vim version 9.0") is skipped.
   return found || !inCode ? found : proseIn(markdown, maxChars);
+}
+
+/** The markdown without its fenced code blocks (a blank line inside one would start a "paragraph"). */
+function withoutFences(markdown: string): string {
+  return markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, "");
 }
 
 function proseIn(markdown: string, maxChars: number): string {
@@ -120,7 +125,7 @@ export function proseAfter(markdown: string, skip: string, maxChars: number): st
   const out: string[] = [];
   let used = 0;
   let blocks = 0;
-  for (const text of proseBlocks(markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, ""))) {
+  for (const text of proseBlocks(withoutFences(markdown))) {
     if (++blocks > 3) break;
     for (const sentence of text.split(/(?<=[.!?])\s+(?=[A-Z0-9"'(])/)) {
       const s = sentence.trim();
